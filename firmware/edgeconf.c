@@ -1,0 +1,148 @@
+#include "edgeconf.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "scanner.h"
+
+static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+
+#define STR(k, req, field) {k, TT_CONF_STR, req, 0, 0, NULL, offsetof(tt_edgeconf_t, field), \
+                            sizeof(((tt_edgeconf_t *)0)->field)}
+#define INT(k, lo, hi, field) {k, TT_CONF_INT, 0, lo, hi, NULL, offsetof(tt_edgeconf_t, field), 0}
+
+/* Optional keys and their defaults are documented in docs/operations.md and
+ * set in defaults() below. */
+static const tt_conf_key_t schema[] = {
+    STR("board", 1, board_file),
+    STR("terminal_id", 1, terminal_id),
+    STR("site", 1, site),
+    STR("store", 1, store),
+    STR("control_socket", 1, control_socket),
+    {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_edgeconf_t, log_level), 0},
+    STR("board.name", 1, board_name),
+    STR("scanner.driver", 1, scanner_driver),
+    STR("mqtt.url", 1, mqtt_url),
+    STR("mqtt.username", 0, mqtt_username),
+    STR("mqtt.password", 0, mqtt_password),
+    INT("mqtt.keepalive_s", 2, 600, mqtt_keepalive_s),
+    INT("uplink.batch_max", 1, TT_EVENT_BATCH_MAX, uplink_batch_max),
+    INT("uplink.window", 1, 32, uplink_window),
+    INT("uplink.resend_ms", 500, 600000, uplink_resend_ms),
+};
+#define NKEYS (sizeof schema / sizeof schema[0])
+
+static void defaults(tt_edgeconf_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->log_level = TT_LOG_INFO;
+    c->mqtt_keepalive_s = 10;
+    c->uplink_batch_max = 1000;
+    c->uplink_window = 8;
+    c->uplink_resend_ms = 5000;
+}
+
+/* Rewrites a relative path in field (cap bytes) to be relative to the folder
+ * of `file`.  Returns 0 when the result does not fit. */
+static int resolve(char *field, size_t cap, const char *file)
+{
+    char joined[PATH_MAX];
+    const char *slash = strrchr(file, '/');
+    int n;
+
+    if (field[0] == '/' || field[0] == '\0' || !slash)
+        return 1;
+    n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - file), file, field);
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    memcpy(field, joined, (size_t)n + 1);
+    return 1;
+}
+
+static tt_err_t check_ids(const char *name, const tt_edgeconf_t *c, char *err, size_t errlen)
+{
+    if (!tt_event_id_valid(c->terminal_id)) {
+        snprintf(err, errlen, "%s: terminal_id '%s' must be 1-%d of A-Z a-z 0-9 _ . -", name,
+                 c->terminal_id, TT_EVENT_ID_MAX);
+        return TT_ERR_CONFIG;
+    }
+    if (!tt_event_id_valid(c->site)) {
+        snprintf(err, errlen, "%s: site '%s' must be 1-%d of A-Z a-z 0-9 _ . -", name, c->site,
+                 TT_EVENT_ID_MAX);
+        return TT_ERR_CONFIG;
+    }
+    if (!tt_scanner_known(c->scanner_driver)) {
+        snprintf(err, errlen, "%s: scanner.driver '%s' is not a known driver", c->board_file,
+                 c->scanner_driver);
+        return TT_ERR_CONFIG;
+    }
+    if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {
+        snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", name);
+        return TT_ERR_CONFIG;
+    }
+    return TT_OK;
+}
+
+tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size_t errlen)
+{
+    unsigned char seen[NKEYS];
+    char board[TT_EDGECONF_PATH_MAX];
+    tt_err_t rc;
+
+    /* First pass: only to learn which board file the local file names. */
+    defaults(conf);
+    memset(seen, 0, sizeof seen);
+    rc = tt_conf_parse_file(path, schema, NKEYS, conf, seen, err, errlen);
+    if (rc != TT_OK)
+        return rc;
+    if (!conf->board_file[0]) {
+        snprintf(err, errlen, "%s: missing required key 'board'", path);
+        return TT_ERR_CONFIG;
+    }
+    if (!resolve(conf->board_file, sizeof conf->board_file, path)) {
+        snprintf(err, errlen, "%s: board path too long", path);
+        return TT_ERR_CONFIG;
+    }
+    memcpy(board, conf->board_file, sizeof board);
+
+    /* Second pass: board first, then the local file over it. */
+    defaults(conf);
+    memset(seen, 0, sizeof seen);
+    rc = tt_conf_parse_file(board, schema, NKEYS, conf, seen, err, errlen);
+    if (rc != TT_OK)
+        return rc;
+    if (!resolve(conf->store, sizeof conf->store, board) ||
+        !resolve(conf->control_socket, sizeof conf->control_socket, board)) {
+        snprintf(err, errlen, "%s: a path is too long once resolved", board);
+        return TT_ERR_CONFIG;
+    }
+    {
+        /* Keys the local file sets are resolved against the local file. */
+        unsigned char before[NKEYS];
+        memcpy(before, seen, sizeof before);
+        memset(seen, 0, sizeof seen);
+        rc = tt_conf_parse_file(path, schema, NKEYS, conf, seen, err, errlen);
+        if (rc != TT_OK)
+            return rc;
+        for (size_t i = 0; i < NKEYS; i++) {
+            if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, store) &&
+                !resolve(conf->store, sizeof conf->store, path))
+                rc = TT_ERR_CONFIG;
+            if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, control_socket) &&
+                !resolve(conf->control_socket, sizeof conf->control_socket, path))
+                rc = TT_ERR_CONFIG;
+            seen[i] |= before[i];
+        }
+        if (rc != TT_OK) {
+            snprintf(err, errlen, "%s: a path is too long once resolved", path);
+            return rc;
+        }
+    }
+    memcpy(conf->board_file, board, sizeof board);
+    rc = tt_conf_check_required(path, schema, NKEYS, seen, err, errlen);
+    if (rc != TT_OK)
+        return rc;
+    return check_ids(path, conf, err, errlen);
+}

@@ -1,0 +1,46 @@
+/*
+ * edgeconf: tagtrail-edge's configuration: the board file, then the site's
+ * local file over it.
+ *
+ * The local file (terminal.conf) names its board file with `board = path`
+ * (relative paths are relative to the local file's folder).  Both are strict
+ * tt_conf files with one schema: every key is documented in
+ * docs/operations.md, and the board file normally sets only the [board],
+ * [scanner] and driver keys while the local file sets the site values.
+ */
+#ifndef TT_EDGECONF_H
+#define TT_EDGECONF_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "event.h"
+#include "log.h"
+
+#define TT_EDGECONF_PATH_MAX 256
+
+typedef struct {
+    char board_file[TT_EDGECONF_PATH_MAX];
+    char board_name[TT_EVENT_ID_MAX + 1];
+    char terminal_id[TT_EVENT_ID_MAX + 1];
+    char site[TT_EVENT_ID_MAX + 1];
+    char store[TT_EDGECONF_PATH_MAX];
+    char control_socket[108];          /* sun_path */
+    char mqtt_url[TT_EDGECONF_PATH_MAX];
+    char mqtt_username[64];
+    char mqtt_password[128];
+    long long mqtt_keepalive_s;
+    long long uplink_batch_max;
+    long long uplink_window;
+    long long uplink_resend_ms;
+    char scanner_driver[32];
+    int log_level;                     /* tt_log_level_t */
+} tt_edgeconf_t;
+
+/* Loads `path` and the board file it names into *conf.  Relative paths in
+ * the files (board, store, control_socket) are resolved against the folder
+ * of the file that sets them.  Returns TT_OK, or TT_ERR_CONFIG / TT_ERR_IO
+ * with "file:line: reason" in err. */
+tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size_t errlen);
+
+#endif

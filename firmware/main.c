@@ -1,0 +1,398 @@
+/*
+ * tagtrail-edge: the terminal firmware.  One thread, one poll() loop over the
+ * scanner, the uplink's wake pipe and the control socket; every module
+ * reports its descriptors and its next deadline.
+ *
+ * A scan becomes an event in the outbox (durable) before it is acknowledged
+ * to the person at the counter; the sync module then carries it to the
+ * server whenever the link allows.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "control.h"
+#include "edgeconf.h"
+#include "event.h"
+#include "log.h"
+#include "outbox.h"
+#include "scanner.h"
+#include "sync.h"
+#include "uplink.h"
+
+#define MAX_FDS (2 + 1 + TT_CONTROL_CLIENTS)
+#define PENDING_MAX 64
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* An operation armed by the control socket for the next scanned code: what a
+ * storekeeper selects on the keypad before scanning. */
+typedef struct {
+    uint64_t client;
+    tt_event_type_t type;
+    char warehouse[TT_EVENT_ID_MAX + 1];
+    char operator_id[TT_EVENT_ID_MAX + 1];
+    tt_qty_t qty;
+} pending_t;
+
+typedef struct {
+    tt_edgeconf_t conf;
+    tt_log_t *log;
+    tt_outbox_t *ob;
+    tt_uplink_t *up;
+    tt_sync_t *sync;
+    tt_scanner_t *scanner;
+    tt_control_t *ctl;
+    char status_topic[TT_EVENT_TOPIC_MAX];
+    pending_t pending[PENDING_MAX];
+    size_t npending, pending_head;
+} edge_t;
+
+static void publish_status(edge_t *e)
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof msg,
+                     "{\"v\":1,\"state\":\"online\",\"firmware\":\"%s\",\"board\":\"%s\"}",
+                     TT_VERSION, e->conf.board_name);
+    if (tt_uplink_publish(e->up, e->status_topic, msg, (size_t)n, 1) != TT_OK)
+        tt_log_warn(e->log, "could not publish terminal status");
+}
+
+/* The code the scanner read, with the operation armed for it. */
+static void record_scan(edge_t *e, const char *code)
+{
+    pending_t p;
+    tt_event_t ev;
+    tt_err_t rc;
+
+    if (e->npending == 0) {
+        tt_log_warn(e->log, "scan '%s' with no operation selected: ignored", code);
+        return;
+    }
+    p = e->pending[e->pending_head];
+    e->pending_head = (e->pending_head + 1) % PENDING_MAX;
+    e->npending--;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = p.type;
+    ev.ts_ms = tt_clock_wall_ms();
+    memcpy(ev.operator_id, p.operator_id, sizeof ev.operator_id);
+    memcpy(ev.body.stock.warehouse, p.warehouse, sizeof ev.body.stock.warehouse);
+    ev.body.stock.qty = p.qty;
+    if (!tt_event_code_valid(code)) {
+        tt_control_reply(e->ctl, p.client, "err inval '%s' is not a valid item code", code);
+        return;
+    }
+    memcpy(ev.body.stock.item, code, strlen(code) + 1);   /* valid codes fit */
+    rc = tt_outbox_append(e->ob, &ev);
+    if (rc != TT_OK) {
+        tt_log_error(e->log, "scan '%s' NOT recorded: %s", code, tt_strerror(rc));
+        tt_control_reply(e->ctl, p.client, "err %s scan not recorded: %s",
+                         rc == TT_ERR_FULL ? "full" : "store", tt_strerror(rc));
+        return;
+    }
+    tt_log_debug(e->log, "recorded %s %s seq %llu", tt_event_type_name(ev.type), code,
+                 (unsigned long long)ev.seq);
+    tt_control_reply(e->ctl, p.client, "ok %llu", (unsigned long long)ev.seq);
+    tt_sync_recorded(e->sync, ev.seq, tt_clock_mono_ms());
+}
+
+static void drain_scanner(edge_t *e)
+{
+    char code[TT_SCANNER_CODE_MAX];
+    tt_err_t rc;
+    while ((rc = tt_scanner_read(e->scanner, code, sizeof code)) != TT_ERR_BUSY) {
+        if (rc == TT_OK)
+            record_scan(e, code);
+        else
+            tt_log_warn(e->log, "scanner: %s", tt_strerror(rc));
+    }
+}
+
+/* scan <receive|issue> <warehouse> <operator> <code> <qty> */
+static void cmd_scan(edge_t *e, uint64_t client, char **argv, int argc)
+{
+    pending_t *p;
+    tt_err_t rc;
+
+    if (argc != 6) {
+        tt_control_reply(e->ctl, client,
+                         "err inval usage: scan receive|issue WAREHOUSE OPERATOR CODE QTY");
+        return;
+    }
+    if (e->npending == PENDING_MAX) {
+        tt_control_reply(e->ctl, client, "err busy too many scans waiting");
+        return;
+    }
+    p = &e->pending[(e->pending_head + e->npending) % PENDING_MAX];
+    memset(p, 0, sizeof *p);
+    p->client = client;
+    if (strcmp(argv[1], "receive") == 0)
+        p->type = TT_EVENT_RECEIVE;
+    else if (strcmp(argv[1], "issue") == 0)
+        p->type = TT_EVENT_ISSUE;
+    else {
+        tt_control_reply(e->ctl, client, "err inval unknown operation '%s'", argv[1]);
+        return;
+    }
+    if (!tt_event_id_valid(argv[2]) || !tt_event_id_valid(argv[3])) {
+        tt_control_reply(e->ctl, client, "err inval warehouse and operator must be valid ids");
+        return;
+    }
+    if (tt_qty_parse(argv[5], &p->qty) != TT_OK || p->qty <= 0) {
+        tt_control_reply(e->ctl, client,
+                         "err inval quantity '%s' must be a positive decimal with at most 3 decimals",
+                         argv[5]);
+        return;
+    }
+    snprintf(p->warehouse, sizeof p->warehouse, "%s", argv[2]);
+    snprintf(p->operator_id, sizeof p->operator_id, "%s", argv[3]);
+    rc = tt_scanner_inject(e->scanner, argv[4]);
+    if (rc != TT_OK) {
+        tt_control_reply(e->ctl, client, "err %s scanner refused the code: %s",
+                         rc == TT_ERR_DEVICE ? "device" : "inval", tt_strerror(rc));
+        return;
+    }
+    e->npending++;
+}
+
+static void cmd_status(edge_t *e, uint64_t client)
+{
+    tt_outbox_stats_t st;
+    tt_outbox_stats(e->ob, &st);
+    tt_control_reply(e->ctl, client,
+                     "ok {\"terminal\":\"%s\",\"site\":\"%s\",\"board\":\"%s\",\"firmware\":\"%s\","
+                     "\"last_seq\":%llu,\"synced\":%llu,\"pending\":%llu,\"rejected\":%llu,"
+                     "\"connected\":%s,\"server_online\":%s}",
+                     e->conf.terminal_id, e->conf.site, e->conf.board_name, TT_VERSION,
+                     (unsigned long long)st.last_seq, (unsigned long long)st.synced,
+                     (unsigned long long)(st.last_seq - st.synced),
+                     (unsigned long long)st.rejected, tt_uplink_connected(e->up) ? "true" : "false",
+                     tt_sync_server_online(e->sync) ? "true" : "false");
+}
+
+static void on_line(void *ctx, uint64_t client, char *line)
+{
+    edge_t *e = ctx;
+    char *argv[8];
+    int argc = 0;
+    char *save = NULL;
+
+    for (char *tok = strtok_r(line, " \t", &save); tok && argc < 8;
+         tok = strtok_r(NULL, " \t", &save))
+        argv[argc++] = tok;
+    if (argc == 0)
+        return;
+    if (strcmp(argv[0], "scan") == 0) {
+        cmd_scan(e, client, argv, argc);
+    } else if (strcmp(argv[0], "status") == 0) {
+        cmd_status(e, client);
+    } else if (strcmp(argv[0], "rejection") == 0 && argc == 2) {
+        char reason[TT_EVENT_REASON_MAX];
+        tt_err_t rc = tt_outbox_rejection(e->ob, strtoull(argv[1], NULL, 10), reason,
+                                          sizeof reason);
+        if (rc == TT_OK)
+            tt_control_reply(e->ctl, client, "ok %s", reason);
+        else
+            tt_control_reply(e->ctl, client, "err notfound no rejection for seq %s", argv[1]);
+    } else if (strcmp(argv[0], "ping") == 0) {
+        tt_control_reply(e->ctl, client, "ok pong");
+    } else {
+        tt_control_reply(e->ctl, client, "err inval unknown command '%s'", argv[0]);
+    }
+}
+
+static void drain_uplink(edge_t *e)
+{
+    tt_uplink_note_t note;
+    while (tt_uplink_next(e->up, &note) == TT_OK) {
+        int64_t now = tt_clock_mono_ms();
+        switch (note.kind) {
+        case TT_UPLINK_CONNECTED:
+            tt_log_info(e->log, "connected to %s", e->conf.mqtt_url);
+            publish_status(e);
+            tt_sync_restart(e->sync, now);
+            break;
+        case TT_UPLINK_LOST:
+            tt_log_warn(e->log, "uplink: %s", note.cause);
+            break;
+        case TT_UPLINK_SEND_FAILED:
+            tt_log_warn(e->log, "uplink: %s", note.cause);
+            tt_sync_restart(e->sync, now);
+            break;
+        case TT_UPLINK_MESSAGE:
+            tt_sync_message(e->sync, note.topic, note.payload, note.len, now);
+            break;
+        }
+    }
+}
+
+static int min_deadline(int64_t a, int64_t b)
+{
+    return a < 0 ? b < 0 : b >= 0 && b < a;
+}
+
+static int run(edge_t *e)
+{
+    struct pollfd fds[MAX_FDS];
+
+    while (!stop_requested) {
+        size_t n = 0, nctl;
+        int64_t now = tt_clock_mono_ms(), d = tt_uplink_deadline(e->up), sd;
+        int timeout;
+
+        sd = tt_sync_deadline(e->sync);
+        if (min_deadline(d, sd))
+            d = sd;
+        timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
+        fds[n].fd = tt_uplink_fd(e->up);
+        fds[n++].events = POLLIN;
+        fds[n].fd = tt_scanner_fd(e->scanner);
+        fds[n++].events = POLLIN;
+        nctl = tt_control_pollfds(e->ctl, fds + n, MAX_FDS - n);
+        if (poll(fds, n + nctl, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            tt_log_error(e->log, "poll: %s", strerror(errno));
+            return 1;
+        }
+        if (fds[0].revents)
+            drain_uplink(e);
+        if (fds[1].revents)
+            drain_scanner(e);
+        tt_control_handle(e->ctl, fds + n, nctl, on_line, e);
+        /* Codes injected by the control socket just now are read at once. */
+        drain_scanner(e);
+        now = tt_clock_mono_ms();
+        tt_uplink_tick(e->up, now);
+        tt_sync_pump(e->sync, now);
+    }
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: tagtrail-edge -c terminal.conf\n"
+                    "       tagtrail-edge --check -c terminal.conf   (validate and exit)\n");
+}
+
+int main(int argc, char **argv)
+{
+    edge_t e;
+    const char *path = NULL;
+    int check = 0, rc = 1;
+    char err[TT_CONF_ERR_MAX];
+    char client_id[64], will[64], ack_topic[TT_EVENT_TOPIC_MAX];
+    const char *subs[2];
+    struct sigaction sa;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--check") == 0)
+            check = 1;
+        else if (strcmp(argv[i], "--version") == 0) {
+            printf("tagtrail-edge %s\n", TT_VERSION);
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (!path) {
+        usage();
+        return 2;
+    }
+    memset(&e, 0, sizeof e);
+    if (tt_edgeconf_load(path, &e.conf, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-edge: %s\n", err);
+        return 2;
+    }
+    if (check) {
+        printf("%s: ok (terminal %s, board %s)\n", path, e.conf.terminal_id, e.conf.board_name);
+        return 0;
+    }
+    e.log = tt_log_new(stderr, (tt_log_level_t)e.conf.log_level, "tagtrail-edge",
+                       e.conf.terminal_id);
+    if (!e.log)
+        return 1;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (tt_outbox_open(e.conf.store, &e.ob, err, sizeof err) != TT_OK) {
+        tt_log_error(e.log, "store: %s", err);
+        goto out;
+    }
+    if (tt_scanner_open(e.conf.scanner_driver, &e.scanner) != TT_OK) {
+        tt_log_error(e.log, "scanner '%s' cannot be opened", e.conf.scanner_driver);
+        goto out;
+    }
+    tt_event_topic(e.status_topic, sizeof e.status_topic, e.conf.terminal_id,
+                   TT_EVENT_LEAF_STATUS);
+    tt_event_topic(ack_topic, sizeof ack_topic, e.conf.terminal_id, TT_EVENT_LEAF_ACK);
+    subs[0] = ack_topic;
+    subs[1] = TT_EVENT_TOPIC_SERVER_STATUS;
+    snprintf(client_id, sizeof client_id, "tt-edge-%s", e.conf.terminal_id);
+    snprintf(will, sizeof will, "{\"v\":1,\"state\":\"offline\"}");
+    {
+        tt_sync_conf_t sc = {e.conf.terminal_id, (size_t)e.conf.uplink_batch_max,
+                             (int)e.conf.uplink_window, e.conf.uplink_resend_ms};
+        tt_uplink_conf_t uc;
+        memset(&uc, 0, sizeof uc);
+        uc.url = e.conf.mqtt_url;
+        uc.client_id = client_id;
+        uc.username = e.conf.mqtt_username[0] ? e.conf.mqtt_username : NULL;
+        uc.password = e.conf.mqtt_password[0] ? e.conf.mqtt_password : NULL;
+        uc.keepalive_s = (int)e.conf.mqtt_keepalive_s;
+        uc.max_inflight = (int)e.conf.uplink_window + 16;
+        uc.will_topic = e.status_topic;
+        uc.will_payload = will;
+        uc.subscriptions = subs;
+        uc.nsubscriptions = 2;
+        uc.max_queued_bytes = 1 << 20;
+        if (tt_uplink_new(&uc, &e.up, err, sizeof err) != TT_OK) {
+            tt_log_error(e.log, "%s", err);
+            goto out;
+        }
+        if (tt_sync_new(&sc, e.ob, e.up, e.log, &e.sync) != TT_OK) {
+            tt_log_error(e.log, "bad uplink settings");
+            goto out;
+        }
+    }
+    if (tt_control_open(e.conf.control_socket, &e.ctl, err, sizeof err) != TT_OK) {
+        tt_log_error(e.log, "control socket: %s", err);
+        goto out;
+    }
+    {
+        tt_outbox_stats_t st;
+        tt_outbox_stats(e.ob, &st);
+        tt_log_info(e.log, "started: board %s, store %s, %llu events, %llu awaiting sync",
+                    e.conf.board_name, e.conf.store, (unsigned long long)st.last_seq,
+                    (unsigned long long)(st.last_seq - st.synced));
+    }
+    rc = run(&e);
+    tt_log_info(e.log, "stopping");
+out:
+    tt_control_close(e.ctl);
+    tt_uplink_free(e.up);
+    tt_sync_free(e.sync);
+    tt_scanner_close(e.scanner);
+    tt_outbox_close(e.ob);
+    tt_log_free(e.log);
+    return rc;
+}

@@ -1,0 +1,344 @@
+#include "outbox.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA_VERSION 1
+
+struct tt_outbox {
+    sqlite3 *db;
+    sqlite3_stmt *insert, *select, *set_synced, *add_rejection, *get_rejection;
+    tt_outbox_stats_t st;
+    /* Scratch for tt_outbox_batch: payload bytes, then pointers and lengths. */
+    char *arena;
+    size_t arena_cap;
+    const char **ptrs;
+    size_t *lens;
+    size_t nptrs;
+};
+
+/* Each entry migrates user_version i to i + 1; the store is never edited by
+ * hand and never migrated down. */
+static const char *const migrations[] = {
+    "CREATE TABLE event ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  payload TEXT NOT NULL);"
+    "CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO state VALUES ('synced', 0);"
+    "CREATE TABLE rejection ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  reason TEXT NOT NULL);",
+};
+
+static tt_err_t db_err(sqlite3 *db, char *err, size_t errlen, const char *what)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+    return TT_ERR_DB;
+}
+
+static tt_err_t migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int version;
+    const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, errlen, "read schema version");
+    version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (version < 0)
+        return db_err(db, err, errlen, "read schema version");
+    if (version > latest) {
+        snprintf(err, errlen, "store schema %d is newer than this firmware's %d", version, latest);
+        return TT_ERR_VERSION;
+    }
+    for (; version < latest; version++) {
+        char sql[64];
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
+            db_err(db, err, errlen, "migrate store");
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return TT_ERR_DB;
+        }
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            db_err(db, err, errlen, "migrate store");
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return TT_ERR_DB;
+        }
+    }
+    return TT_OK;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK;
+}
+
+static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    const char *sql = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM event),"
+                      " (SELECT value FROM state WHERE key = 'synced'),"
+                      " (SELECT COUNT(*) FROM rejection)";
+    if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(ob->db, err, errlen, "read store state");
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return db_err(ob->db, err, errlen, "read store state");
+    }
+    ob->st.last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+    ob->st.synced = (uint64_t)sqlite3_column_int64(st, 1);
+    ob->st.rejected = (uint64_t)sqlite3_column_int64(st, 2);
+    sqlite3_finalize(st);
+    return TT_OK;
+}
+
+tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t errlen)
+{
+    tt_outbox_t *ob;
+    tt_err_t rc;
+
+    *out = NULL;
+    ob = calloc(1, sizeof *ob);
+    if (!ob)
+        return TT_ERR_NOMEM;
+    if (sqlite3_open_v2(path, &ob->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = db_err(ob->db, err, errlen, path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(ob->db, 1);
+    /* WAL + FULL: a commit is fsynced to the log before it returns, which is
+     * what lets the terminal acknowledge a scan right after it. */
+    if (sqlite3_exec(ob->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                             " PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(ob->db, err, errlen, path);
+        goto fail;
+    }
+    rc = migrate(ob->db, err, errlen);
+    if (rc != TT_OK)
+        goto fail;
+    if (!prepare(ob->db, "INSERT INTO event (seq, ts_ms, type, payload) VALUES (?, ?, ?, ?)",
+                 &ob->insert) ||
+        !prepare(ob->db, "SELECT seq, payload FROM event WHERE seq > ? ORDER BY seq LIMIT ?",
+                 &ob->select) ||
+        !prepare(ob->db, "UPDATE state SET value = ? WHERE key = 'synced' AND value < ?",
+                 &ob->set_synced) ||
+        !prepare(ob->db, "INSERT OR IGNORE INTO rejection (seq, reason) VALUES (?, ?)",
+                 &ob->add_rejection) ||
+        !prepare(ob->db, "SELECT reason FROM rejection WHERE seq = ?", &ob->get_rejection)) {
+        rc = db_err(ob->db, err, errlen, "prepare statements");
+        goto fail;
+    }
+    rc = load_stats(ob, err, errlen);
+    if (rc != TT_OK)
+        goto fail;
+    *out = ob;
+    return TT_OK;
+fail:
+    tt_outbox_close(ob);
+    return rc;
+}
+
+void tt_outbox_close(tt_outbox_t *ob)
+{
+    if (!ob)
+        return;
+    sqlite3_finalize(ob->insert);
+    sqlite3_finalize(ob->select);
+    sqlite3_finalize(ob->set_synced);
+    sqlite3_finalize(ob->add_rejection);
+    sqlite3_finalize(ob->get_rejection);
+    sqlite3_close(ob->db);
+    free(ob->arena);
+    free(ob->ptrs);
+    free(ob->lens);
+    free(ob);
+}
+
+static tt_err_t step_err(sqlite3 *db)
+{
+    int code = sqlite3_errcode(db) & 0xff;
+    return code == SQLITE_FULL ? TT_ERR_FULL : TT_ERR_DB;
+}
+
+tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev)
+{
+    char payload[TT_EVENT_ENCODED_MAX];
+    size_t n;
+    tt_err_t rc;
+
+    ev->seq = ob->st.last_seq + 1;
+    rc = tt_event_encode(ev, payload, sizeof payload, &n);
+    if (rc != TT_OK) {
+        ev->seq = 0;
+        return rc == TT_ERR_FULL ? TT_ERR_INVAL : rc;
+    }
+    sqlite3_bind_int64(ob->insert, 1, (sqlite3_int64)ev->seq);
+    sqlite3_bind_int64(ob->insert, 2, ev->ts_ms);
+    sqlite3_bind_text(ob->insert, 3, tt_event_type_name(ev->type), -1, SQLITE_STATIC);
+    sqlite3_bind_text(ob->insert, 4, payload, (int)n, SQLITE_STATIC);
+    /* Autocommit: the single INSERT is its own durable transaction. */
+    if (sqlite3_step(ob->insert) != SQLITE_DONE) {
+        rc = step_err(ob->db);
+        sqlite3_reset(ob->insert);
+        ev->seq = 0;
+        return rc;
+    }
+    sqlite3_reset(ob->insert);
+    ob->st.last_seq = ev->seq;
+    return TT_OK;
+}
+
+static int reserve(tt_outbox_t *ob, size_t need, size_t nptrs)
+{
+    if (need > ob->arena_cap) {
+        size_t cap = ob->arena_cap ? ob->arena_cap : 65536;
+        char *a;
+        while (cap < need)
+            cap *= 2;
+        a = realloc(ob->arena, cap);
+        if (!a)
+            return 0;
+        ob->arena = a;
+        ob->arena_cap = cap;
+    }
+    if (nptrs > ob->nptrs) {
+        const char **p = realloc(ob->ptrs, nptrs * sizeof *p);
+        size_t *l;
+        if (!p)
+            return 0;
+        ob->ptrs = p;
+        l = realloc(ob->lens, nptrs * sizeof *l);
+        if (!l)
+            return 0;
+        ob->lens = l;
+        ob->nptrs = nptrs;
+    }
+    return 1;
+}
+
+tt_err_t tt_outbox_batch(tt_outbox_t *ob, const char *terminal, uint64_t after, size_t max,
+                         char *buf, size_t cap, size_t *len, uint64_t *first, uint64_t *last)
+{
+    size_t n = 0, used = 0, budget;
+    uint64_t seq = 0;
+    int rc;
+    tt_err_t err;
+
+    if (max == 0 || max > TT_EVENT_BATCH_MAX)
+        return TT_ERR_INVAL;
+    if (!reserve(ob, max * 256, max))
+        return TT_ERR_NOMEM;
+    /* Room for the envelope; each event also costs its comma. */
+    budget = cap > 96 ? cap - 96 : 0;
+    sqlite3_bind_int64(ob->select, 1, (sqlite3_int64)after);
+    sqlite3_bind_int64(ob->select, 2, (sqlite3_int64)max);
+    while ((rc = sqlite3_step(ob->select)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(ob->select, 1);
+        size_t l = (size_t)sqlite3_column_bytes(ob->select, 1);
+        if (used + l + 1 > budget)
+            break;
+        if (used + l > ob->arena_cap && !reserve(ob, (used + l) * 2, max)) {
+            sqlite3_reset(ob->select);
+            return TT_ERR_NOMEM;
+        }
+        seq = (uint64_t)sqlite3_column_int64(ob->select, 0);
+        if (n == 0)
+            *first = seq;
+        memcpy(ob->arena + used, p, l);
+        ob->lens[n] = l;
+        used += l;
+        n++;
+    }
+    sqlite3_reset(ob->select);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return TT_ERR_DB;
+    if (n == 0)
+        return rc == SQLITE_ROW ? TT_ERR_FULL : TT_ERR_NOTFOUND;
+    /* Pointers are taken only now: the arena may have moved while filling. */
+    used = 0;
+    for (size_t i = 0; i < n; i++) {
+        ob->ptrs[i] = ob->arena + used;
+        used += ob->lens[i];
+    }
+    err = tt_event_batch_build(terminal, ob->st.synced, ob->ptrs, ob->lens, n, buf, cap, len);
+    if (err != TT_OK)
+        return err;
+    *last = seq;
+    return TT_OK;
+}
+
+tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejection_t *rej,
+                       size_t nrej)
+{
+    tt_err_t rc = TT_OK;
+    uint64_t target = applied;
+    size_t added = 0;
+
+    if (target > ob->st.last_seq) {
+        target = ob->st.last_seq;
+        rc = TT_ERR_PROTO;
+    }
+    if (target <= ob->st.synced && nrej == 0)
+        return rc;
+    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return step_err(ob->db);
+    for (size_t i = 0; i < nrej; i++) {
+        if (rej[i].seq > ob->st.last_seq)
+            continue;
+        sqlite3_bind_int64(ob->add_rejection, 1, (sqlite3_int64)rej[i].seq);
+        sqlite3_bind_text(ob->add_rejection, 2, rej[i].reason, -1, SQLITE_STATIC);
+        if (sqlite3_step(ob->add_rejection) != SQLITE_DONE) {
+            sqlite3_reset(ob->add_rejection);
+            goto fail;
+        }
+        added += (size_t)sqlite3_changes(ob->db);
+        sqlite3_reset(ob->add_rejection);
+    }
+    if (target > ob->st.synced) {
+        sqlite3_bind_int64(ob->set_synced, 1, (sqlite3_int64)target);
+        sqlite3_bind_int64(ob->set_synced, 2, (sqlite3_int64)target);
+        if (sqlite3_step(ob->set_synced) != SQLITE_DONE) {
+            sqlite3_reset(ob->set_synced);
+            goto fail;
+        }
+        sqlite3_reset(ob->set_synced);
+    }
+    if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    if (target > ob->st.synced)
+        ob->st.synced = target;
+    ob->st.rejected += added;
+    return rc;
+fail:
+    rc = step_err(ob->db);
+    sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+void tt_outbox_stats(const tt_outbox_t *ob, tt_outbox_stats_t *st)
+{
+    *st = ob->st;
+}
+
+tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t len)
+{
+    int rc;
+    sqlite3_bind_int64(ob->get_rejection, 1, (sqlite3_int64)seq);
+    rc = sqlite3_step(ob->get_rejection);
+    if (rc == SQLITE_ROW)
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(ob->get_rejection, 0));
+    sqlite3_reset(ob->get_rejection);
+    if (rc == SQLITE_ROW)
+        return TT_OK;
+    return rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
+}

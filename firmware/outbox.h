@@ -1,0 +1,68 @@
+/*
+ * outbox: the terminal's durable store, which is also its only send queue.
+ *
+ * Every event the terminal records is appended here, with the next sequence
+ * number, in one SQLite transaction that is on disk (WAL, synchronous=FULL)
+ * before tt_outbox_append returns: only then may the terminal beep.  The
+ * uplink reads unacknowledged events back in sequence order and the server's
+ * acknowledgements move the synced watermark; rejections are kept with their
+ * reasons for the storekeeper to see.  Nothing is ever deleted by syncing.
+ *
+ * All SQL of tagtrail-edge lives in this module.  One thread uses a handle.
+ */
+#ifndef TT_OUTBOX_H
+#define TT_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+
+typedef struct tt_outbox tt_outbox_t;
+
+typedef struct {
+    uint64_t last_seq;       /* highest seq recorded (0: none) */
+    uint64_t synced;         /* every seq <= synced is acknowledged */
+    uint64_t rejected;       /* events the server rejected */
+} tt_outbox_stats_t;
+
+/* Opens (creating and migrating as needed) the store at `path`.
+ * On TT_OK *out is owned by the caller (tt_outbox_close).  On failure a
+ * reason is written to err (errlen bytes) and the code is TT_ERR_DB,
+ * TT_ERR_VERSION (store written by a newer firmware) or TT_ERR_NOMEM. */
+tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t errlen);
+
+/* Closes the store; NULL is accepted. */
+void tt_outbox_close(tt_outbox_t *ob);
+
+/* Gives `ev` the next sequence number (written to ev->seq) and stores it
+ * durably.  Returns TT_OK only once the event is on disk; TT_ERR_INVAL for an
+ * invalid event, TT_ERR_FULL when the disk is full, TT_ERR_DB otherwise.  On
+ * failure nothing is stored and ev->seq is 0. */
+tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev);
+
+/* Builds one batch message of the events after `after` (at most `max`, in
+ * sequence order) into buf[cap], stamped with the synced watermark.
+ * Returns TT_OK with the message length in *len and the seqs it covers in
+ * *first..*last; TT_ERR_NOTFOUND when no event follows `after`; TT_ERR_FULL
+ * when even one event does not fit; TT_ERR_DB. */
+tt_err_t tt_outbox_batch(tt_outbox_t *ob, const char *terminal, uint64_t after, size_t max,
+                         char *buf, size_t cap, size_t *len, uint64_t *first, uint64_t *last);
+
+/* Applies an acknowledgement in one transaction: the synced watermark rises
+ * to `applied` (never falls, never passes the last recorded seq) and each
+ * rejection is kept (a repeated one is ignored).  Returns TT_OK, TT_ERR_PROTO
+ * when `applied` is beyond the last recorded seq (the watermark is then
+ * clamped and the rejections still kept), TT_ERR_DB. */
+tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejection_t *rej,
+                       size_t nrej);
+
+/* Fills *st.  Cheap: the numbers are cached in memory. */
+void tt_outbox_stats(const tt_outbox_t *ob, tt_outbox_stats_t *st);
+
+/* Copies the reason the server gave for rejecting `seq` into buf.
+ * Returns TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
+tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,214 @@
+#include "sync.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WINDOW_MAX 32
+#define RETRY_BUSY_MS 5
+
+struct tt_sync {
+    tt_outbox_t *ob;
+    tt_uplink_t *up;
+    tt_log_t *log;
+    char terminal[TT_EVENT_ID_MAX + 1];
+    char topic_events[TT_EVENT_TOPIC_MAX], topic_ack[TT_EVENT_TOPIC_MAX];
+    size_t batch_max;
+    int window;
+    int64_t resend_ms;
+
+    uint64_t sent;                 /* in-order cursor: highest seq handed to Paho */
+    uint64_t inflight[WINDOW_MAX]; /* last seq of each batch awaiting its ack, ascending */
+    int ninflight;
+    int64_t progress_at;           /* last ack progress, restart or first send */
+    int64_t retry_at;              /* Paho was busy: try again then (-1: no) */
+    int server_online;
+
+    char *buf;
+    size_t cap;
+};
+
+tt_err_t tt_sync_new(const tt_sync_conf_t *conf, tt_outbox_t *ob, tt_uplink_t *up, tt_log_t *log,
+                     tt_sync_t **out)
+{
+    tt_sync_t *s;
+
+    *out = NULL;
+    if (!tt_event_id_valid(conf->terminal) || conf->window < 1 || conf->window > WINDOW_MAX ||
+        conf->batch_max < 1 || conf->batch_max > TT_EVENT_BATCH_MAX)
+        return TT_ERR_INVAL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return TT_ERR_NOMEM;
+    s->cap = conf->batch_max * TT_EVENT_ENCODED_MAX + 256;
+    s->buf = malloc(s->cap);
+    if (!s->buf) {
+        free(s);
+        return TT_ERR_NOMEM;
+    }
+    s->ob = ob;
+    s->up = up;
+    s->log = log;
+    snprintf(s->terminal, sizeof s->terminal, "%s", conf->terminal);
+    tt_event_topic(s->topic_events, sizeof s->topic_events, conf->terminal, TT_EVENT_LEAF_EVENTS);
+    tt_event_topic(s->topic_ack, sizeof s->topic_ack, conf->terminal, TT_EVENT_LEAF_ACK);
+    s->batch_max = conf->batch_max;
+    s->window = conf->window;
+    s->resend_ms = conf->resend_ms;
+    s->retry_at = -1;
+    *out = s;
+    return TT_OK;
+}
+
+void tt_sync_free(tt_sync_t *s)
+{
+    if (!s)
+        return;
+    free(s->buf);
+    free(s);
+}
+
+int tt_sync_server_online(const tt_sync_t *s)
+{
+    return s->server_online;
+}
+
+void tt_sync_restart(tt_sync_t *s, int64_t now_ms)
+{
+    tt_outbox_stats_t st;
+    tt_outbox_stats(s->ob, &st);
+    s->sent = st.synced;
+    s->ninflight = 0;
+    s->progress_at = now_ms;
+    s->retry_at = -1;
+}
+
+static void on_ack(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
+{
+    tt_event_ack_t *ack;
+    tt_outbox_stats_t before, after;
+    char reason[TT_EVENT_REASON_MAX];
+    tt_err_t rc = tt_event_ack_decode(payload, len, s->terminal, &ack, reason, sizeof reason);
+    int k = 0;
+
+    if (rc != TT_OK) {
+        tt_log_warn(s->log, "ignoring malformed ack: %s", reason);
+        return;
+    }
+    tt_outbox_stats(s->ob, &before);
+    rc = tt_outbox_ack(s->ob, ack->applied, ack->rejected, ack->nrejected);
+    if (rc == TT_ERR_PROTO)
+        tt_log_error(s->log, "server acknowledged seq %llu beyond the last recorded one",
+                     (unsigned long long)ack->applied);
+    else if (rc != TT_OK)
+        tt_log_error(s->log, "cannot record ack: %s", tt_strerror(rc));
+    for (size_t i = 0; i < ack->nrejected; i++)
+        tt_log_warn(s->log, "server rejected event %llu: %s",
+                    (unsigned long long)ack->rejected[i].seq, ack->rejected[i].reason);
+    tt_outbox_stats(s->ob, &after);
+    tt_event_ack_free(ack);
+    if (after.synced <= before.synced)
+        return;
+    while (k < s->ninflight && s->inflight[k] <= after.synced)
+        k++;
+    memmove(s->inflight, s->inflight + k, (size_t)(s->ninflight - k) * sizeof s->inflight[0]);
+    s->ninflight -= k;
+    if (s->sent < after.synced)
+        s->sent = after.synced;
+    s->progress_at = now_ms;
+}
+
+static void on_server_status(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
+{
+    cJSON *root = cJSON_ParseWithLength(payload, len);
+    const cJSON *state = root ? cJSON_GetObjectItemCaseSensitive(root, "state") : NULL;
+    int online = cJSON_IsString(state) && strcmp(state->valuestring, "online") == 0;
+
+    cJSON_Delete(root);
+    if (online && !s->server_online) {
+        /* Whatever was in flight while the server was away is lost to it. */
+        tt_log_info(s->log, "server online: sending from the synced watermark");
+        tt_sync_restart(s, now_ms);
+    }
+    s->server_online = online;
+}
+
+void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_t len,
+                     int64_t now_ms)
+{
+    if (strcmp(topic, s->topic_ack) == 0)
+        on_ack(s, payload, len, now_ms);
+    else if (strcmp(topic, TT_EVENT_TOPIC_SERVER_STATUS) == 0)
+        on_server_status(s, payload, len, now_ms);
+}
+
+/* Returns TT_OK, TT_ERR_NOTFOUND (nothing after `after`), or a failure. */
+static tt_err_t send_batch(tt_sync_t *s, uint64_t after, size_t max, uint64_t *last)
+{
+    size_t len;
+    uint64_t first;
+    tt_err_t rc = tt_outbox_batch(s->ob, s->terminal, after, max, s->buf, s->cap, &len, &first,
+                                  last);
+    if (rc != TT_OK)
+        return rc;
+    return tt_uplink_publish(s->up, s->topic_events, s->buf, len, 0);
+}
+
+void tt_sync_recorded(tt_sync_t *s, uint64_t seq, int64_t now_ms)
+{
+    uint64_t last;
+    (void)now_ms;
+    if (!tt_uplink_connected(s->up))
+        return;
+    if (seq > s->sent + 1 || s->ninflight >= s->window) {
+        /* Best effort: if Paho is busy it goes in order later. */
+        if (send_batch(s, seq - 1, 1, &last) == TT_OK)
+            tt_log_debug(s->log, "express send of %llu ahead of the backlog",
+                         (unsigned long long)seq);
+    }
+}
+
+void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
+{
+    if (!tt_uplink_connected(s->up))
+        return;
+    if (s->ninflight > 0 && now_ms - s->progress_at >= s->resend_ms) {
+        tt_outbox_stats_t st;
+        tt_outbox_stats(s->ob, &st);
+        tt_log_warn(s->log, "no ack progress for %lld ms: resending from %llu",
+                    (long long)(now_ms - s->progress_at), (unsigned long long)st.synced + 1);
+        tt_sync_restart(s, now_ms);
+    }
+    s->retry_at = -1;
+    while (s->ninflight < s->window) {
+        uint64_t last;
+        tt_err_t rc = send_batch(s, s->sent, s->batch_max, &last);
+        if (rc == TT_ERR_NOTFOUND || rc == TT_ERR_CONN)
+            return;
+        if (rc == TT_ERR_BUSY) {
+            s->retry_at = now_ms + RETRY_BUSY_MS;
+            return;
+        }
+        if (rc != TT_OK) {
+            tt_log_error(s->log, "cannot send batch after %llu: %s",
+                         (unsigned long long)s->sent, tt_strerror(rc));
+            s->retry_at = now_ms + 1000;
+            return;
+        }
+        if (s->ninflight == 0)
+            s->progress_at = now_ms;
+        s->inflight[s->ninflight++] = last;
+        s->sent = last;
+    }
+}
+
+int64_t tt_sync_deadline(const tt_sync_t *s)
+{
+    int64_t d = -1;
+    if (s->ninflight > 0)
+        d = s->progress_at + s->resend_ms;
+    if (s->retry_at >= 0 && (d < 0 || s->retry_at < d))
+        d = s->retry_at;
+    return d;
+}

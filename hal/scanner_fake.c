@@ -1,0 +1,96 @@
+/* The fake scanner: a bounded ring of injected codes, with a self-pipe whose
+ * readability tells the poll loop that codes are waiting. */
+#include "scanner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RING 64
+
+typedef struct {
+    int pipe[2];
+    size_t head, count;
+    char codes[RING][TT_SCANNER_CODE_MAX];
+} fake_t;
+
+static tt_err_t fake_open(void **state)
+{
+    fake_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return TT_ERR_NOMEM;
+    if (pipe(f->pipe) != 0) {
+        free(f);
+        return TT_ERR_IO;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(f->pipe[i], F_SETFL, fcntl(f->pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(f->pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    *state = f;
+    return TT_OK;
+}
+
+static void fake_close(void *state)
+{
+    fake_t *f = state;
+    close(f->pipe[0]);
+    close(f->pipe[1]);
+    free(f);
+}
+
+static int fake_fd(void *state)
+{
+    return ((fake_t *)state)->pipe[0];
+}
+
+static tt_err_t fake_read(void *state, char *code, size_t len)
+{
+    fake_t *f = state;
+    char drain[64];
+    size_t n;
+
+    if (f->count == 0) {
+        while (read(f->pipe[0], drain, sizeof drain) > 0)
+            ;
+        return TT_ERR_BUSY;
+    }
+    n = strlen(f->codes[f->head]);
+    if (n >= len) {
+        f->head = (f->head + 1) % RING;
+        f->count--;
+        return TT_ERR_TOOBIG;
+    }
+    memcpy(code, f->codes[f->head], n + 1);
+    f->head = (f->head + 1) % RING;
+    f->count--;
+    return TT_OK;
+}
+
+static tt_err_t fake_inject(void *state, const char *code)
+{
+    fake_t *f = state;
+    size_t n = strlen(code);
+
+    if (n == 0 || n >= TT_SCANNER_CODE_MAX)
+        return TT_ERR_INVAL;
+    if (f->count == RING)
+        return TT_ERR_FULL;
+    memcpy(f->codes[(f->head + f->count) % RING], code, n + 1);
+    f->count++;
+    /* A full pipe already signals readability; EAGAIN is harmless. */
+    if (write(f->pipe[1], "s", 1) < 0 && errno != EAGAIN)
+        return TT_ERR_IO;
+    return TT_OK;
+}
+
+const tt_scanner_ops_t tt_scanner_fake_ops = {
+    .name = "fake",
+    .open = fake_open,
+    .close = fake_close,
+    .fd = fake_fd,
+    .read = fake_read,
+    .inject = fake_inject,
+};

@@ -1,0 +1,282 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+
+#define LIST_LIMIT 1000
+
+struct tt_http {
+    struct MHD_Daemon *mhd;
+    tt_db_t *db;
+    pthread_mutex_t lock;    /* the db handle is used by one request at a time */
+    tt_log_t *log;
+    int port;
+};
+
+/* RFC 3339 in the process's time zone (the site's, set by main). */
+static void iso_time(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char off[8];
+    if (ms <= 0 || !localtime_r(&t, &tm)) {
+        snprintf(buf, len, "%s", "");
+        return;
+    }
+    strftime(off, sizeof off, "%z", &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + strlen(buf), len - strlen(buf), "%.3s:%s", off, off + 3);
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSON *body)
+{
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    cJSON_Delete(body);
+    if (!text) {
+        static const char oom[] = "{\"error\":\"out of memory\"}";
+        r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    } else {
+        r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    }
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o)
+        cJSON_AddStringToObject(o, "error", msg);
+    return send_json(c, status, o);
+}
+
+static int stock_row(void *ctx, const char *warehouse, const char *item, tt_qty_t qty)
+{
+    cJSON *o = cJSON_CreateObject();
+    char q[TT_MONEY_TEXT_MAX];
+    if (!o)
+        return 1;
+    tt_qty_format(qty, q, sizeof q);
+    cJSON_AddStringToObject(o, "warehouse", warehouse);
+    cJSON_AddStringToObject(o, "item", item);
+    cJSON_AddStringToObject(o, "qty", q);
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+static int terminal_row(void *ctx, const tt_db_terminal_t *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    char when[40];
+    if (!o)
+        return 1;
+    cJSON_AddStringToObject(o, "id", t->id);
+    cJSON_AddBoolToObject(o, "online", t->online);
+    iso_time(t->last_seen_ms, when, sizeof when);
+    cJSON_AddStringToObject(o, "last_seen", when);
+    cJSON_AddNumberToObject(o, "last_seen_ms", (double)t->last_seen_ms);
+    iso_time(t->last_event_ts_ms, when, sizeof when);
+    cJSON_AddStringToObject(o, "last_event_terminal_time", when);
+    cJSON_AddNumberToObject(o, "applied_seq", (double)t->applied_seq);
+    cJSON_AddNumberToObject(o, "held", (double)t->held);
+    cJSON_AddNumberToObject(o, "rejected_events", (double)t->rejected_events);
+    cJSON_AddNumberToObject(o, "rejected_messages", (double)t->rejected_messages);
+    cJSON_AddStringToObject(o, "firmware", t->firmware);
+    cJSON_AddStringToObject(o, "board", t->board);
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+static int rejected_row(void *ctx, const char *terminal, uint64_t seq, int64_t at,
+                        const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    char when[40];
+    if (!o)
+        return 1;
+    iso_time(at, when, sizeof when);
+    cJSON_AddStringToObject(o, "terminal", terminal);
+    cJSON_AddNumberToObject(o, "seq", (double)seq);
+    cJSON_AddStringToObject(o, "at", when);
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+static int badmsg_row(void *ctx, const tt_db_badmsg_t *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    char when[40];
+    char *excerpt;
+    if (!o)
+        return 1;
+    iso_time(m->server_ms, when, sizeof when);
+    cJSON_AddNumberToObject(o, "id", (double)m->id);
+    cJSON_AddStringToObject(o, "terminal", m->terminal);
+    cJSON_AddStringToObject(o, "topic", m->topic);
+    cJSON_AddStringToObject(o, "at", when);
+    cJSON_AddStringToObject(o, "reason", m->reason);
+    cJSON_AddNumberToObject(o, "size", (double)m->size);
+    /* Shown as text with anything unprintable escaped, for a person to read. */
+    excerpt = malloc(m->excerpt_len * 4 + 1);
+    if (excerpt) {
+        size_t k = 0;
+        for (size_t i = 0; i < m->excerpt_len; i++) {
+            unsigned char ch = (unsigned char)m->excerpt[i];
+            if (ch >= 0x20 && ch < 0x7f)
+                excerpt[k++] = (char)ch;
+            else
+                k += (size_t)sprintf(excerpt + k, "\\x%02x", ch);
+        }
+        excerpt[k] = '\0';
+        cJSON_AddStringToObject(o, "excerpt", excerpt);
+        free(excerpt);
+    }
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char *url)
+{
+    cJSON *root = cJSON_CreateObject(), *list;
+    tt_err_t rc = TT_OK;
+
+    if (!root)
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (strcmp(url, "/api/v1/health") == 0) {
+        cJSON_AddBoolToObject(root, "ok", 1);
+        cJSON_AddStringToObject(root, "version", TT_VERSION);
+        return send_json(c, MHD_HTTP_OK, root);
+    }
+    if (strcmp(url, "/api/v1/stock") == 0) {
+        const char *wh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "warehouse");
+        const char *item = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "item");
+        list = cJSON_AddArrayToObject(root, "stock");
+        rc = list ? tt_db_stock_each(h->db, wh && *wh ? wh : NULL, item && *item ? item : NULL,
+                                     stock_row, list)
+                  : TT_ERR_NOMEM;
+    } else if (strcmp(url, "/api/v1/terminals") == 0) {
+        list = cJSON_AddArrayToObject(root, "terminals");
+        rc = list ? tt_db_terminals_each(h->db, terminal_row, list) : TT_ERR_NOMEM;
+    } else if (strcmp(url, "/api/v1/rejections") == 0) {
+        const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "terminal");
+        cJSON *ev = cJSON_AddArrayToObject(root, "events");
+        cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
+        t = t && *t ? t : NULL;
+        rc = ev && msgs ? tt_db_rejected_each(h->db, t, LIST_LIMIT, rejected_row, ev)
+                        : TT_ERR_NOMEM;
+        if (rc == TT_OK)
+            rc = tt_db_badmsgs_each(h->db, t, LIST_LIMIT, badmsg_row, msgs);
+    } else {
+        cJSON_Delete(root);
+        return send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+    }
+    if (rc != TT_OK) {
+        cJSON_Delete(root);
+        tt_log_error(h->log, "http %s: %s", url, tt_strerror(rc));
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, tt_strerror(rc));
+    }
+    return send_json(c, MHD_HTTP_OK, root);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    tt_http_t *h = cls;
+    enum MHD_Result ret;
+    (void)version;
+    (void)upload;
+
+    /* The first call only announces the request; answer on the second. */
+    if (*con_cls == NULL) {
+        *con_cls = h;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") != 0)
+        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
+    pthread_mutex_lock(&h->lock);
+    ret = route(h, c, url);
+    pthread_mutex_unlock(&h->lock);
+    return ret;
+}
+
+tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_log_t *log,
+                       tt_http_t **out, char *err, size_t errlen)
+{
+    struct sockaddr_in sa;
+    const union MHD_DaemonInfo *info;
+    tt_http_t *h;
+    tt_err_t rc;
+
+    *out = NULL;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "http: bind address '%s' is not an IPv4 address", bind_addr);
+        return TT_ERR_INVAL;
+    }
+    h = calloc(1, sizeof *h);
+    if (!h)
+        return TT_ERR_NOMEM;
+    pthread_mutex_init(&h->lock, NULL);
+    h->log = log;
+    rc = tt_db_open(db_path, 1, &h->db, err, errlen);
+    if (rc != TT_OK) {
+        tt_http_stop(h);
+        return rc;
+    }
+    h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                              (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &sa,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+    if (!h->mhd) {
+        snprintf(err, errlen, "http: cannot listen on %s:%d", bind_addr, port);
+        tt_http_stop(h);
+        return TT_ERR_IO;
+    }
+    info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : port;
+    *out = h;
+    return TT_OK;
+}
+
+int tt_http_port(const tt_http_t *h)
+{
+    return h->port;
+}
+
+void tt_http_stop(tt_http_t *h)
+{
+    if (!h)
+        return;
+    if (h->mhd)
+        MHD_stop_daemon(h->mhd);
+    tt_db_close(h->db);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}

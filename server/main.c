@@ -1,0 +1,219 @@
+/*
+ * tagtrail-server: MQTT ingest into the ledger, and the HTTP API.
+ *
+ * The main thread owns the writable database and runs one poll() loop over
+ * the uplink's wake pipe: messages that arrived together are ingested as one
+ * round in one transaction, and acks go out only after it commits.  The
+ * HTTP API runs in libmicrohttpd's thread on its own read-only handle.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "db.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "serverconf.h"
+#include "uplink.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct {
+    tt_serverconf_t conf;
+    tt_log_t *log;
+    tt_db_t *db;
+    tt_ingest_t *ing;
+    tt_uplink_t *up;
+    tt_http_t *http;
+} server_t;
+
+static const char status_online[] = "{\"v\":1,\"state\":\"online\"}";
+static const char status_offline[] = "{\"v\":1,\"state\":\"offline\"}";
+
+static void send_ack(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    server_t *s = ctx;
+    tt_err_t rc = tt_uplink_publish(s->up, topic, payload, len, 0);
+    /* A lost ack costs a resend and a duplicate, which is dropped. */
+    if (rc != TT_OK)
+        tt_log_warn(s->log, "ack on %s not sent: %s", topic, tt_strerror(rc));
+}
+
+/* Takes every note waiting (up to a round's worth of messages) into one
+ * ingest round. */
+static void drain(server_t *s)
+{
+    tt_uplink_note_t note;
+    long long taken = 0;
+    int open = 0;
+    tt_err_t rc = TT_OK;
+
+    while (taken < s->conf.ingest_round_max && tt_uplink_next(s->up, &note) == TT_OK) {
+        switch (note.kind) {
+        case TT_UPLINK_CONNECTED:
+            tt_log_info(s->log, "connected to %s", s->conf.mqtt_url);
+            if (tt_uplink_publish(s->up, TT_EVENT_TOPIC_SERVER_STATUS, status_online,
+                                  sizeof status_online - 1, 1) != TT_OK)
+                tt_log_warn(s->log, "could not announce the server online");
+            break;
+        case TT_UPLINK_LOST:
+        case TT_UPLINK_SEND_FAILED:
+            tt_log_warn(s->log, "uplink: %s", note.cause);
+            break;
+        case TT_UPLINK_MESSAGE:
+            if (rc != TT_OK)
+                break;   /* the round failed: the terminals will resend */
+            if (!open) {
+                rc = tt_ingest_begin(s->ing);
+                if (rc != TT_OK) {
+                    tt_log_error(s->log, "cannot begin ingest round: %s", tt_strerror(rc));
+                    break;
+                }
+                open = 1;
+            }
+            rc = tt_ingest_message(s->ing, note.topic, note.payload, note.len,
+                                   tt_clock_wall_ms());
+            taken++;
+            break;
+        }
+    }
+    if (!open)
+        return;
+    if (rc != TT_OK) {
+        tt_log_error(s->log, "ingest round dropped, nothing acknowledged: %s", tt_strerror(rc));
+        tt_ingest_abort(s->ing);
+        return;
+    }
+    tt_ingest_commit(s->ing, send_ack, s);
+}
+
+static int run(server_t *s)
+{
+    while (!stop_requested) {
+        struct pollfd pfd = {.fd = tt_uplink_fd(s->up), .events = POLLIN};
+        int64_t now = tt_clock_mono_ms(), d = tt_uplink_deadline(s->up);
+        int timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
+
+        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+            tt_log_error(s->log, "poll: %s", strerror(errno));
+            return 1;
+        }
+        if (pfd.revents)
+            drain(s);
+        tt_uplink_tick(s->up, tt_clock_mono_ms());
+    }
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: tagtrail-server -c server.conf [--check]\n");
+}
+
+int main(int argc, char **argv)
+{
+    server_t s;
+    const char *path = NULL;
+    int check = 0, rc = 1;
+    char err[512];
+    struct sigaction sa;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--check") == 0)
+            check = 1;
+        else if (strcmp(argv[i], "--version") == 0) {
+            printf("tagtrail-server %s\n", TT_VERSION);
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (!path) {
+        usage();
+        return 2;
+    }
+    memset(&s, 0, sizeof s);
+    if (tt_serverconf_load(path, &s.conf, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: %s\n", err);
+        return 2;
+    }
+    if (check) {
+        printf("%s: ok (site %s)\n", path, s.conf.site);
+        return 0;
+    }
+    /* Business dates and displayed times are the site's (before any thread). */
+    setenv("TZ", s.conf.timezone, 1);
+    tzset();
+    s.log = tt_log_new(stderr, (tt_log_level_t)s.conf.log_level, "tagtrail-server", s.conf.site);
+    if (!s.log)
+        return 1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (tt_db_open(s.conf.database, 0, &s.db, err, sizeof err) != TT_OK) {
+        tt_log_error(s.log, "database: %s", err);
+        goto out;
+    }
+    {
+        tt_ingest_conf_t ic = {(size_t)s.conf.ingest_max_payload, (size_t)s.conf.ingest_hold_max};
+        if (tt_ingest_new(&ic, s.db, s.log, &s.ing) != TT_OK)
+            goto out;
+    }
+    {
+        static const char *const subs[] = {"tt/v1/t/+/events", "tt/v1/t/+/status"};
+        tt_uplink_conf_t uc;
+        memset(&uc, 0, sizeof uc);
+        uc.url = s.conf.mqtt_url;
+        uc.client_id = s.conf.mqtt_client_id;
+        uc.username = s.conf.mqtt_username[0] ? s.conf.mqtt_username : NULL;
+        uc.password = s.conf.mqtt_password[0] ? s.conf.mqtt_password : NULL;
+        uc.keepalive_s = (int)s.conf.mqtt_keepalive_s;
+        uc.max_inflight = 1000;
+        uc.will_topic = TT_EVENT_TOPIC_SERVER_STATUS;
+        uc.will_payload = status_offline;
+        uc.subscriptions = subs;
+        uc.nsubscriptions = 2;
+        uc.max_queued_bytes = 64u << 20;
+        if (tt_uplink_new(&uc, &s.up, err, sizeof err) != TT_OK) {
+            tt_log_error(s.log, "%s", err);
+            goto out;
+        }
+    }
+    if (tt_http_start(s.conf.http_bind, (int)s.conf.http_port, s.conf.database, s.log, &s.http,
+                      err, sizeof err) != TT_OK) {
+        tt_log_error(s.log, "%s", err);
+        goto out;
+    }
+    tt_log_info(s.log, "started: database %s, http://%s:%d/api/v1/, broker %s", s.conf.database,
+                s.conf.http_bind, tt_http_port(s.http), s.conf.mqtt_url);
+    rc = run(&s);
+    tt_log_info(s.log, "stopping");
+    if (tt_uplink_connected(s.up))
+        tt_uplink_publish(s.up, TT_EVENT_TOPIC_SERVER_STATUS, status_offline,
+                          sizeof status_offline - 1, 1);
+out:
+    tt_http_stop(s.http);
+    tt_uplink_free(s.up);
+    tt_ingest_free(s.ing);
+    tt_db_close(s.db);
+    tt_log_free(s.log);
+    return rc;
+}

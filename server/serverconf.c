@@ -1,0 +1,76 @@
+#include "serverconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+
+#define STR(k, req, field) {k, TT_CONF_STR, req, 0, 0, NULL, offsetof(tt_serverconf_t, field), \
+                            sizeof(((tt_serverconf_t *)0)->field)}
+#define INT(k, lo, hi, field) {k, TT_CONF_INT, 0, lo, hi, NULL, \
+                               offsetof(tt_serverconf_t, field), 0}
+
+static const tt_conf_key_t schema[] = {
+    STR("site", 1, site),
+    STR("database", 1, database),
+    STR("timezone", 0, timezone),
+    {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_serverconf_t, log_level), 0},
+    STR("http.bind", 0, http_bind),
+    {"http.port", TT_CONF_INT, 1, 0, 65535, NULL, offsetof(tt_serverconf_t, http_port), 0},
+    STR("mqtt.url", 1, mqtt_url),
+    STR("mqtt.client_id", 0, mqtt_client_id),
+    STR("mqtt.username", 0, mqtt_username),
+    STR("mqtt.password", 0, mqtt_password),
+    INT("mqtt.keepalive_s", 2, 600, mqtt_keepalive_s),
+    INT("ingest.max_payload", 1024, 64 << 20, ingest_max_payload),
+    INT("ingest.hold_max", 0, 1000000, ingest_hold_max),
+    INT("ingest.round_max", 1, 10000, ingest_round_max),
+};
+#define NKEYS (sizeof schema / sizeof schema[0])
+
+tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
+{
+    unsigned char seen[NKEYS];
+    const char *slash;
+    tt_err_t rc;
+
+    memset(c, 0, sizeof *c);
+    snprintf(c->timezone, sizeof c->timezone, "Asia/Shanghai");
+    c->log_level = TT_LOG_INFO;
+    snprintf(c->http_bind, sizeof c->http_bind, "127.0.0.1");
+    c->mqtt_keepalive_s = 10;
+    c->ingest_max_payload = 4 << 20;
+    c->ingest_hold_max = 20000;
+    c->ingest_round_max = 64;
+    memset(seen, 0, sizeof seen);
+    rc = tt_conf_parse_file(path, schema, NKEYS, c, seen, err, errlen);
+    if (rc == TT_OK)
+        rc = tt_conf_check_required(path, schema, NKEYS, seen, err, errlen);
+    if (rc != TT_OK)
+        return rc;
+    if (!tt_event_id_valid(c->site)) {
+        snprintf(err, errlen, "%s: site '%s' must be 1-%d of A-Z a-z 0-9 _ . -", path, c->site,
+                 TT_EVENT_ID_MAX);
+        return TT_ERR_CONFIG;
+    }
+    if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {
+        snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", path);
+        return TT_ERR_CONFIG;
+    }
+    if (!c->mqtt_client_id[0])
+        snprintf(c->mqtt_client_id, sizeof c->mqtt_client_id, "tt-server-%s", c->site);
+    slash = strrchr(path, '/');
+    if (c->database[0] != '/' && slash) {
+        char joined[sizeof c->database];
+        int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, c->database);
+        if (n < 0 || (size_t)n >= sizeof joined) {
+            snprintf(err, errlen, "%s: database path too long", path);
+            return TT_ERR_CONFIG;
+        }
+        memcpy(c->database, joined, (size_t)n + 1);
+    }
+    return TT_OK;
+}

@@ -1,0 +1,35 @@
+/*
+ * serverconf: tagtrail-server's configuration file (server.conf), strict as
+ * every tagtrail config: see docs/operations.md for each key.
+ */
+#ifndef TT_SERVERCONF_H
+#define TT_SERVERCONF_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "event.h"
+
+typedef struct {
+    char site[TT_EVENT_ID_MAX + 1];
+    char database[256];
+    char timezone[64];
+    int log_level;                 /* tt_log_level_t */
+    char http_bind[64];
+    long long http_port;
+    char mqtt_url[256];
+    char mqtt_client_id[64];
+    char mqtt_username[64];
+    char mqtt_password[128];
+    long long mqtt_keepalive_s;
+    long long ingest_max_payload;
+    long long ingest_hold_max;
+    long long ingest_round_max;    /* messages per group commit */
+} tt_serverconf_t;
+
+/* Loads `path` into *conf; a relative database path is relative to the
+ * file's folder.  Returns TT_OK, or TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM
+ * with "file:line: reason" in err. */
+tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *conf, char *err, size_t errlen);
+
+#endif

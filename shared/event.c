@@ -1,0 +1,555 @@
+#include "event.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const type_names[] = {NULL, "receive", "issue"};
+
+const char *tt_event_type_name(tt_event_type_t type)
+{
+    if (type < TT_EVENT_RECEIVE || type > TT_EVENT_ISSUE)
+        return NULL;
+    return type_names[type];
+}
+
+static int type_from_name(const char *name, tt_event_type_t *type)
+{
+    for (int t = TT_EVENT_RECEIVE; t <= TT_EVENT_ISSUE; t++) {
+        if (strcmp(name, type_names[t]) == 0) {
+            *type = (tt_event_type_t)t;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int tt_event_id_valid(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        unsigned char c = (unsigned char)id[n];
+        if (n >= TT_EVENT_ID_MAX)
+            return 0;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return n > 0;
+}
+
+int tt_event_code_valid(const char *code)
+{
+    size_t n = 0;
+    for (; code[n]; n++) {
+        unsigned char c = (unsigned char)code[n];
+        if (n >= TT_EVENT_CODE_MAX || c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+            return 0;
+    }
+    return n > 0;
+}
+
+tt_err_t tt_event_topic(char *buf, size_t len, const char *terminal, const char *leaf)
+{
+    int n;
+    if (!tt_event_id_valid(terminal))
+        return TT_ERR_INVAL;
+    n = snprintf(buf, len, "tt/v1/t/%s/%s", terminal, leaf);
+    return n < 0 || (size_t)n >= len ? TT_ERR_FULL : TT_OK;
+}
+
+tt_err_t tt_event_topic_parse(const char *topic, char *terminal, const char **leaf)
+{
+    static const char prefix[] = "tt/v1/t/";
+    const char *id = topic, *slash;
+    size_t n;
+
+    if (strncmp(topic, prefix, sizeof prefix - 1) != 0)
+        return TT_ERR_INVAL;
+    id += sizeof prefix - 1;
+    slash = strchr(id, '/');
+    if (!slash || strchr(slash + 1, '/'))
+        return TT_ERR_INVAL;
+    n = (size_t)(slash - id);
+    if (n == 0 || n > TT_EVENT_ID_MAX)
+        return TT_ERR_INVAL;
+    memcpy(terminal, id, n);
+    terminal[n] = '\0';
+    if (!tt_event_id_valid(terminal))
+        return TT_ERR_INVAL;
+    *leaf = slash + 1;
+    return TT_OK;
+}
+
+static void say(char *reason, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(char *reason, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    if (reason == NULL || len == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(reason, len, fmt, ap);
+    va_end(ap);
+}
+
+tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
+{
+    if (ev->seq < 1 || ev->seq > TT_EVENT_SEQ_MAX) {
+        say(reason, len, "seq out of range");
+        return TT_ERR_INVAL;
+    }
+    if (ev->ts_ms < 0 || (uint64_t)ev->ts_ms > TT_EVENT_SEQ_MAX) {
+        say(reason, len, "ts out of range");
+        return TT_ERR_INVAL;
+    }
+    if (!tt_event_id_valid(ev->operator_id)) {
+        say(reason, len, "operator: not a valid id");
+        return TT_ERR_INVAL;
+    }
+    switch (ev->type) {
+    case TT_EVENT_RECEIVE:
+    case TT_EVENT_ISSUE:
+        if (!tt_event_id_valid(ev->body.stock.warehouse)) {
+            say(reason, len, "body.warehouse: not a valid id");
+            return TT_ERR_INVAL;
+        }
+        if (!tt_event_code_valid(ev->body.stock.item)) {
+            say(reason, len, "body.item: not a valid item code");
+            return TT_ERR_INVAL;
+        }
+        if (ev->body.stock.qty <= 0) {
+            say(reason, len, "body.qty: must be greater than zero");
+            return TT_ERR_INVAL;
+        }
+        return TT_OK;
+    }
+    say(reason, len, "unknown event type");
+    return TT_ERR_INVAL;
+}
+
+/* Ids and codes are validated to need no JSON escaping, so encoding is plain
+ * formatting: this runs once per scan and once per event in benchmarks. */
+tt_err_t tt_event_encode(const tt_event_t *ev, char *buf, size_t len, size_t *outlen)
+{
+    char qty[TT_MONEY_TEXT_MAX];
+    int n;
+
+    if (tt_event_validate(ev, NULL, 0) != TT_OK)
+        return TT_ERR_INVAL;
+    if (tt_qty_format(ev->body.stock.qty, qty, sizeof qty) < 0)
+        return TT_ERR_INVAL;
+    n = snprintf(buf, len,
+                 "{\"seq\":%llu,\"ts\":%lld,\"operator\":\"%s\",\"type\":\"%s\","
+                 "\"body\":{\"warehouse\":\"%s\",\"item\":\"%s\",\"qty\":\"%s\"}}",
+                 (unsigned long long)ev->seq, (long long)ev->ts_ms, ev->operator_id,
+                 tt_event_type_name(ev->type), ev->body.stock.warehouse, ev->body.stock.item, qty);
+    if (n < 0 || (size_t)n >= len)
+        return TT_ERR_FULL;
+    *outlen = (size_t)n;
+    return TT_OK;
+}
+
+tt_err_t tt_event_batch_build(const char *terminal, uint64_t synced, const char *const *enc,
+                              const size_t *lens, size_t n, char *buf, size_t cap,
+                              size_t *outlen)
+{
+    size_t used;
+    int head;
+
+    if (!tt_event_id_valid(terminal) || n == 0 || n > TT_EVENT_BATCH_MAX ||
+        synced > TT_EVENT_SEQ_MAX)
+        return TT_ERR_INVAL;
+    head = snprintf(buf, cap, "{\"v\":%d,\"terminal\":\"%s\",\"synced\":%llu,\"events\":[",
+                    TT_EVENT_VERSION, terminal, (unsigned long long)synced);
+    if (head < 0 || (size_t)head >= cap)
+        return TT_ERR_FULL;
+    used = (size_t)head;
+    for (size_t i = 0; i < n; i++) {
+        if (cap - used < lens[i] + 3)   /* the event, a ',' or "]}", and the NUL */
+            return TT_ERR_FULL;
+        if (i > 0)
+            buf[used++] = ',';
+        memcpy(buf + used, enc[i], lens[i]);
+        used += lens[i];
+    }
+    if (cap - used < 3)
+        return TT_ERR_FULL;
+    memcpy(buf + used, "]}", 3);
+    *outlen = used + 2;
+    return TT_OK;
+}
+
+/* --- decoding ------------------------------------------------------------ */
+
+/* JSON numbers arrive as doubles; an integer field must be integral, in
+ * range, and exactly representable (all values up to 2^53 are). */
+static int get_uint(const cJSON *j, uint64_t max, uint64_t *out)
+{
+    double d;
+    if (!cJSON_IsNumber(j))
+        return 0;
+    d = j->valuedouble;
+    if (!(d >= 0.0) || d > (double)max)
+        return 0;
+    if ((double)(uint64_t)d != d)
+        return 0;
+    *out = (uint64_t)d;
+    return 1;
+}
+
+/* Copies a JSON string of 1..cap-1 bytes (envelope() has already refused
+ * messages with embedded NULs, and cJSON invalid escapes). */
+static int get_str(const cJSON *j, char *dst, size_t cap)
+{
+    size_t n;
+    if (!cJSON_IsString(j) || j->valuestring == NULL)
+        return 0;
+    n = strlen(j->valuestring);
+    if (n == 0 || n >= cap)
+        return 0;
+    memcpy(dst, j->valuestring, n + 1);
+    return 1;
+}
+
+/* Finds each name in `names` among obj's members, refusing unknown and
+ * repeated members.  Returns NULL on success, or the offending member name
+ * (or "" when obj is not an object). */
+static const char *members(const cJSON *obj, const char *const *names, const cJSON **found,
+                           size_t n)
+{
+    if (!cJSON_IsObject(obj))
+        return "";
+    for (size_t i = 0; i < n; i++)
+        found[i] = NULL;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        size_t i = 0;
+        while (i < n && strcmp(c->string, names[i]) != 0)
+            i++;
+        if (i == n || found[i])
+            return c->string;
+        found[i] = c;
+    }
+    return NULL;
+}
+
+static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t len)
+{
+    static const char *const names[] = {"warehouse", "item", "qty"};
+    const cJSON *f[3];
+    const char *bad = members(j, names, f, 3);
+    char qty[TT_MONEY_TEXT_MAX];
+
+    if (bad) {
+        say(reason, len, *bad ? "body: unknown or repeated field '%.40s'" : "body: not an object",
+            bad);
+        return TT_ERR_PROTO;
+    }
+    if (!f[0] || !get_str(f[0], ev->body.stock.warehouse, sizeof ev->body.stock.warehouse) ||
+        !tt_event_id_valid(ev->body.stock.warehouse)) {
+        say(reason, len, "body.warehouse: missing or not a valid id");
+        return TT_ERR_PROTO;
+    }
+    if (!f[1] || !get_str(f[1], ev->body.stock.item, sizeof ev->body.stock.item) ||
+        !tt_event_code_valid(ev->body.stock.item)) {
+        say(reason, len, "body.item: missing or not a valid item code");
+        return TT_ERR_PROTO;
+    }
+    if (!f[2] || !get_str(f[2], qty, sizeof qty) || tt_qty_parse(qty, &ev->body.stock.qty) != TT_OK) {
+        say(reason, len, "body.qty: missing or not a decimal string with at most 3 decimals");
+        return TT_ERR_PROTO;
+    }
+    if (ev->body.stock.qty <= 0) {
+        say(reason, len, "body.qty: must be greater than zero");
+        return TT_ERR_PROTO;
+    }
+    return TT_OK;
+}
+
+/* Decodes one event; `item->ev.seq` is set as soon as it is known, so the
+ * caller can tell a rejectable event (seq known) from a broken batch. */
+static tt_err_t decode_event(const cJSON *j, tt_event_item_t *item)
+{
+    static const char *const names[] = {"seq", "ts", "operator", "type", "body"};
+    const cJSON *f[5];
+    const cJSON *seqj = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "seq") : NULL;
+    tt_event_t *ev = &item->ev;
+    const char *bad;
+    uint64_t u;
+    char type[16];
+
+    memset(ev, 0, sizeof *ev);
+    if (!seqj || !get_uint(seqj, TT_EVENT_SEQ_MAX, &u) || u == 0) {
+        say(item->reason, sizeof item->reason, "event without a valid seq");
+        return TT_ERR_PROTO;
+    }
+    ev->seq = u;
+    bad = members(j, names, f, 5);
+    if (bad) {
+        say(item->reason, sizeof item->reason, "unknown or repeated field '%.40s'", bad);
+        return TT_ERR_PROTO;
+    }
+    if (!f[1] || !get_uint(f[1], TT_EVENT_SEQ_MAX, &u)) {
+        say(item->reason, sizeof item->reason, "ts: missing or not a non-negative integer");
+        return TT_ERR_PROTO;
+    }
+    ev->ts_ms = (int64_t)u;
+    if (!f[2] || !get_str(f[2], ev->operator_id, sizeof ev->operator_id) ||
+        !tt_event_id_valid(ev->operator_id)) {
+        say(item->reason, sizeof item->reason, "operator: missing or not a valid id");
+        return TT_ERR_PROTO;
+    }
+    if (!f[3] || !get_str(f[3], type, sizeof type) || !type_from_name(type, &ev->type)) {
+        say(item->reason, sizeof item->reason, "type: missing or not a known event type");
+        return TT_ERR_PROTO;
+    }
+    if (!f[4]) {
+        say(item->reason, sizeof item->reason, "body: missing");
+        return TT_ERR_PROTO;
+    }
+    return decode_body(f[4], ev, item->reason, sizeof item->reason);
+}
+
+static int has_nul_escape(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i++)
+        if (buf[i] == '\\' && memcmp(buf + i + 1, "u0000", 5) == 0)
+            return 1;
+    return 0;
+}
+
+/* Parses the common envelope {"v":1,"terminal":...,<list>:[...]} of batches
+ * and acks.  On success *root must be freed by the caller. */
+static tt_err_t envelope(const char *buf, size_t len, const char *expect_terminal,
+                         const char *const *names, const cJSON **f, size_t n, cJSON **root,
+                         char *reason, size_t rlen)
+{
+    const char *bad;
+    uint64_t v;
+
+    /* cJSON's strings are NUL-terminated, so a NUL inside one would silently
+     * shorten it ("ab\u0000cd" read as "ab"); no valid message contains one. */
+    if (memchr(buf, '\0', len) || has_nul_escape(buf, len)) {
+        *root = NULL;
+        say(reason, rlen, "contains a NUL character");
+        return TT_ERR_PARSE;
+    }
+    *root = cJSON_ParseWithLength(buf, len);
+    if (*root == NULL) {
+        say(reason, rlen, "not valid JSON");
+        return TT_ERR_PARSE;
+    }
+    bad = members(*root, names, f, n);
+    if (bad) {
+        say(reason, rlen, *bad ? "unknown or repeated field '%.40s'" : "not a JSON object", bad);
+        goto fail;
+    }
+    if (!f[0] || !get_uint(f[0], 1000, &v)) {
+        say(reason, rlen, "v: missing or not an integer");
+        goto fail;
+    }
+    if (v != TT_EVENT_VERSION) {
+        say(reason, rlen, "v: protocol version %llu not supported", (unsigned long long)v);
+        cJSON_Delete(*root);
+        *root = NULL;
+        return TT_ERR_VERSION;
+    }
+    if (!f[1] || !cJSON_IsString(f[1]) || !tt_event_id_valid(f[1]->valuestring)) {
+        say(reason, rlen, "terminal: missing or not a valid id");
+        goto fail;
+    }
+    if (strcmp(f[1]->valuestring, expect_terminal) != 0) {
+        say(reason, rlen, "terminal '%.32s' does not match its topic's '%.32s'",
+            f[1]->valuestring, expect_terminal);
+        cJSON_Delete(*root);
+        *root = NULL;
+        return TT_ERR_DENIED;
+    }
+    return TT_OK;
+fail:
+    cJSON_Delete(*root);
+    *root = NULL;
+    return TT_ERR_PROTO;
+}
+
+tt_err_t tt_event_batch_decode(const char *buf, size_t len, const char *topic_terminal,
+                               tt_event_batch_t **out, char *reason, size_t rlen)
+{
+    static const char *const names[] = {"v", "terminal", "events", "synced"};
+    const cJSON *f[4];
+    cJSON *root;
+    tt_event_batch_t *b;
+    size_t n, i = 0;
+    uint64_t synced;
+    tt_err_t rc;
+
+    *out = NULL;
+    rc = envelope(buf, len, topic_terminal, names, f, 4, &root, reason, rlen);
+    if (rc != TT_OK)
+        return rc;
+    if (!f[3] || !get_uint(f[3], TT_EVENT_SEQ_MAX, &synced)) {
+        say(reason, rlen, "synced: missing or not a sequence number");
+        cJSON_Delete(root);
+        return TT_ERR_PROTO;
+    }
+    if (!f[2] || !cJSON_IsArray(f[2])) {
+        say(reason, rlen, "events: missing or not an array");
+        cJSON_Delete(root);
+        return TT_ERR_PROTO;
+    }
+    n = (size_t)cJSON_GetArraySize(f[2]);
+    if (n == 0 || n > TT_EVENT_BATCH_MAX) {
+        say(reason, rlen, "events: %zu events, allowed 1..%d", n, TT_EVENT_BATCH_MAX);
+        cJSON_Delete(root);
+        return n == 0 ? TT_ERR_PROTO : TT_ERR_TOOBIG;
+    }
+    b = calloc(1, sizeof *b);
+    if (b)
+        b->items = calloc(n, sizeof *b->items);
+    if (!b || !b->items) {
+        free(b);
+        cJSON_Delete(root);
+        say(reason, rlen, "out of memory");
+        return TT_ERR_NOMEM;
+    }
+    strcpy(b->terminal, topic_terminal);
+    b->synced = synced;
+    b->count = n;
+    for (const cJSON *e = f[2]->child; e; e = e->next, i++) {
+        tt_event_item_t *it = &b->items[i];
+        it->err = decode_event(e, it);
+        if (it->ev.seq == 0) {
+            say(reason, rlen, "events[%zu]: %s", i, it->reason);
+            goto broken;
+        }
+        if (i > 0 && it->ev.seq <= b->items[i - 1].ev.seq) {
+            say(reason, rlen, "events[%zu]: seq %llu not above the previous one", i,
+                (unsigned long long)it->ev.seq);
+            goto broken;
+        }
+        if (it->err == TT_OK)
+            it->reason[0] = '\0';
+    }
+    cJSON_Delete(root);
+    *out = b;
+    return TT_OK;
+broken:
+    cJSON_Delete(root);
+    tt_event_batch_free(b);
+    return TT_ERR_PROTO;
+}
+
+void tt_event_batch_free(tt_event_batch_t *batch)
+{
+    if (batch == NULL)
+        return;
+    free(batch->items);
+    free(batch);
+}
+
+tt_err_t tt_event_ack_encode(const tt_event_ack_t *ack, char **out, size_t *outlen)
+{
+    cJSON *root, *list;
+    char *text;
+
+    *out = NULL;
+    if (!tt_event_id_valid(ack->terminal) || ack->applied > TT_EVENT_SEQ_MAX)
+        return TT_ERR_INVAL;
+    root = cJSON_CreateObject();
+    if (!root)
+        return TT_ERR_NOMEM;
+    list = cJSON_AddArrayToObject(root, "rejected");
+    if (!cJSON_AddNumberToObject(root, "v", TT_EVENT_VERSION) ||
+        !cJSON_AddStringToObject(root, "terminal", ack->terminal) ||
+        !cJSON_AddNumberToObject(root, "applied", (double)ack->applied) || !list)
+        goto nomem;
+    for (size_t i = 0; i < ack->nrejected; i++) {
+        cJSON *r = cJSON_CreateObject();
+        if (!r)
+            goto nomem;
+        cJSON_AddItemToArray(list, r);
+        if (ack->rejected[i].seq == 0 || ack->rejected[i].seq > TT_EVENT_SEQ_MAX) {
+            cJSON_Delete(root);
+            return TT_ERR_INVAL;
+        }
+        if (!cJSON_AddNumberToObject(r, "seq", (double)ack->rejected[i].seq) ||
+            !cJSON_AddStringToObject(r, "reason", ack->rejected[i].reason))
+            goto nomem;
+    }
+    text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text)
+        return TT_ERR_NOMEM;
+    *out = text;
+    *outlen = strlen(text);
+    return TT_OK;
+nomem:
+    cJSON_Delete(root);
+    return TT_ERR_NOMEM;
+}
+
+tt_err_t tt_event_ack_decode(const char *buf, size_t len, const char *terminal,
+                             tt_event_ack_t **out, char *reason, size_t rlen)
+{
+    static const char *const names[] = {"v", "terminal", "applied", "rejected"};
+    static const char *const rnames[] = {"seq", "reason"};
+    const cJSON *f[4];
+    cJSON *root;
+    tt_event_ack_t *a;
+    size_t n, i = 0;
+    tt_err_t rc;
+
+    *out = NULL;
+    rc = envelope(buf, len, terminal, names, f, 4, &root, reason, rlen);
+    if (rc != TT_OK)
+        return rc;
+    if (!f[3] || !cJSON_IsArray(f[3])) {
+        say(reason, rlen, "rejected: missing or not an array");
+        cJSON_Delete(root);
+        return TT_ERR_PROTO;
+    }
+    n = (size_t)cJSON_GetArraySize(f[3]);
+    a = calloc(1, sizeof *a);
+    if (a && n > 0)
+        a->rejected = calloc(n, sizeof *a->rejected);
+    if (!a || (n > 0 && !a->rejected)) {
+        free(a);
+        cJSON_Delete(root);
+        say(reason, rlen, "out of memory");
+        return TT_ERR_NOMEM;
+    }
+    strcpy(a->terminal, terminal);
+    if (!f[2] || !get_uint(f[2], TT_EVENT_SEQ_MAX, &a->applied)) {
+        say(reason, rlen, "applied: missing or not a sequence number");
+        goto broken;
+    }
+    for (const cJSON *r = f[3]->child; r; r = r->next, i++) {
+        const cJSON *g[2];
+        const char *bad = members(r, rnames, g, 2);
+        if (bad || !g[0] || !get_uint(g[0], TT_EVENT_SEQ_MAX, &a->rejected[i].seq) ||
+            a->rejected[i].seq == 0 || !g[1] || !cJSON_IsString(g[1])) {
+            say(reason, rlen, "rejected[%zu]: needs a seq and a reason, nothing else", i);
+            goto broken;
+        }
+        snprintf(a->rejected[i].reason, sizeof a->rejected[i].reason, "%s", g[1]->valuestring);
+    }
+    a->nrejected = n;
+    cJSON_Delete(root);
+    *out = a;
+    return TT_OK;
+broken:
+    cJSON_Delete(root);
+    tt_event_ack_free(a);
+    return TT_ERR_PROTO;
+}
+
+void tt_event_ack_free(tt_event_ack_t *ack)
+{
+    if (ack == NULL)
+        return;
+    free(ack->rejected);
+    free(ack);
+}
