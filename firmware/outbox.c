@@ -34,6 +34,12 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL);",
 };
 
+static tt_err_t step_err(sqlite3 *db)
+{
+    int code = sqlite3_extended_errcode(db) & 0xff;
+    return code == SQLITE_FULL ? TT_ERR_FULL : TT_ERR_DB;
+}
+
 static tt_err_t db_err(sqlite3 *db, char *err, size_t errlen, const char *what)
 {
     if (err && errlen)
@@ -164,13 +170,8 @@ void tt_outbox_close(tt_outbox_t *ob)
     free(ob);
 }
 
-static tt_err_t step_err(sqlite3 *db)
-{
-    int code = sqlite3_errcode(db) & 0xff;
-    return code == SQLITE_FULL ? TT_ERR_FULL : TT_ERR_DB;
-}
-
-tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev)
+/* Inserts ev as seq last_seq + 1 inside whatever transaction is open. */
+static tt_err_t insert(tt_outbox_t *ob, tt_event_t *ev)
 {
     char payload[TT_EVENT_ENCODED_MAX];
     size_t n;
@@ -186,7 +187,6 @@ tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev)
     sqlite3_bind_int64(ob->insert, 2, ev->ts_ms);
     sqlite3_bind_text(ob->insert, 3, tt_event_type_name(ev->type), -1, SQLITE_STATIC);
     sqlite3_bind_text(ob->insert, 4, payload, (int)n, SQLITE_STATIC);
-    /* Autocommit: the single INSERT is its own durable transaction. */
     if (sqlite3_step(ob->insert) != SQLITE_DONE) {
         rc = step_err(ob->db);
         sqlite3_reset(ob->insert);
@@ -196,6 +196,32 @@ tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev)
     sqlite3_reset(ob->insert);
     ob->st.last_seq = ev->seq;
     return TT_OK;
+}
+
+tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev)
+{
+    /* Autocommit: the single INSERT is its own durable transaction. */
+    return insert(ob, ev);
+}
+
+tt_err_t tt_outbox_append_many(tt_outbox_t *ob, tt_event_t *evs, size_t n)
+{
+    uint64_t before = ob->st.last_seq;
+    tt_err_t rc = TT_OK;
+
+    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return step_err(ob->db);
+    for (size_t i = 0; i < n && rc == TT_OK; i++)
+        rc = insert(ob, &evs[i]);
+    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = step_err(ob->db);
+    if (rc != TT_OK) {
+        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+        ob->st.last_seq = before;
+        for (size_t i = 0; i < n; i++)
+            evs[i].seq = 0;
+    }
+    return rc;
 }
 
 static int reserve(tt_outbox_t *ob, size_t need, size_t nptrs)

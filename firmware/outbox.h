@@ -42,6 +42,12 @@ void tt_outbox_close(tt_outbox_t *ob);
  * failure nothing is stored and ev->seq is 0. */
 tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev);
 
+/* Stores n events in one transaction, giving them consecutive sequence
+ * numbers (written to each evs[i].seq): all or none are durable on return.
+ * For bulk entry (a pallet counted at once) and for benchmarks.  Returns as
+ * tt_outbox_append. */
+tt_err_t tt_outbox_append_many(tt_outbox_t *ob, tt_event_t *evs, size_t n);
+
 /* Builds one batch message of the events after `after` (at most `max`, in
  * sequence order) into buf[cap], stamped with the synced watermark.
  * Returns TT_OK with the message length in *len and the seqs it covers in
