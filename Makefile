@@ -24,7 +24,7 @@ asan:
 	cmake --build $(BUILD_ASAN) -j2
 
 # make demo DEMO_SECONDS=30
-demo: setup
+demo: all
 	$(if $(DEMO_SECONDS),DEMO_SECONDS=$(DEMO_SECONDS)) scripts/demo
 
 bench: all

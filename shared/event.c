@@ -215,37 +215,51 @@ static int get_str(const cJSON *j, char *dst, size_t cap)
     return 1;
 }
 
+enum { MEMBERS_OK, MEMBERS_NOT_OBJECT, MEMBERS_BAD_FIELD };
+
 /* Finds each name in `names` among obj's members, refusing unknown and
- * repeated members.  Returns NULL on success, or the offending member name
- * (or "" when obj is not an object). */
-static const char *members(const cJSON *obj, const char *const *names, const cJSON **found,
-                           size_t n)
+ * repeated members.  On MEMBERS_BAD_FIELD the offending name is copied to
+ * bad[NAME_SHOWN] as printable ASCII ('?' for anything else), so a reason
+ * built from it is always valid UTF-8 and bounded. */
+#define NAME_SHOWN 41
+static int members(const cJSON *obj, const char *const *names, const cJSON **found, size_t n,
+                   char *bad)
 {
     if (!cJSON_IsObject(obj))
-        return "";
+        return MEMBERS_NOT_OBJECT;
     for (size_t i = 0; i < n; i++)
         found[i] = NULL;
     for (const cJSON *c = obj->child; c; c = c->next) {
         size_t i = 0;
         while (i < n && strcmp(c->string, names[i]) != 0)
             i++;
-        if (i == n || found[i])
-            return c->string;
+        if (i == n || found[i]) {
+            size_t k = 0;
+            for (; c->string[k] && k < NAME_SHOWN - 1; k++) {
+                unsigned char ch = (unsigned char)c->string[k];
+                bad[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+            }
+            bad[k] = '\0';
+            return MEMBERS_BAD_FIELD;
+        }
         found[i] = c;
     }
-    return NULL;
+    return MEMBERS_OK;
 }
 
 static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t len)
 {
     static const char *const names[] = {"warehouse", "item", "qty"};
     const cJSON *f[3];
-    const char *bad = members(j, names, f, 3);
+    char bad[NAME_SHOWN];
+    int m = members(j, names, f, 3, bad);
     char qty[TT_MONEY_TEXT_MAX];
 
-    if (bad) {
-        say(reason, len, *bad ? "body: unknown or repeated field '%.40s'" : "body: not an object",
-            bad);
+    if (m != MEMBERS_OK) {
+        if (m == MEMBERS_NOT_OBJECT)
+            say(reason, len, "body: not an object");
+        else
+            say(reason, len, "body: unknown or repeated field '%s'", bad);
         return TT_ERR_PROTO;
     }
     if (!f[0] || !get_str(f[0], ev->body.stock.warehouse, sizeof ev->body.stock.warehouse) ||
@@ -277,7 +291,7 @@ static tt_err_t decode_event(const cJSON *j, tt_event_item_t *item)
     const cJSON *f[5];
     const cJSON *seqj = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "seq") : NULL;
     tt_event_t *ev = &item->ev;
-    const char *bad;
+    char bad[NAME_SHOWN];
     uint64_t u;
     char type[16];
 
@@ -287,9 +301,8 @@ static tt_err_t decode_event(const cJSON *j, tt_event_item_t *item)
         return TT_ERR_PROTO;
     }
     ev->seq = u;
-    bad = members(j, names, f, 5);
-    if (bad) {
-        say(item->reason, sizeof item->reason, "unknown or repeated field '%.40s'", bad);
+    if (members(j, names, f, 5, bad) != MEMBERS_OK) {
+        say(item->reason, sizeof item->reason, "unknown or repeated field '%s'", bad);
         return TT_ERR_PROTO;
     }
     if (!f[1] || !get_uint(f[1], TT_EVENT_SEQ_MAX, &u)) {
@@ -327,7 +340,9 @@ static tt_err_t envelope(const char *buf, size_t len, const char *expect_termina
                          const char *const *names, const cJSON **f, size_t n, cJSON **root,
                          char *reason, size_t rlen)
 {
-    const char *bad;
+    char bad[NAME_SHOWN];
+    const char *end = NULL;
+    int m;
     uint64_t v;
 
     /* cJSON's strings are NUL-terminated, so a NUL inside one would silently
@@ -337,14 +352,27 @@ static tt_err_t envelope(const char *buf, size_t len, const char *expect_termina
         say(reason, rlen, "contains a NUL character");
         return TT_ERR_PARSE;
     }
-    *root = cJSON_ParseWithLength(buf, len);
+    *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     if (*root == NULL) {
         say(reason, rlen, "not valid JSON");
         return TT_ERR_PARSE;
     }
-    bad = members(*root, names, f, n);
-    if (bad) {
-        say(reason, rlen, *bad ? "unknown or repeated field '%.40s'" : "not a JSON object", bad);
+    /* cJSON stops after the first value: anything but white space after it
+     * means the message is not the one JSON document it claims to be. */
+    for (; end < buf + len; end++) {
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            say(reason, rlen, "not valid JSON: data after the document");
+            cJSON_Delete(*root);
+            *root = NULL;
+            return TT_ERR_PARSE;
+        }
+    }
+    m = members(*root, names, f, n, bad);
+    if (m != MEMBERS_OK) {
+        if (m == MEMBERS_NOT_OBJECT)
+            say(reason, rlen, "not a JSON object");
+        else
+            say(reason, rlen, "unknown or repeated field '%s'", bad);
         goto fail;
     }
     if (!f[0] || !get_uint(f[0], 1000, &v)) {
@@ -453,7 +481,7 @@ void tt_event_batch_free(tt_event_batch_t *batch)
 tt_err_t tt_event_ack_encode(const tt_event_ack_t *ack, char **out, size_t *outlen)
 {
     cJSON *root, *list;
-    char *text;
+    char *text, num[24];
 
     *out = NULL;
     if (!tt_event_id_valid(ack->terminal) || ack->applied > TT_EVENT_SEQ_MAX)
@@ -462,9 +490,12 @@ tt_err_t tt_event_ack_encode(const tt_event_ack_t *ack, char **out, size_t *outl
     if (!root)
         return TT_ERR_NOMEM;
     list = cJSON_AddArrayToObject(root, "rejected");
+    /* Sequence numbers are written as exact integers: cJSON prints doubles
+     * with 15 significant digits, which loses seqs above about 2^50. */
+    snprintf(num, sizeof num, "%llu", (unsigned long long)ack->applied);
     if (!cJSON_AddNumberToObject(root, "v", TT_EVENT_VERSION) ||
         !cJSON_AddStringToObject(root, "terminal", ack->terminal) ||
-        !cJSON_AddNumberToObject(root, "applied", (double)ack->applied) || !list)
+        !cJSON_AddRawToObject(root, "applied", num) || !list)
         goto nomem;
     for (size_t i = 0; i < ack->nrejected; i++) {
         cJSON *r = cJSON_CreateObject();
@@ -475,7 +506,8 @@ tt_err_t tt_event_ack_encode(const tt_event_ack_t *ack, char **out, size_t *outl
             cJSON_Delete(root);
             return TT_ERR_INVAL;
         }
-        if (!cJSON_AddNumberToObject(r, "seq", (double)ack->rejected[i].seq) ||
+        snprintf(num, sizeof num, "%llu", (unsigned long long)ack->rejected[i].seq);
+        if (!cJSON_AddRawToObject(r, "seq", num) ||
             !cJSON_AddStringToObject(r, "reason", ack->rejected[i].reason))
             goto nomem;
     }
@@ -528,8 +560,8 @@ tt_err_t tt_event_ack_decode(const char *buf, size_t len, const char *terminal,
     }
     for (const cJSON *r = f[3]->child; r; r = r->next, i++) {
         const cJSON *g[2];
-        const char *bad = members(r, rnames, g, 2);
-        if (bad || !g[0] || !get_uint(g[0], TT_EVENT_SEQ_MAX, &a->rejected[i].seq) ||
+        char bad[NAME_SHOWN];
+        if (members(r, rnames, g, 2, bad) != MEMBERS_OK || !g[0] || !get_uint(g[0], TT_EVENT_SEQ_MAX, &a->rejected[i].seq) ||
             a->rejected[i].seq == 0 || !g[1] || !cJSON_IsString(g[1])) {
             say(reason, rlen, "rejected[%zu]: needs a seq and a reason, nothing else", i);
             goto broken;

@@ -325,6 +325,61 @@ static void test_validate_reasons(void **state)
     assert_int_equal(tt_event_validate(&ev, NULL, 0), TT_ERR_INVAL);
 }
 
+static void test_topic(void **state)
+{
+    char buf[TT_EVENT_TOPIC_MAX], small[32], id[TT_EVENT_ID_MAX + 1];
+    size_t need = sizeof "tt/v1/t/T01/events";
+
+    (void)state;
+    assert_int_equal(tt_event_topic(buf, sizeof buf, "T01", TT_EVENT_LEAF_EVENTS), TT_OK);
+    assert_string_equal(buf, "tt/v1/t/T01/events");
+    assert_int_equal(tt_event_topic(buf, sizeof buf, "T01", TT_EVENT_LEAF_ACK), TT_OK);
+    assert_string_equal(buf, "tt/v1/t/T01/ack");
+    assert_int_equal(tt_event_topic(small, need, "T01", TT_EVENT_LEAF_EVENTS), TT_OK);
+    assert_int_equal(tt_event_topic(small, need - 1, "T01", TT_EVENT_LEAF_EVENTS), TT_ERR_FULL);
+    assert_int_equal(tt_event_topic(buf, sizeof buf, "T/01", TT_EVENT_LEAF_ACK), TT_ERR_INVAL);
+    assert_int_equal(tt_event_topic(buf, sizeof buf, "T+", TT_EVENT_LEAF_ACK), TT_ERR_INVAL);
+    assert_int_equal(tt_event_topic(buf, sizeof buf, "#", TT_EVENT_LEAF_ACK), TT_ERR_INVAL);
+    assert_int_equal(tt_event_topic(buf, sizeof buf, "", TT_EVENT_LEAF_ACK), TT_ERR_INVAL);
+    /* The longest id with the longest leaf fits TT_EVENT_TOPIC_MAX. */
+    memset(id, 'i', TT_EVENT_ID_MAX);
+    id[TT_EVENT_ID_MAX] = '\0';
+    assert_int_equal(tt_event_topic(buf, sizeof buf, id, TT_EVENT_LEAF_STATUS), TT_OK);
+    assert_int_equal(tt_event_topic(buf, sizeof buf, id, TT_EVENT_LEAF_EVENTS), TT_OK);
+}
+
+static void test_topic_parse(void **state)
+{
+    char terminal[TT_EVENT_ID_MAX + 1];
+    const char *leaf = NULL;
+    char topic[128];
+    static const char *const bad[] = {
+        "", "tt/v1/t/", "tt/v1/t/T01", "tt/v1/t//events", "tt/v1/t/T01/events/x",
+        "tt/v2/t/T01/events", "tt/v1/T01/events", "/tt/v1/t/T01/events", "TT/v1/t/T01/events",
+        "tt/v1/t/T+/events", "tt/v1/t/#/events", "tt/v1/t/T 1/events", "tt/v1/server/status",
+        "tt/v1/t/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/events",
+    };
+
+    (void)state;
+    assert_int_equal(tt_event_topic_parse("tt/v1/t/T01/events", terminal, &leaf), TT_OK);
+    assert_string_equal(terminal, "T01");
+    assert_string_equal(leaf, "events");
+    assert_int_equal(tt_event_topic_parse("tt/v1/t/a.b-c_D/ack", terminal, &leaf), TT_OK);
+    assert_string_equal(terminal, "a.b-c_D");
+    assert_string_equal(leaf, "ack");
+    /* Round trip with the longest id. */
+    memset(terminal, 'z', TT_EVENT_ID_MAX);
+    terminal[TT_EVENT_ID_MAX] = '\0';
+    assert_int_equal(tt_event_topic(topic, sizeof topic, terminal, TT_EVENT_LEAF_STATUS), TT_OK);
+    memset(terminal, 0, sizeof terminal);
+    assert_int_equal(tt_event_topic_parse(topic, terminal, &leaf), TT_OK);
+    assert_int_equal(strlen(terminal), TT_EVENT_ID_MAX);
+    assert_string_equal(leaf, TT_EVENT_LEAF_STATUS);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (tt_event_topic_parse(bad[i], terminal, &leaf) != TT_ERR_INVAL)
+            fail_msg("topic '%s' parsed", bad[i]);
+}
+
 /* --- encoding and building ----------------------------------------------- */
 
 static void test_round_trip_receive(void **state)
@@ -1472,6 +1527,8 @@ int main(void)
         cmocka_unit_test(test_id_valid),
         cmocka_unit_test(test_code_valid),
         cmocka_unit_test(test_validate_reasons),
+        cmocka_unit_test(test_topic),
+        cmocka_unit_test(test_topic_parse),
         cmocka_unit_test(test_round_trip_receive),
         cmocka_unit_test(test_round_trip_issue),
         cmocka_unit_test(test_round_trip_many),
