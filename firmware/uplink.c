@@ -279,13 +279,9 @@ static void subscribe(tt_uplink_t *up)
     MQTTAsync_subscribeMany(up->client, (int)n, up->subs, qos, &ro);
 }
 
-tt_err_t tt_uplink_next(tt_uplink_t *up, tt_uplink_note_t *note)
+static node_t *pop(tt_uplink_t *up)
 {
     node_t *n;
-    char drain[64];
-
-    free_node(up->current);
-    up->current = NULL;
     pthread_mutex_lock(&up->lock);
     n = up->head;
     if (n) {
@@ -296,10 +292,26 @@ tt_err_t tt_uplink_next(tt_uplink_t *up, tt_uplink_note_t *note)
         pthread_cond_signal(&up->room);
     }
     pthread_mutex_unlock(&up->lock);
+    return n;
+}
+
+tt_err_t tt_uplink_next(tt_uplink_t *up, tt_uplink_note_t *note)
+{
+    node_t *n;
+    char drain[64];
+
+    free_node(up->current);
+    up->current = NULL;
+    n = pop(up);
     if (!n) {
+        /* Drain the wake pipe first, then look again: a note pushed after
+         * the drain has written its own wake byte, so none is ever stranded
+         * without one. */
         while (read(up->wake[0], drain, sizeof drain) > 0)
             ;
-        return TT_ERR_BUSY;
+        n = pop(up);
+        if (!n)
+            return TT_ERR_BUSY;
     }
     switch (n->note.kind) {
     case TT_UPLINK_CONNECTED:
