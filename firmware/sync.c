@@ -104,8 +104,9 @@ static void on_ack(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms
     else if (rc != TT_OK)
         tt_log_error(s->log, "cannot record ack: %s", tt_strerror(rc));
     for (size_t i = 0; i < ack->nrejected; i++)
-        tt_log_warn(s->log, "server rejected event %llu: %s",
-                    (unsigned long long)ack->rejected[i].seq, ack->rejected[i].reason);
+        if (ack->rejected[i].seq > before.synced)   /* not told before */
+            tt_log_warn(s->log, "server rejected event %llu: %s",
+                        (unsigned long long)ack->rejected[i].seq, ack->rejected[i].reason);
     tt_outbox_stats(s->ob, &after);
     tt_event_ack_free(ack);
     if (after.synced <= before.synced)
