@@ -23,7 +23,7 @@ static const tt_conf_key_t schema[] = {
     STR("control_socket", 1, control_socket),
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_edgeconf_t, log_level), 0},
     STR("board.name", 1, board_name),
-    STR("scanner.driver", 1, scanner_driver),
+    STR("scanner.driver", 1, scanner.driver),
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.username", 0, mqtt_username),
     STR("mqtt.password", 0, mqtt_password),
@@ -73,9 +73,9 @@ static tt_err_t check_ids(const char *name, const tt_edgeconf_t *c, char *err, s
                  TT_EVENT_ID_MAX);
         return TT_ERR_CONFIG;
     }
-    if (!tt_scanner_known(c->scanner_driver)) {
+    if (!tt_scanner_known(c->scanner.driver)) {
         snprintf(err, errlen, "%s: scanner.driver '%s' is not a known driver", c->board_file,
-                 c->scanner_driver);
+                 c->scanner.driver);
         return TT_ERR_CONFIG;
     }
     if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "scanner.h"
 
 #define TT_EDGECONF_PATH_MAX 256
 
@@ -33,7 +34,7 @@ typedef struct {
     long long uplink_batch_max;
     long long uplink_window;
     long long uplink_resend_ms;
-    char scanner_driver[32];
+    tt_scanner_conf_t scanner;
     int log_level;                     /* tt_log_level_t */
 } tt_edgeconf_t;
 

@@ -25,7 +25,8 @@
 #include "sync.h"
 #include "uplink.h"
 
-#define MAX_FDS (2 + 1 + TT_CONTROL_CLIENTS)
+#define SCANNER_FDS 8
+#define MAX_FDS (1 + SCANNER_FDS + 1 + TT_CONTROL_CLIENTS)
 #define PENDING_MAX 64
 
 static volatile sig_atomic_t stop_requested;
@@ -248,18 +249,21 @@ static int run(edge_t *e)
     struct pollfd fds[MAX_FDS];
 
     while (!stop_requested) {
-        size_t n = 0, nctl;
+        size_t n = 0, nscan, nctl;
         int64_t now = tt_clock_mono_ms(), d = tt_uplink_deadline(e->up), sd;
         int timeout;
 
         sd = tt_sync_deadline(e->sync);
         if (min_deadline(d, sd))
             d = sd;
+        sd = tt_scanner_deadline(e->scanner);
+        if (min_deadline(d, sd))
+            d = sd;
         timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
         fds[n].fd = tt_uplink_fd(e->up);
         fds[n++].events = POLLIN;
-        fds[n].fd = tt_scanner_fd(e->scanner);
-        fds[n++].events = POLLIN;
+        nscan = tt_scanner_pollfds(e->scanner, fds + n, SCANNER_FDS);
+        n += nscan;
         nctl = tt_control_pollfds(e->ctl, fds + n, MAX_FDS - n);
         if (poll(fds, n + nctl, timeout) < 0) {
             if (errno == EINTR)
@@ -269,8 +273,8 @@ static int run(edge_t *e)
         }
         if (fds[0].revents)
             drain_uplink(e);
-        if (fds[1].revents)
-            drain_scanner(e);
+        tt_scanner_service(e->scanner, fds + 1, nscan, tt_clock_mono_ms());
+        drain_scanner(e);
         tt_control_handle(e->ctl, fds + n, nctl, on_line, e);
         /* Codes injected by the control socket just now are read at once. */
         drain_scanner(e);
@@ -338,8 +342,8 @@ int main(int argc, char **argv)
         tt_log_error(e.log, "store: %s", err);
         goto out;
     }
-    if (tt_scanner_open(e.conf.scanner_driver, &e.scanner) != TT_OK) {
-        tt_log_error(e.log, "scanner '%s' cannot be opened", e.conf.scanner_driver);
+    if (tt_scanner_open(&e.conf.scanner, &e.scanner) != TT_OK) {
+        tt_log_error(e.log, "scanner '%s' cannot be opened", e.conf.scanner.driver);
         goto out;
     }
     tt_event_topic(e.status_topic, sizeof e.status_topic, e.conf.terminal_id,

@@ -8,6 +8,9 @@ struct tt_scanner {
     void *state;
 };
 
+/* Backends are declared here, defined in scanner_<name>.c. */
+extern const tt_scanner_ops_t tt_scanner_fake_ops;
+
 static const tt_scanner_ops_t *const backends[] = {
     &tt_scanner_fake_ops,
 };
@@ -25,9 +28,9 @@ int tt_scanner_known(const char *driver)
     return find(driver) != NULL;
 }
 
-tt_err_t tt_scanner_open(const char *driver, tt_scanner_t **out)
+tt_err_t tt_scanner_open(const tt_scanner_conf_t *conf, tt_scanner_t **out)
 {
-    const tt_scanner_ops_t *ops = find(driver);
+    const tt_scanner_ops_t *ops = find(conf->driver);
     tt_scanner_t *s;
     tt_err_t rc;
 
@@ -38,7 +41,7 @@ tt_err_t tt_scanner_open(const char *driver, tt_scanner_t **out)
     if (!s)
         return TT_ERR_NOMEM;
     s->ops = ops;
-    rc = ops->open(&s->state);
+    rc = ops->open(conf, &s->state);
     if (rc != TT_OK) {
         free(s);
         return rc;
@@ -55,14 +58,29 @@ void tt_scanner_close(tt_scanner_t *s)
     free(s);
 }
 
-int tt_scanner_fd(const tt_scanner_t *s)
+size_t tt_scanner_pollfds(const tt_scanner_t *s, struct pollfd *fds, size_t max)
 {
-    return s->ops->fd(s->state);
+    return s->ops->pollfds(s->state, fds, max);
+}
+
+int64_t tt_scanner_deadline(const tt_scanner_t *s)
+{
+    return s->ops->deadline(s->state);
+}
+
+void tt_scanner_service(tt_scanner_t *s, const struct pollfd *fds, size_t n, int64_t now_ms)
+{
+    s->ops->service(s->state, fds, n, now_ms);
 }
 
 tt_err_t tt_scanner_read(tt_scanner_t *s, char *code, size_t len)
 {
     return s->ops->read(s->state, code, len);
+}
+
+int tt_scanner_present(const tt_scanner_t *s)
+{
+    return s->ops->present(s->state);
 }
 
 tt_err_t tt_scanner_inject(tt_scanner_t *s, const char *code)

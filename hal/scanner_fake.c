@@ -16,9 +16,11 @@ typedef struct {
     char codes[RING][TT_SCANNER_CODE_MAX];
 } fake_t;
 
-static tt_err_t fake_open(void **state)
+static tt_err_t fake_open(const tt_scanner_conf_t *conf, void **state)
 {
-    fake_t *f = calloc(1, sizeof *f);
+    fake_t *f;
+    (void)conf;
+    f = calloc(1, sizeof *f);
     if (!f)
         return TT_ERR_NOMEM;
     if (pipe(f->pipe) != 0) {
@@ -41,9 +43,34 @@ static void fake_close(void *state)
     free(f);
 }
 
-static int fake_fd(void *state)
+static size_t fake_pollfds(void *state, struct pollfd *fds, size_t max)
 {
-    return ((fake_t *)state)->pipe[0];
+    if (max == 0)
+        return 0;
+    fds[0].fd = ((fake_t *)state)->pipe[0];
+    fds[0].events = POLLIN;
+    return 1;
+}
+
+static int64_t fake_deadline(void *state)
+{
+    (void)state;
+    return -1;
+}
+
+/* Codes are read straight from the ring; the pipe is drained by read. */
+static void fake_service(void *state, const struct pollfd *fds, size_t n, int64_t now_ms)
+{
+    (void)state;
+    (void)fds;
+    (void)n;
+    (void)now_ms;
+}
+
+static int fake_present(void *state)
+{
+    (void)state;
+    return 1;
 }
 
 static tt_err_t fake_read(void *state, char *code, size_t len)
@@ -90,7 +117,10 @@ const tt_scanner_ops_t tt_scanner_fake_ops = {
     .name = "fake",
     .open = fake_open,
     .close = fake_close,
-    .fd = fake_fd,
+    .pollfds = fake_pollfds,
+    .deadline = fake_deadline,
+    .service = fake_service,
     .read = fake_read,
+    .present = fake_present,
     .inject = fake_inject,
 };
