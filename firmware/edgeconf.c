@@ -24,6 +24,15 @@ static const tt_conf_key_t schema[] = {
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_edgeconf_t, log_level), 0},
     STR("board.name", 1, board_name),
     STR("scanner.driver", 1, scanner.driver),
+    STR("scanner.usb_id", 0, usb_id),
+    INT("scanner.interface", 0, 255, scanner_interface),
+    {"scanner.auto_detach", TT_CONF_BOOL, 0, 0, 0, NULL,
+     offsetof(tt_edgeconf_t, scanner.auto_detach), 0},
+    STR("scanner.device", 0, scanner.device),
+    INT("scanner.baud", 1200, 921600, scanner_baud),
+    STR("scanner.layout", 0, scanner.layout),
+    {"scanner.grab", TT_CONF_BOOL, 0, 0, 0, NULL, offsetof(tt_edgeconf_t, scanner.grab), 0},
+    INT("scanner.reopen_ms", 100, 60000, scanner_reopen_ms),
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.username", 0, mqtt_username),
     STR("mqtt.password", 0, mqtt_password),
@@ -42,6 +51,21 @@ static void defaults(tt_edgeconf_t *c)
     c->uplink_batch_max = 1000;
     c->uplink_window = 8;
     c->uplink_resend_ms = 5000;
+    c->scanner_baud = 9600;
+    c->scanner_reopen_ms = 1000;
+    snprintf(c->scanner.layout, sizeof c->scanner.layout, "us");
+}
+
+/* "0c2e:0b61" -> vid, pid.  Returns 0 when malformed. */
+static int parse_usb_id(const char *text, uint16_t *vid, uint16_t *pid)
+{
+    unsigned v, p;
+    char tail;
+    if (strlen(text) != 9 || sscanf(text, "%4x:%4x%c", &v, &p, &tail) != 2)
+        return 0;
+    *vid = (uint16_t)v;
+    *pid = (uint16_t)p;
+    return 1;
 }
 
 /* Rewrites a relative path in field (cap bytes) to be relative to the folder
@@ -61,7 +85,8 @@ static int resolve(char *field, size_t cap, const char *file)
     return 1;
 }
 
-static tt_err_t check_ids(const char *name, const tt_edgeconf_t *c, char *err, size_t errlen)
+/* Checks what the schema cannot express and derives the typed driver fields. */
+static tt_err_t finish(const char *name, tt_edgeconf_t *c, char *err, size_t errlen)
 {
     if (!tt_event_id_valid(c->terminal_id)) {
         snprintf(err, errlen, "%s: terminal_id '%s' must be 1-%d of A-Z a-z 0-9 _ . -", name,
@@ -78,6 +103,14 @@ static tt_err_t check_ids(const char *name, const tt_edgeconf_t *c, char *err, s
                  c->scanner.driver);
         return TT_ERR_CONFIG;
     }
+    if (c->usb_id[0] && !parse_usb_id(c->usb_id, &c->scanner.vid, &c->scanner.pid)) {
+        snprintf(err, errlen, "%s: scanner.usb_id '%s' must be VID:PID in hex, like 0c2e:0b61",
+                 c->board_file, c->usb_id);
+        return TT_ERR_CONFIG;
+    }
+    c->scanner.interface = (int)c->scanner_interface;
+    c->scanner.baud = (int)c->scanner_baud;
+    c->scanner.reopen_ms = (int)c->scanner_reopen_ms;
     if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {
         snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", name);
         return TT_ERR_CONFIG;
@@ -144,5 +177,5 @@ tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size
     rc = tt_conf_check_required(path, schema, NKEYS, seen, err, errlen);
     if (rc != TT_OK)
         return rc;
-    return check_ids(path, conf, err, errlen);
+    return finish(path, conf, err, errlen);
 }

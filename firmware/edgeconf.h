@@ -35,6 +35,8 @@ typedef struct {
     long long uplink_window;
     long long uplink_resend_ms;
     tt_scanner_conf_t scanner;
+    char usb_id[16];                   /* "vvvv:pppp", parsed into scanner.vid/pid */
+    long long scanner_interface, scanner_baud, scanner_reopen_ms;
     int log_level;                     /* tt_log_level_t */
 } tt_edgeconf_t;
 
