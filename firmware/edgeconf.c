@@ -8,6 +8,7 @@
 #include "scanner.h"
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const languages[] = {"zh", "en", NULL};
 
 #define STR(k, req, field) {k, TT_CONF_STR, req, 0, 0, NULL, offsetof(tt_edgeconf_t, field), \
                             sizeof(((tt_edgeconf_t *)0)->field)}
@@ -19,6 +20,8 @@ static const tt_conf_key_t schema[] = {
     STR("board", 1, board_file),
     STR("terminal_id", 1, terminal_id),
     STR("site", 1, site),
+    STR("warehouse", 0, warehouse),
+    {"language", TT_CONF_ENUM, 0, 0, 0, languages, offsetof(tt_edgeconf_t, language), 0},
     STR("store", 1, store),
     STR("control_socket", 1, control_socket),
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_edgeconf_t, log_level), 0},
@@ -96,6 +99,10 @@ static tt_err_t finish(const char *name, tt_edgeconf_t *c, char *err, size_t err
     if (!tt_event_id_valid(c->site)) {
         snprintf(err, errlen, "%s: site '%s' must be 1-%d of A-Z a-z 0-9 _ . -", name, c->site,
                  TT_EVENT_ID_MAX);
+        return TT_ERR_CONFIG;
+    }
+    if (c->warehouse[0] && !tt_event_id_valid(c->warehouse)) {
+        snprintf(err, errlen, "%s: warehouse '%s' is not a valid id", name, c->warehouse);
         return TT_ERR_CONFIG;
     }
     if (!tt_scanner_known(c->scanner.driver)) {

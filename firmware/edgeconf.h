@@ -25,6 +25,8 @@ typedef struct {
     char board_name[TT_EVENT_ID_MAX + 1];
     char terminal_id[TT_EVENT_ID_MAX + 1];
     char site[TT_EVENT_ID_MAX + 1];
+    char warehouse[TT_EVENT_ID_MAX + 1];   /* the counter's warehouse, "" if chosen by card */
+    int language;                          /* 0 zh, 1 en */
     char store[TT_EDGECONF_PATH_MAX];
     char control_socket[108];          /* sun_path */
     char mqtt_url[TT_EDGECONF_PATH_MAX];

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "control.h"
+#include "counter.h"
 #include "edgeconf.h"
 #include "event.h"
 #include "log.h"
@@ -37,10 +38,14 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* An operation armed by the control socket for the next scanned code: what a
- * storekeeper selects on the keypad before scanning. */
+/* A code injected through the control socket, waiting to come back out of
+ * the (fake) scanner: either a one-shot scan that carries its own operation
+ * (`scan ...`, used by tools and tests) or a raw code for the counter
+ * (`code ...`), exactly as a storekeeper's scan.  Codes from a real scanner
+ * have no entry and go to the counter. */
 typedef struct {
     uint64_t client;
+    int raw;
     tt_event_type_t type;
     char warehouse[TT_EVENT_ID_MAX + 1];
     char operator_id[TT_EVENT_ID_MAX + 1];
@@ -55,6 +60,7 @@ typedef struct {
     tt_sync_t *sync;
     tt_scanner_t *scanner;
     tt_control_t *ctl;
+    tt_counter_t *counter;
     char status_topic[TT_EVENT_TOPIC_MAX];
     pending_t pending[PENDING_MAX];
     size_t npending, pending_head;
@@ -70,7 +76,38 @@ static void publish_status(edge_t *e)
         tt_log_warn(e->log, "could not publish terminal status");
 }
 
-/* The code the scanner read, with the operation armed for it. */
+/* Stores a committed counter document, all lines or none. */
+static tt_counter_beep_t commit_document(edge_t *e)
+{
+    tt_event_t evs[TT_COUNTER_LINES_MAX];
+    size_t n;
+    tt_err_t rc;
+
+    if (tt_counter_pending(e->counter, tt_clock_wall_ms(), evs, &n) != TT_OK)
+        return TT_COUNTER_BEEP_NONE;
+    rc = tt_outbox_append_many(e->ob, evs, n);
+    if (rc != TT_OK)
+        tt_log_error(e->log, "document of %zu lines NOT recorded: %s", n, tt_strerror(rc));
+    else
+        tt_sync_recorded(e->sync, evs[n - 1].seq, tt_clock_mono_ms());
+    return tt_counter_stored(e->counter, rc, rc == TT_OK ? evs[0].seq : 0);
+}
+
+/* A code for the counter: a card or an item line, perhaps a commit. */
+static void counter_scan(edge_t *e, uint64_t client, const char *code)
+{
+    tt_counter_beep_t beep = tt_counter_scan(e->counter, code);
+    tt_counter_beep_t stored = commit_document(e);
+    const tt_counter_view_t *v = tt_counter_view(e->counter);
+
+    if (stored != TT_COUNTER_BEEP_NONE)
+        beep = stored;
+    if (client)
+        tt_control_reply(e->ctl, client, "%s %s", beep == TT_COUNTER_BEEP_ERROR ? "err refused" : "ok",
+                         v->message);
+}
+
+/* The code the scanner read, with what was armed for it. */
 static void record_scan(edge_t *e, const char *code)
 {
     pending_t p;
@@ -78,12 +115,16 @@ static void record_scan(edge_t *e, const char *code)
     tt_err_t rc;
 
     if (e->npending == 0) {
-        tt_log_warn(e->log, "scan '%s' with no operation selected: ignored", code);
+        counter_scan(e, 0, code);
         return;
     }
     p = e->pending[e->pending_head];
     e->pending_head = (e->pending_head + 1) % PENDING_MAX;
     e->npending--;
+    if (p.raw) {
+        counter_scan(e, p.client, code);
+        return;
+    }
 
     memset(&ev, 0, sizeof ev);
     ev.type = p.type;
@@ -168,6 +209,54 @@ static void cmd_scan(edge_t *e, uint64_t client, char **argv, int argc)
     e->npending++;
 }
 
+/* code <data>: a raw scan, through the scanner, to the counter. */
+static void cmd_code(edge_t *e, uint64_t client, const char *data)
+{
+    pending_t *p;
+    tt_err_t rc;
+
+    if (e->npending == PENDING_MAX) {
+        tt_control_reply(e->ctl, client, "err busy too many scans waiting");
+        return;
+    }
+    rc = tt_scanner_inject(e->scanner, data);
+    if (rc != TT_OK) {
+        tt_control_reply(e->ctl, client, "err %s scanner refused the code: %s",
+                         rc == TT_ERR_DEVICE ? "device" : "inval", tt_strerror(rc));
+        return;
+    }
+    p = &e->pending[(e->pending_head + e->npending) % PENDING_MAX];
+    memset(p, 0, sizeof *p);
+    p->client = client;
+    p->raw = 1;
+    e->npending++;
+}
+
+static void cmd_view(edge_t *e, uint64_t client)
+{
+    const tt_counter_view_t *v = tt_counter_view(e->counter);
+    static const char *const modes[] = {"none", "receive", "issue"};
+    char lines[TT_COUNTER_LINES_MAX * 100], q[TT_MONEY_TEXT_MAX];
+    size_t k = 0;
+
+    lines[0] = '\0';
+    for (size_t i = 0; i < v->nlines && k < sizeof lines - 100; i++) {
+        tt_qty_format(v->lines[i].qty, q, sizeof q);
+        k += (size_t)snprintf(lines + k, sizeof lines - k, "%s{\"item\":\"%s\",\"qty\":\"%s\"}",
+                              i ? "," : "", v->lines[i].item, q);
+    }
+    tt_qty_format(v->next_qty, q, sizeof q);
+    /* The message is escaped by construction: it holds ids, codes and the
+     * module's own text, none of which contain '"' or '\\'. */
+    tt_control_reply(e->ctl, client,
+                     "ok {\"operator\":\"%s\",\"mode\":\"%s\",\"warehouse\":\"%s\",\"unit\":\"%s\","
+                     "\"ref\":\"%s\",\"next_qty\":\"%s\",\"lines\":[%s],\"message\":\"%s\","
+                     "\"error\":%s,\"scanner_present\":%s}",
+                     v->operator_id, modes[v->mode], v->warehouse, v->unit, v->ref, q, lines,
+                     v->message, v->message_is_error ? "true" : "false",
+                     tt_scanner_present(e->scanner) ? "true" : "false");
+}
+
 static void cmd_status(edge_t *e, uint64_t client)
 {
     tt_outbox_stats_t st;
@@ -197,6 +286,15 @@ static void on_line(void *ctx, uint64_t client, char *line)
         return;
     if (strcmp(argv[0], "scan") == 0) {
         cmd_scan(e, client, argv, argc);
+    } else if (strcmp(argv[0], "code") == 0 && argc == 2) {
+        cmd_code(e, client, argv[1]);
+    } else if (strcmp(argv[0], "key") == 0 && argc == 2) {
+        tt_counter_beep_t beep = tt_counter_keypad(e->counter, argv[1]);
+        tt_control_reply(e->ctl, client, "%s %s",
+                         beep == TT_COUNTER_BEEP_ERROR ? "err refused" : "ok",
+                         tt_counter_view(e->counter)->message);
+    } else if (strcmp(argv[0], "view") == 0) {
+        cmd_view(e, client);
     } else if (strcmp(argv[0], "status") == 0) {
         cmd_status(e, client);
     } else if (strcmp(argv[0], "rejection") == 0 && argc == 2) {
@@ -342,6 +440,8 @@ int main(int argc, char **argv)
         tt_log_error(e.log, "store: %s", err);
         goto out;
     }
+    if (tt_counter_new(e.conf.warehouse, (tt_counter_lang_t)e.conf.language, &e.counter) != TT_OK)
+        goto out;
     if (tt_scanner_open(&e.conf.scanner, &e.scanner) != TT_OK) {
         tt_log_error(e.log, "scanner '%s' cannot be opened", e.conf.scanner.driver);
         goto out;
@@ -396,6 +496,7 @@ out:
     tt_uplink_free(e.up);
     tt_sync_free(e.sync);
     tt_scanner_close(e.scanner);
+    tt_counter_free(e.counter);
     tt_outbox_close(e.ob);
     tt_log_free(e.log);
     return rc;

@@ -32,7 +32,8 @@ static const char *const sql_text[S_COUNT] = {
                     " ON CONFLICT (warehouse, item) DO UPDATE SET qty = excluded.qty",
     [S_EVENT_PUT] =
         "INSERT INTO event (terminal, seq, type, ts_ms, server_ms, operator, warehouse,"
-        " item, qty, status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        " item, qty, status, reason, ref, unit, line, lines)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [S_REJECT_EVENT] = "INSERT INTO event (terminal, seq, ts_ms, server_ms, status, reason)"
                        " VALUES (?1, ?2, ?3, ?4, 'rejected', ?5)",
     [S_COUNT_REJECTED] =
@@ -90,6 +91,11 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL,"
     "  size INTEGER NOT NULL,"
     "  excerpt BLOB NOT NULL);",
+    /* 2: documents built at the counter (docs/protocol.md, body fields). */
+    "ALTER TABLE event ADD COLUMN ref TEXT;"
+    "ALTER TABLE event ADD COLUMN unit TEXT;"
+    "ALTER TABLE event ADD COLUMN line INTEGER;"
+    "ALTER TABLE event ADD COLUMN lines INTEGER;",
 };
 
 struct tt_db {
@@ -268,6 +274,14 @@ static tt_err_t journal(tt_db_t *db, const char *terminal, const tt_event_t *ev,
     sqlite3_bind_text(st, 10, status, -1, SQLITE_STATIC);
     if (reason)
         sqlite3_bind_text(st, 11, reason, -1, SQLITE_STATIC);
+    if (ev->body.stock.ref[0])
+        sqlite3_bind_text(st, 12, ev->body.stock.ref, -1, SQLITE_STATIC);
+    if (ev->body.stock.unit[0])
+        sqlite3_bind_text(st, 13, ev->body.stock.unit, -1, SQLITE_STATIC);
+    if (ev->body.stock.lines) {
+        sqlite3_bind_int(st, 14, ev->body.stock.line);
+        sqlite3_bind_int(st, 15, ev->body.stock.lines);
+    }
     return run(db, st);
 }
 

@@ -125,6 +125,17 @@ tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
             say(reason, len, "body.qty: must be greater than zero");
             return TT_ERR_INVAL;
         }
+        if ((ev->body.stock.ref[0] && !tt_event_id_valid(ev->body.stock.ref)) ||
+            (ev->body.stock.unit[0] && !tt_event_id_valid(ev->body.stock.unit))) {
+            say(reason, len, "body.ref/unit: not a valid id");
+            return TT_ERR_INVAL;
+        }
+        if (ev->body.stock.lines > TT_EVENT_LINES_MAX ||
+            (ev->body.stock.lines == 0) != (ev->body.stock.line == 0) ||
+            ev->body.stock.line > ev->body.stock.lines) {
+            say(reason, len, "body.line/lines: need 1 <= line <= lines <= %d", TT_EVENT_LINES_MAX);
+            return TT_ERR_INVAL;
+        }
         return TT_OK;
     }
     say(reason, len, "unknown event type");
@@ -135,18 +146,26 @@ tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
  * formatting: this runs once per scan and once per event in benchmarks. */
 tt_err_t tt_event_encode(const tt_event_t *ev, char *buf, size_t len, size_t *outlen)
 {
-    char qty[TT_MONEY_TEXT_MAX];
-    int n;
+    const tt_event_stock_t *b = &ev->body.stock;
+    char qty[TT_MONEY_TEXT_MAX], opt[128];
+    int n, k = 0;
 
     if (tt_event_validate(ev, NULL, 0) != TT_OK)
         return TT_ERR_INVAL;
-    if (tt_qty_format(ev->body.stock.qty, qty, sizeof qty) < 0)
+    if (tt_qty_format(b->qty, qty, sizeof qty) < 0)
         return TT_ERR_INVAL;
+    opt[0] = '\0';
+    if (b->ref[0])
+        k += snprintf(opt + k, sizeof opt - (size_t)k, ",\"ref\":\"%s\"", b->ref);
+    if (b->unit[0])
+        k += snprintf(opt + k, sizeof opt - (size_t)k, ",\"unit\":\"%s\"", b->unit);
+    if (b->lines)
+        snprintf(opt + k, sizeof opt - (size_t)k, ",\"line\":%u,\"lines\":%u", b->line, b->lines);
     n = snprintf(buf, len,
                  "{\"seq\":%llu,\"ts\":%lld,\"operator\":\"%s\",\"type\":\"%s\","
-                 "\"body\":{\"warehouse\":\"%s\",\"item\":\"%s\",\"qty\":\"%s\"}}",
+                 "\"body\":{\"warehouse\":\"%s\",\"item\":\"%s\",\"qty\":\"%s\"%s}}",
                  (unsigned long long)ev->seq, (long long)ev->ts_ms, ev->operator_id,
-                 tt_event_type_name(ev->type), ev->body.stock.warehouse, ev->body.stock.item, qty);
+                 tt_event_type_name(ev->type), b->warehouse, b->item, qty, opt);
     if (n < 0 || (size_t)n >= len)
         return TT_ERR_FULL;
     *outlen = (size_t)n;
@@ -249,10 +268,12 @@ static int members(const cJSON *obj, const char *const *names, const cJSON **fou
 
 static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t len)
 {
-    static const char *const names[] = {"warehouse", "item", "qty"};
-    const cJSON *f[3];
+    static const char *const names[] = {"warehouse", "item", "qty", "ref", "unit", "line",
+                                        "lines"};
+    const cJSON *f[7];
     char bad[NAME_SHOWN];
-    int m = members(j, names, f, 3, bad);
+    int m = members(j, names, f, 7, bad);
+    uint64_t line = 0, lines = 0;
     char qty[TT_MONEY_TEXT_MAX];
 
     if (m != MEMBERS_OK) {
@@ -280,6 +301,25 @@ static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t
         say(reason, len, "body.qty: must be greater than zero");
         return TT_ERR_PROTO;
     }
+    if (f[3] && (!get_str(f[3], ev->body.stock.ref, sizeof ev->body.stock.ref) ||
+                 !tt_event_id_valid(ev->body.stock.ref))) {
+        say(reason, len, "body.ref: not a valid id");
+        return TT_ERR_PROTO;
+    }
+    if (f[4] && (!get_str(f[4], ev->body.stock.unit, sizeof ev->body.stock.unit) ||
+                 !tt_event_id_valid(ev->body.stock.unit))) {
+        say(reason, len, "body.unit: not a valid id");
+        return TT_ERR_PROTO;
+    }
+    if (!f[5] != !f[6] || (f[5] && (!get_uint(f[5], TT_EVENT_LINES_MAX, &line) ||
+                                     !get_uint(f[6], TT_EVENT_LINES_MAX, &lines) ||
+                                     line < 1 || line > lines))) {
+        say(reason, len, "body.line/lines: need both, 1 <= line <= lines <= %d",
+            TT_EVENT_LINES_MAX);
+        return TT_ERR_PROTO;
+    }
+    ev->body.stock.line = (uint16_t)line;
+    ev->body.stock.lines = (uint16_t)lines;
     return TT_OK;
 }
 

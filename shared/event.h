@@ -10,7 +10,8 @@
  * Batch (terminal -> server, topic tt/v1/t/<terminal>/events):
  *   {"v":1,"terminal":"T01","synced":16,"events":[
  *     {"seq":17,"ts":1764099600123,"operator":"zhang3","type":"receive",
- *      "body":{"warehouse":"W01","item":"6901234567892","qty":"12.5"}}, ...]}
+ *      "body":{"warehouse":"W01","item":"6901234567892","qty":"12.5",
+ *              "ref":"P2026-0034","line":1,"lines":3}}, ...]}
  *
  * Ack (server -> terminal, topic tt/v1/t/<terminal>/ack):
  *   {"v":1,"terminal":"T01","applied":17,
@@ -48,7 +49,14 @@ typedef struct {
     char warehouse[TT_EVENT_ID_MAX + 1];
     char item[TT_EVENT_CODE_MAX + 1];
     tt_qty_t qty;            /* > 0, thousandths of the item's unit */
+    /* Optional (empty / 0 when absent): */
+    char ref[TT_EVENT_ID_MAX + 1];   /* plan serial (receive), requisition no. (issue) */
+    char unit[TT_EVENT_ID_MAX + 1];  /* the work area an issue goes to */
+    uint16_t line, lines;    /* line `line` of a document of `lines` events; the
+                              * document is known by the seq of its line 1 */
 } tt_event_stock_t;
+
+#define TT_EVENT_LINES_MAX 1000   /* lines in one document */
 
 typedef struct {
     uint64_t seq;            /* 1 .. TT_EVENT_SEQ_MAX */

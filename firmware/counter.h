@@ -1,0 +1,102 @@
+/*
+ * counter: what a storekeeper does at the counter, driven by scans.
+ *
+ * The storekeeper holds a scanner in one hand.  Printed operation cards
+ * (command barcodes, see `tagtrail labels`) log in (badge), choose the mode
+ * and the warehouse, and commit, undo or cancel; the keypad gives quantities
+ * and reference numbers; item barcodes add lines.  A document is built line
+ * by line and becomes events only when committed.
+ *
+ * This module is pure logic: it takes inputs and says what to show, which
+ * beep to give, and (on commit) which events to store.  It does no I/O, so
+ * tests drive it directly; the firmware feeds it from the scanner, the
+ * keypad and the control socket.
+ *
+ * Card syntax (all ASCII, chosen so no GS1 element string or EAN can look
+ * like one):
+ *   TT:OP:<operator id>      log in (badge)      TT:LOGOUT
+ *   TT:MODE:receive|issue    choose the mode
+ *   TT:WH:<warehouse id>     choose the warehouse
+ *   TT:UNIT:<unit id>        the work area an issue goes to
+ *   TT:COMMIT  TT:UNDO  TT:CANCEL
+ */
+#ifndef TT_COUNTER_H
+#define TT_COUNTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+
+#define TT_COUNTER_LINES_MAX 64
+#define TT_COUNTER_MSG_MAX 160
+
+typedef enum { TT_COUNTER_LANG_ZH = 0, TT_COUNTER_LANG_EN = 1 } tt_counter_lang_t;
+
+typedef enum {
+    TT_COUNTER_BEEP_NONE = 0,
+    TT_COUNTER_BEEP_OK,      /* accepted */
+    TT_COUNTER_BEEP_ERROR,   /* refused: the message says why */
+} tt_counter_beep_t;
+
+typedef enum {
+    TT_COUNTER_MODE_NONE = 0,
+    TT_COUNTER_MODE_RECEIVE,
+    TT_COUNTER_MODE_ISSUE,
+} tt_counter_mode_t;
+
+typedef struct {
+    char item[TT_EVENT_CODE_MAX + 1];
+    tt_qty_t qty;
+} tt_counter_line_t;
+
+/* The screen's view of the counter; read-only for callers. */
+typedef struct {
+    char operator_id[TT_EVENT_ID_MAX + 1];    /* "" when nobody is logged in */
+    tt_counter_mode_t mode;
+    char warehouse[TT_EVENT_ID_MAX + 1];
+    char unit[TT_EVENT_ID_MAX + 1];
+    char ref[TT_EVENT_ID_MAX + 1];            /* plan serial or requisition no. */
+    tt_qty_t next_qty;                         /* keypad quantity for the next line, 0: none */
+    size_t nlines;
+    tt_counter_line_t lines[TT_COUNTER_LINES_MAX];
+    char message[TT_COUNTER_MSG_MAX];          /* last outcome, in the chosen language */
+    int message_is_error;
+} tt_counter_view_t;
+
+typedef struct tt_counter tt_counter_t;
+
+/* Creates a counter for a terminal whose default warehouse is `warehouse`
+ * ("" for none).  On TT_OK *out is owned by the caller (tt_counter_free).
+ * Returns TT_ERR_INVAL or TT_ERR_NOMEM. */
+tt_err_t tt_counter_new(const char *warehouse, tt_counter_lang_t lang, tt_counter_t **out);
+
+/* Frees; NULL is accepted. */
+void tt_counter_free(tt_counter_t *c);
+
+/* The current view; valid until the next call on c. */
+const tt_counter_view_t *tt_counter_view(const tt_counter_t *c);
+
+/* A scanned code: an operation card, or an item (GS1 data is decoded; its
+ * (30)/(37) count sets the line's quantity).  Returns the beep to give;
+ * the view's message says what happened.  A commit card does not commit by
+ * itself: tt_counter_pending() then reports the events to store. */
+tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code);
+
+/* A line typed on the keypad: a quantity for the next item ("12.5") or,
+ * when the mode still needs one, the reference number. */
+tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *text);
+
+/* After a commit card: fills evs[0..*n-1] (caller-owned, at least
+ * TT_COUNTER_LINES_MAX entries) with the document's events, times set to
+ * ts_ms, seqs 0 (the outbox assigns them).  Returns TT_OK, or TT_ERR_NOTFOUND
+ * when no commit is waiting. */
+tt_err_t tt_counter_pending(const tt_counter_t *c, int64_t ts_ms, tt_event_t *evs, size_t *n);
+
+/* The outcome of storing the pending events: on TT_OK the document is done
+ * and cleared; on failure it stays, with the error shown, so nothing typed
+ * is lost.  Returns the beep to give. */
+tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t first_seq);
+
+#endif
