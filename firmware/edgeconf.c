@@ -1,5 +1,6 @@
 #include "edgeconf.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,8 +64,11 @@ static void defaults(tt_edgeconf_t *c)
 static int parse_usb_id(const char *text, uint16_t *vid, uint16_t *pid)
 {
     unsigned v, p;
-    char tail;
-    if (strlen(text) != 9 || sscanf(text, "%4x:%4x%c", &v, &p, &tail) != 2)
+    /* sscanf's %x would also take a sign, "0x" or spaces: check each digit. */
+    for (int i = 0; i < 9; i++)
+        if (i == 4 ? text[i] != ':' : !isxdigit((unsigned char)text[i]))
+            return 0;
+    if (text[9] != '\0' || sscanf(text, "%4x:%4x", &v, &p) != 2)
         return 0;
     *vid = (uint16_t)v;
     *pid = (uint16_t)p;

@@ -264,14 +264,16 @@ tt_err_t tt_outbox_batch(tt_outbox_t *ob, const char *terminal, uint64_t after, 
         return TT_ERR_INVAL;
     if (!reserve(ob, max * 256, max))
         return TT_ERR_NOMEM;
-    /* Room for the envelope; each event also costs its comma. */
-    budget = cap > 96 ? cap - 96 : 0;
+    /* Room for the envelope ({"v":1,"terminal":"<id>","synced":<20 digits>,
+     * "events":[ ... ]} and the NUL); each event after the first also costs
+     * its comma. */
+    budget = cap > strlen(terminal) + 72 ? cap - strlen(terminal) - 72 : 0;
     sqlite3_bind_int64(ob->select, 1, (sqlite3_int64)after);
     sqlite3_bind_int64(ob->select, 2, (sqlite3_int64)max);
     while ((rc = sqlite3_step(ob->select)) == SQLITE_ROW) {
         const char *p = (const char *)sqlite3_column_text(ob->select, 1);
         size_t l = (size_t)sqlite3_column_bytes(ob->select, 1);
-        if (used + l + 1 > budget)
+        if (used + n + l > budget)
             break;
         if (used + l > ob->arena_cap && !reserve(ob, (used + l) * 2, max)) {
             sqlite3_reset(ob->select);

@@ -15,8 +15,9 @@ enum {
 static const char *const sql_text[S_COUNT] = {
     [S_APPLIED] = "SELECT applied_seq FROM terminal WHERE id = ?1",
     [S_PROGRESS] =
-        "INSERT INTO terminal (id, applied_seq, held, first_seen_ms, last_seen_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?4)"
+        "INSERT INTO terminal (id, applied_seq, held, first_seen_ms, last_seen_ms,"
+        " last_event_ts_ms) VALUES (?1, ?2, ?3, ?4, ?4,"
+        " (SELECT MAX(ts_ms) FROM event WHERE terminal = ?1 AND seq = ?2))"
         " ON CONFLICT (id) DO UPDATE SET applied_seq = excluded.applied_seq,"
         " held = excluded.held, last_seen_ms = excluded.last_seen_ms,"
         " last_event_ts_ms = COALESCE((SELECT MAX(ts_ms) FROM event"

@@ -1,0 +1,652 @@
+/*
+ * Unit tests of firmware/outbox: the terminal's durable store and send queue.
+ *
+ * Every test gets its own store in a fresh temporary folder (mkdtemp), removed
+ * again by the teardown.  Batches are checked by decoding them with the real
+ * protocol decoder, so what is tested is what the server would read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "event.h"
+#include "outbox.h"
+
+#define TERMINAL "T01"
+#define BIG_CAP (1u << 20)
+
+typedef struct {
+    char dir[64];
+    char path[128];
+    tt_outbox_t *ob;
+    char *buf;            /* BIG_CAP bytes of scratch for batches */
+} fx_t;
+
+/* --- helpers ------------------------------------------------------------- */
+
+static void remove_store(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[160];
+
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+}
+
+static int setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof *fx);
+
+    if (!fx)
+        return -1;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/tt_outbox_XXXXXX");
+    if (!mkdtemp(fx->dir)) {
+        free(fx);
+        return -1;
+    }
+    snprintf(fx->path, sizeof fx->path, "%s/outbox.db", fx->dir);
+    fx->buf = malloc(BIG_CAP);
+    if (!fx->buf) {
+        rmdir(fx->dir);
+        free(fx);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+
+    tt_outbox_close(fx->ob);
+    remove_store(fx->path);
+    rmdir(fx->dir);
+    free(fx->buf);
+    free(fx);
+    return 0;
+}
+
+static void open_store(fx_t *fx)
+{
+    char err[256] = "";
+    tt_err_t rc = tt_outbox_open(fx->path, &fx->ob, err, sizeof err);
+
+    if (rc != TT_OK)
+        fail_msg("tt_outbox_open(%s): %d %s", fx->path, rc, err);
+    assert_non_null(fx->ob);
+}
+
+static void reopen_store(fx_t *fx)
+{
+    tt_outbox_close(fx->ob);
+    fx->ob = NULL;
+    open_store(fx);
+}
+
+static tt_event_t make_event(tt_event_type_t type, int64_t ts, const char *op, const char *wh,
+                             const char *item, tt_qty_t qty)
+{
+    tt_event_t ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.ts_ms = ts;
+    snprintf(ev.operator_id, sizeof ev.operator_id, "%s", op);
+    snprintf(ev.body.stock.warehouse, sizeof ev.body.stock.warehouse, "%s", wh);
+    snprintf(ev.body.stock.item, sizeof ev.body.stock.item, "%s", item);
+    ev.body.stock.qty = qty;
+    return ev;
+}
+
+/* A valid event that differs from its neighbours in every field. */
+static tt_event_t nth_event(unsigned i)
+{
+    char op[16], wh[16], item[32];
+
+    snprintf(op, sizeof op, "op%u", i);
+    snprintf(wh, sizeof wh, "W%02u", i % 7);
+    snprintf(item, sizeof item, "690123456%04u", i);
+    return make_event(i % 2 ? TT_EVENT_ISSUE : TT_EVENT_RECEIVE,
+                      1764099600000 + (int64_t)i * 1001, op, wh, item,
+                      (tt_qty_t)(i + 1) * 1250);
+}
+
+static void append_n(fx_t *fx, unsigned n)
+{
+    tt_outbox_stats_t st;
+
+    tt_outbox_stats(fx->ob, &st);
+    for (unsigned i = 0; i < n; i++) {
+        tt_event_t ev = nth_event((unsigned)st.last_seq + i + 1);
+        assert_int_equal(tt_outbox_append(fx->ob, &ev), TT_OK);
+        assert_int_equal(ev.seq, st.last_seq + i + 1);
+    }
+}
+
+static void assert_stats(const fx_t *fx, uint64_t last, uint64_t synced, uint64_t rejected)
+{
+    tt_outbox_stats_t st;
+
+    tt_outbox_stats(fx->ob, &st);
+    assert_int_equal(st.last_seq, last);
+    assert_int_equal(st.synced, synced);
+    assert_int_equal(st.rejected, rejected);
+}
+
+static void assert_same_event(const tt_event_t *got, const tt_event_t *want)
+{
+    assert_int_equal(got->seq, want->seq);
+    assert_int_equal(got->ts_ms, want->ts_ms);
+    assert_string_equal(got->operator_id, want->operator_id);
+    assert_int_equal(got->type, want->type);
+    assert_string_equal(got->body.stock.warehouse, want->body.stock.warehouse);
+    assert_string_equal(got->body.stock.item, want->body.stock.item);
+    assert_int_equal(got->body.stock.qty, want->body.stock.qty);
+    assert_string_equal(got->body.stock.ref, want->body.stock.ref);
+    assert_string_equal(got->body.stock.unit, want->body.stock.unit);
+    assert_int_equal(got->body.stock.line, want->body.stock.line);
+    assert_int_equal(got->body.stock.lines, want->body.stock.lines);
+}
+
+/* Builds a batch and decodes it; the caller frees the result. */
+static tt_event_batch_t *batch_of(fx_t *fx, uint64_t after, size_t max, uint64_t *first,
+                                  uint64_t *last)
+{
+    tt_event_batch_t *b = NULL;
+    char reason[TT_EVENT_REASON_MAX] = "";
+    size_t len = 0;
+    tt_err_t rc;
+
+    rc = tt_outbox_batch(fx->ob, TERMINAL, after, max, fx->buf, BIG_CAP, &len, first, last);
+    assert_int_equal(rc, TT_OK);
+    assert_true(len > 0 && len < BIG_CAP);
+    rc = tt_event_batch_decode(fx->buf, len, TERMINAL, &b, reason, sizeof reason);
+    if (rc != TT_OK)
+        fail_msg("batch does not decode (%d): %s", rc, reason);
+    assert_non_null(b);
+    assert_string_equal(b->terminal, TERMINAL);
+    assert_int_equal(b->count, *last - *first + 1);
+    for (size_t i = 0; i < b->count; i++) {
+        assert_int_equal(b->items[i].err, TT_OK);
+        assert_int_equal(b->items[i].ev.seq, *first + i);
+    }
+    return b;
+}
+
+static int count_rows(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* --- open ---------------------------------------------------------------- */
+
+static void test_open_creates_schema(void **state)
+{
+    fx_t *fx = *state;
+
+    assert_int_not_equal(access(fx->path, F_OK), 0);
+    open_store(fx);
+    assert_int_equal(access(fx->path, F_OK), 0);
+    assert_stats(fx, 0, 0, 0);
+    assert_true(count_rows(fx->path, "PRAGMA user_version") >= 1);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                          " AND name IN ('event', 'state', 'rejection')"),
+                     3);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 0);
+
+    /* An empty store has nothing to send. */
+    {
+        size_t len = 0;
+        uint64_t first = 0, last = 0;
+        assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 0, 10, fx->buf, BIG_CAP, &len,
+                                         &first, &last),
+                         TT_ERR_NOTFOUND);
+    }
+
+    /* Opening again migrates nothing and keeps the (empty) state. */
+    reopen_store(fx);
+    assert_stats(fx, 0, 0, 0);
+}
+
+static void test_open_refuses_newer_schema(void **state)
+{
+    fx_t *fx = *state;
+    tt_outbox_t *ob = (tt_outbox_t *)&ob;   /* must be reset to NULL */
+    char err[256] = "";
+    char sql[64];
+    int known;
+    sqlite3 *db = NULL;
+    tt_err_t rc;
+
+    open_store(fx);
+    append_n(fx, 2);
+    tt_outbox_close(fx->ob);
+    fx->ob = NULL;
+    known = count_rows(fx->path, "PRAGMA user_version");
+    assert_true(known >= 1);
+
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", known + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    rc = tt_outbox_open(fx->path, &ob, err, sizeof err);
+    assert_int_equal(rc, TT_ERR_VERSION);
+    assert_null(ob);
+    assert_true(strlen(err) > 0);
+    snprintf(sql, sizeof sql, "%d", known + 1);
+    if (!strstr(err, sql))
+        fail_msg("message does not name schema %d: '%s'", known + 1, err);
+    /* The newer store is left untouched. */
+    assert_int_equal(count_rows(fx->path, "PRAGMA user_version"), known + 1);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 2);
+}
+
+/* --- append -------------------------------------------------------------- */
+
+static void test_append_assigns_seqs_and_reads_back(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_t evs[3];
+    tt_event_batch_t *b;
+    uint64_t first = 0, last = 0;
+
+    open_store(fx);
+    evs[0] = make_event(TT_EVENT_RECEIVE, 1764099600123, "zhang3", "W01", "6901234567892", 12500);
+    evs[1] = make_event(TT_EVENT_ISSUE, 1764099601000, "li4", "W02", "ROPE-20M", 3);
+    evs[2] = make_event(TT_EVENT_RECEIVE, 0, "wang_5.x-y", "W01", "!$%&'()*+,-./:;<=>?@[]^_`{|}~",
+                        9223372036854775807LL);
+    /* The optional document fields travel too. */
+    snprintf(evs[1].body.stock.ref, sizeof evs[1].body.stock.ref, "REQ-2026.0034");
+    snprintf(evs[1].body.stock.unit, sizeof evs[1].body.stock.unit, "face_3");
+    evs[1].body.stock.line = 2;
+    evs[1].body.stock.lines = 3;
+    for (unsigned i = 0; i < 3; i++) {
+        evs[i].seq = 777;   /* ignored: the outbox assigns the seq */
+        assert_int_equal(tt_outbox_append(fx->ob, &evs[i]), TT_OK);
+        assert_int_equal(evs[i].seq, i + 1);
+        assert_stats(fx, i + 1, 0, 0);
+    }
+
+    b = batch_of(fx, 0, 100, &first, &last);
+    assert_int_equal(first, 1);
+    assert_int_equal(last, 3);
+    assert_int_equal(b->synced, 0);
+    assert_int_equal(b->count, 3);
+    for (unsigned i = 0; i < 3; i++)
+        assert_same_event(&b->items[i].ev, &evs[i]);
+    tt_event_batch_free(b);
+}
+
+static void test_reopen_keeps_state(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_rejection_t rej = {.seq = 2, .reason = "insufficient stock: short 3"};
+    char reason[TT_EVENT_REASON_MAX] = "";
+    tt_event_t ev = nth_event(99);
+    tt_event_batch_t *b;
+    uint64_t first = 0, last = 0;
+
+    open_store(fx);
+    append_n(fx, 5);
+    assert_int_equal(tt_outbox_ack(fx->ob, 3, &rej, 1), TT_OK);
+    assert_stats(fx, 5, 3, 1);
+
+    reopen_store(fx);
+    assert_stats(fx, 5, 3, 1);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 2, reason, sizeof reason), TT_OK);
+    assert_string_equal(reason, rej.reason);
+
+    /* Numbering continues where it stopped; batches carry the kept watermark. */
+    assert_int_equal(tt_outbox_append(fx->ob, &ev), TT_OK);
+    assert_int_equal(ev.seq, 6);
+    b = batch_of(fx, 3, 100, &first, &last);
+    assert_int_equal(first, 4);
+    assert_int_equal(last, 6);
+    assert_int_equal(b->synced, 3);
+    tt_event_batch_free(b);
+
+    reopen_store(fx);
+    assert_stats(fx, 6, 3, 1);
+}
+
+static void test_append_invalid_stores_nothing(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_t bad[6];
+    tt_event_t good = nth_event(1);
+    size_t len = 0;
+    uint64_t first = 0, last = 0;
+
+    open_store(fx);
+    assert_int_equal(tt_outbox_append(fx->ob, &good), TT_OK);
+    assert_int_equal(good.seq, 1);
+
+    bad[0] = make_event(TT_EVENT_RECEIVE, 1000, "op", "W01", "ITEM", 0);          /* qty 0 */
+    bad[1] = make_event(TT_EVENT_ISSUE, 1000, "op", "W01", "ITEM", -5);           /* qty < 0 */
+    bad[2] = make_event(TT_EVENT_RECEIVE, 1000, "a/b", "W01", "ITEM", 1000);      /* operator */
+    bad[3] = make_event(TT_EVENT_RECEIVE, 1000, "op", "W01", "IT EM", 1000);      /* item */
+    bad[4] = make_event((tt_event_type_t)7, 1000, "op", "W01", "ITEM", 1000);     /* type */
+    bad[5] = make_event(TT_EVENT_ISSUE, 1000, "op", "W01", "ITEM", 1000);         /* line > lines */
+    bad[5].body.stock.line = 3;
+    bad[5].body.stock.lines = 2;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bad[i].seq = 42;
+        assert_int_equal(tt_outbox_append(fx->ob, &bad[i]), TT_ERR_INVAL);
+        assert_int_equal(bad[i].seq, 0);
+        assert_stats(fx, 1, 0, 0);
+    }
+    assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 1, 10, fx->buf, BIG_CAP, &len, &first,
+                                     &last),
+                     TT_ERR_NOTFOUND);
+
+    /* No gap: the next valid event is seq 2, also after a reopen. */
+    reopen_store(fx);
+    assert_stats(fx, 1, 0, 0);
+    good = nth_event(2);
+    assert_int_equal(tt_outbox_append(fx->ob, &good), TT_OK);
+    assert_int_equal(good.seq, 2);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 2);
+}
+
+static void test_append_many_all_or_nothing(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_t evs[5];
+    tt_event_batch_t *b;
+    size_t len = 0;
+    uint64_t first = 0, last = 0;
+
+    open_store(fx);
+    append_n(fx, 1);
+
+    for (unsigned i = 0; i < 5; i++)
+        evs[i] = nth_event(10 + i);
+    evs[2].body.stock.qty = 0;   /* invalid, in the middle */
+    assert_int_equal(tt_outbox_append_many(fx->ob, evs, 5), TT_ERR_INVAL);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(evs[i].seq, 0);
+    assert_stats(fx, 1, 0, 0);
+    assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 1, 10, fx->buf, BIG_CAP, &len, &first,
+                                     &last),
+                     TT_ERR_NOTFOUND);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 1);
+    reopen_store(fx);
+    assert_stats(fx, 1, 0, 0);
+
+    /* Invalid last: the first four must not survive either. */
+    evs[2] = nth_event(12);
+    evs[4].operator_id[0] = '\0';
+    assert_int_equal(tt_outbox_append_many(fx->ob, evs, 5), TT_ERR_INVAL);
+    assert_stats(fx, 1, 0, 0);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 1);
+
+    /* All valid: consecutive seqs right after the existing one. */
+    evs[4] = nth_event(14);
+    assert_int_equal(tt_outbox_append_many(fx->ob, evs, 5), TT_OK);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(evs[i].seq, 2 + i);
+    assert_stats(fx, 6, 0, 0);
+    b = batch_of(fx, 1, 100, &first, &last);
+    assert_int_equal(first, 2);
+    assert_int_equal(last, 6);
+    for (unsigned i = 0; i < 5; i++)
+        assert_same_event(&b->items[i].ev, &evs[i]);
+    tt_event_batch_free(b);
+    reopen_store(fx);
+    assert_stats(fx, 6, 0, 0);
+}
+
+/* --- batch --------------------------------------------------------------- */
+
+static void test_batch_max_after_and_watermark(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_batch_t *b;
+    size_t len = 0;
+    uint64_t first = 0, last = 0;
+
+    open_store(fx);
+    append_n(fx, 10);
+    assert_int_equal(tt_outbox_ack(fx->ob, 4, NULL, 0), TT_OK);
+
+    b = batch_of(fx, 0, 3, &first, &last);
+    assert_int_equal(first, 1);
+    assert_int_equal(last, 3);
+    assert_int_equal(b->count, 3);
+    assert_int_equal(b->synced, 4);
+    tt_event_batch_free(b);
+
+    b = batch_of(fx, 3, 3, &first, &last);
+    assert_int_equal(first, 4);
+    assert_int_equal(last, 6);
+    assert_int_equal(b->synced, 4);
+    tt_event_batch_free(b);
+
+    b = batch_of(fx, 4, 1, &first, &last);
+    assert_int_equal(first, 5);
+    assert_int_equal(last, 5);
+    tt_event_batch_free(b);
+
+    b = batch_of(fx, 8, 5, &first, &last);   /* fewer left than max */
+    assert_int_equal(first, 9);
+    assert_int_equal(last, 10);
+    tt_event_batch_free(b);
+
+    b = batch_of(fx, 0, TT_EVENT_BATCH_MAX, &first, &last);
+    assert_int_equal(first, 1);
+    assert_int_equal(last, 10);
+    tt_event_batch_free(b);
+
+    assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 10, 5, fx->buf, BIG_CAP, &len, &first,
+                                     &last),
+                     TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 1000, 5, fx->buf, BIG_CAP, &len, &first,
+                                     &last),
+                     TT_ERR_NOTFOUND);
+
+    /* The watermark in the batch follows later acks. */
+    assert_int_equal(tt_outbox_ack(fx->ob, 9, NULL, 0), TT_OK);
+    b = batch_of(fx, 9, 5, &first, &last);
+    assert_int_equal(first, 10);
+    assert_int_equal(last, 10);
+    assert_int_equal(b->synced, 9);
+    tt_event_batch_free(b);
+}
+
+/* Every capacity from nothing to ample: the outbox must either build a valid
+ * batch (a prefix of what is due, fitting the buffer) or say TT_ERR_FULL, and
+ * TT_ERR_FULL only when not even one event fits. */
+static void test_batch_small_cap(void **state)
+{
+    enum { N = 60 };
+    fx_t *fx = *state;
+    size_t one_len = 0, all_len = 0, prev_count = 0;
+    uint64_t first = 0, last = 0;
+    size_t cap_all = 0;
+    size_t nbad = 0, first_bad = 0, last_bad = 0;
+
+    open_store(fx);
+    append_n(fx, N);
+
+    assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 0, 1, fx->buf, BIG_CAP, &one_len, &first,
+                                     &last),
+                     TT_OK);
+    assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 0, N, fx->buf, BIG_CAP, &all_len, &first,
+                                     &last),
+                     TT_OK);
+    assert_int_equal(last, N);
+
+    /* Far too small. */
+    {
+        size_t len = 0;
+        assert_int_equal(tt_outbox_batch(fx->ob, TERMINAL, 0, N, fx->buf, 40, &len, &first,
+                                         &last),
+                         TT_ERR_FULL);
+    }
+
+    for (size_t cap = 1; cap <= all_len + 200; cap++) {
+        char *buf = malloc(cap);   /* exact size, so ASan sees any overrun */
+        size_t len = 0;
+        tt_event_batch_t *b = NULL;
+        char reason[TT_EVENT_REASON_MAX] = "";
+        tt_err_t rc;
+
+        assert_non_null(buf);
+        first = last = 0;
+        rc = tt_outbox_batch(fx->ob, TERMINAL, 0, N, buf, cap, &len, &first, &last);
+        if (rc == TT_ERR_FULL) {
+            /* Allowed only while one event (plus a generous 96-byte margin for
+             * the envelope) would not fit. */
+            if (cap >= one_len + 96 + 1) {
+                if (nbad++ == 0)
+                    first_bad = cap;
+                last_bad = cap;
+            }
+            free(buf);
+            continue;
+        }
+        if (rc != TT_OK)
+            fail_msg("cap %zu: unexpected result %d", cap, rc);
+        assert_true(len < cap);
+        assert_int_equal(first, 1);
+        assert_true(last >= first && last <= N);
+        rc = tt_event_batch_decode(buf, len, TERMINAL, &b, reason, sizeof reason);
+        if (rc != TT_OK)
+            fail_msg("cap %zu: batch does not decode (%d): %s", cap, rc, reason);
+        assert_int_equal(b->count, last - first + 1);
+        for (size_t i = 0; i < b->count; i++)
+            assert_int_equal(b->items[i].ev.seq, first + i);
+        assert_true(b->count >= prev_count);   /* more room never means fewer events */
+        prev_count = b->count;
+        if (b->count == N && cap_all == 0)
+            cap_all = cap;
+        tt_event_batch_free(b);
+        free(buf);
+    }
+    if (nbad)
+        fail_msg("TT_ERR_FULL for %zu capacities in %zu..%zu although one event needs only "
+                 "%zu bytes (a one-event batch is %zu bytes; all %d events fill %zu)",
+                 nbad, first_bad, last_bad, one_len + 1, one_len, N, all_len + 1);
+    assert_true(prev_count >= 1);
+    /* With all_len + 200 bytes every one of the N events fits. */
+    assert_int_equal(prev_count, N);
+    assert_true(cap_all > all_len);
+}
+
+/* --- ack ----------------------------------------------------------------- */
+
+static void test_ack_watermark(void **state)
+{
+    fx_t *fx = *state;
+
+    open_store(fx);
+    append_n(fx, 5);
+
+    assert_int_equal(tt_outbox_ack(fx->ob, 0, NULL, 0), TT_OK);
+    assert_stats(fx, 5, 0, 0);
+    assert_int_equal(tt_outbox_ack(fx->ob, 3, NULL, 0), TT_OK);
+    assert_stats(fx, 5, 3, 0);
+    /* A late, older ack never lowers it. */
+    assert_int_equal(tt_outbox_ack(fx->ob, 2, NULL, 0), TT_OK);
+    assert_stats(fx, 5, 3, 0);
+    reopen_store(fx);
+    assert_stats(fx, 5, 3, 0);
+
+    /* Beyond the last seq: clamped, and reported as a protocol fault. */
+    assert_int_equal(tt_outbox_ack(fx->ob, 9, NULL, 0), TT_ERR_PROTO);
+    assert_stats(fx, 5, 5, 0);
+    reopen_store(fx);
+    assert_stats(fx, 5, 5, 0);
+
+    /* New events are above the watermark; the clamp did not run ahead. */
+    append_n(fx, 2);
+    assert_stats(fx, 7, 5, 0);
+    assert_int_equal(tt_outbox_ack(fx->ob, 7, NULL, 0), TT_OK);
+    assert_stats(fx, 7, 7, 0);
+}
+
+static void test_ack_rejections(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_rejection_t rej[2] = {
+        {.seq = 2, .reason = "insufficient stock of ROPE in W01: on hand 1, short 2"},
+        {.seq = 4, .reason = "body.qty: must be greater than zero"},
+    };
+    tt_event_rejection_t other = {.seq = 2, .reason = "a different reason"};
+    tt_event_rejection_t late = {.seq = 5, .reason = "late one"};
+    char reason[TT_EVENT_REASON_MAX];
+
+    open_store(fx);
+    append_n(fx, 5);
+
+    assert_int_equal(tt_outbox_rejection(fx->ob, 2, reason, sizeof reason), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_ack(fx->ob, 4, rej, 2), TT_OK);
+    assert_stats(fx, 5, 4, 2);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 2, reason, sizeof reason), TT_OK);
+    assert_string_equal(reason, rej[0].reason);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 4, reason, sizeof reason), TT_OK);
+    assert_string_equal(reason, rej[1].reason);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 3, reason, sizeof reason), TT_ERR_NOTFOUND);
+
+    /* The same ack again (a resend) and the same seq with another reason:
+     * neither is counted twice, and the first reason stays. */
+    assert_int_equal(tt_outbox_ack(fx->ob, 4, rej, 2), TT_OK);
+    assert_stats(fx, 5, 4, 2);
+    assert_int_equal(tt_outbox_ack(fx->ob, 4, &other, 1), TT_OK);
+    assert_stats(fx, 5, 4, 2);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 2, reason, sizeof reason), TT_OK);
+    assert_string_equal(reason, rej[0].reason);
+
+    /* An ack beyond the last seq still keeps its rejections. */
+    assert_int_equal(tt_outbox_ack(fx->ob, 8, &late, 1), TT_ERR_PROTO);
+    assert_stats(fx, 5, 5, 3);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 5, reason, sizeof reason), TT_OK);
+    assert_string_equal(reason, late.reason);
+
+    reopen_store(fx);
+    assert_stats(fx, 5, 5, 3);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 4, reason, sizeof reason), TT_OK);
+    assert_string_equal(reason, rej[1].reason);
+
+    /* Nothing is deleted by syncing: all events are still readable. */
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_assigns_seqs_and_reads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_invalid_stores_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_many_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_max_after_and_watermark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_small_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_watermark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_rejections, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
+}
