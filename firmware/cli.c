@@ -100,26 +100,16 @@ static const struct {
     [M_SRV_STATUS] = {"服务器应答 HTTP %d", "server answered HTTP %d"},
     [M_NOMEM] = {"内存不足", "out of memory"},
     [M_OUTPUT] = {"无法写出结果：%s", "cannot write output: %s"},
-    [M_YES] = {"是", "yes"},
-    [M_NO] = {"否", "no"},
-    [M_NONE] = {"（无）", "(none)"},
-    [M_SERVER] = {"服务器", "server"},
-    [M_OPERATOR] = {"操作员", "operator"},
-    [M_TERMINAL] = {"终端", "terminal"},
-    [M_SITE] = {"站点", "site"},
-    [M_BOARD] = {"板卡", "board"},
-    [M_FIRMWARE] = {"固件", "firmware"},
-    [M_LAST_SEQ] = {"最新序号", "last seq"},
-    [M_SYNCED] = {"已同步至", "synced"},
-    [M_PENDING] = {"待上传", "pending"},
-    [M_REJECTED] = {"被拒绝", "rejected"},
-    [M_CONNECTED] = {"已连接", "connected"},
-    [M_SERVER_ONLINE] = {"服务器在线", "server online"},
-    [M_WAREHOUSE] = {"仓库", "warehouse"},
-    [M_ITEM] = {"物料", "item"},
-    [M_QTY] = {"数量", "qty"},
-    [M_ONLINE] = {"在线", "online"},
-    [M_APPLIED] = {"已处理序号", "applied"},
+    /* Words, status labels and table headers. */
+    [M_YES] = {"是", "yes"}, [M_NO] = {"否", "no"}, [M_NONE] = {"（无）", "(none)"},
+    [M_SERVER] = {"服务器", "server"}, [M_OPERATOR] = {"操作员", "operator"},
+    [M_TERMINAL] = {"终端", "terminal"}, [M_SITE] = {"站点", "site"},
+    [M_BOARD] = {"板卡", "board"}, [M_FIRMWARE] = {"固件", "firmware"},
+    [M_LAST_SEQ] = {"最新序号", "last seq"}, [M_SYNCED] = {"已同步至", "synced"},
+    [M_PENDING] = {"待上传", "pending"}, [M_REJECTED] = {"被拒绝", "rejected"},
+    [M_CONNECTED] = {"已连接", "connected"}, [M_SERVER_ONLINE] = {"服务器在线", "server online"},
+    [M_WAREHOUSE] = {"仓库", "warehouse"}, [M_ITEM] = {"物料", "item"}, [M_QTY] = {"数量", "qty"},
+    [M_ONLINE] = {"在线", "online"}, [M_APPLIED] = {"已处理序号", "applied"},
     [M_REJ_EVENTS] = {"被拒事件", "rejected events"},
     [M_REJ_MESSAGES] = {"被拒消息", "rejected messages"},
     [M_LAST_SEEN] = {"最后在线", "last seen"},
@@ -512,30 +502,24 @@ static int cmd_rejection(const cli_t *c)
     return rc;
 }
 
-/* Splits "http://HOST[:PORT][/]" (port 80 if none).  HOST is an IPv4
- * address or a name resolved to IPv4; no IPv6, user info, path or query.
- * Returns 0, or -1 for any other shape. */
-static int url_parse(const char *url, char *host, size_t hcap, char *port, size_t pcap)
+/* Splits "http://HOST[:PORT][/]" into host[256] and port[6] (80 if none).
+ * HOST is an IPv4 address or a name resolved to IPv4; no IPv6, user info,
+ * path or query.  Returns 0, or -1 for any other shape. */
+static int url_parse(const char *url, char *host, char *port)
 {
-    const char *h = url + 7, *end, *colon;
-    size_t hlen, plen;
+    int n = 0, m = 0;
 
-    if (strncmp(url, "http://", 7) != 0)
+    if (sscanf(url, "http://%255[A-Za-z0-9.-]%n", host, &n) != 1 || n == 0)
         return -1;
-    end = h + strcspn(h, "/");
-    if (*end == '/' && end[1] != '\0')
+    url += n;
+    if (*url == ':' && (sscanf(url, ":%5[0-9]%n", port, &m) != 1 || m == 0))
         return -1;
-    colon = memchr(h, ':', (size_t)(end - h));
-    hlen = (size_t)((colon ? colon : end) - h);
-    plen = colon ? (size_t)(end - colon - 1) : 0;
-    if (hlen == 0 || hlen >= hcap || strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789.-") < hlen)
+    if (*url != ':')
+        strcpy(port, "80");
+    url += m;
+    if ((*url != '\0' && strcmp(url, "/") != 0) || atoi(port) < 1 || atoi(port) > 65535)
         return -1;
-    if (colon && (plen < 1 || plen >= pcap || strspn(colon + 1, "0123456789") < plen))
-        return -1;
-    snprintf(host, hcap, "%.*s", (int)hlen, h);
-    snprintf(port, pcap, "%.*s", (int)plen, colon ? colon + 1 : "80");
-    return atoi(port) >= 1 && atoi(port) <= 65535 ? 0 : -1;
+    return 0;
 }
 
 /* Appends `s` to buf[cap], percent-encoding all but RFC 3986 unreserved
@@ -559,7 +543,7 @@ static void pct_append(char *buf, size_t cap, const char *s)
 static int http_get_json(const cli_t *c, const char *path, char **body, cJSON **json)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
-    char host[256], port[8], req[1024], *buf, *hdr, *line;
+    char host[256], port[6], req[1024], *buf, *hdr, *line;
     const char *bad = NULL;
     long long clen = -1;
     size_t len, blen;
@@ -567,7 +551,7 @@ static int http_get_json(const cli_t *c, const char *path, char **body, cJSON **
     const cJSON *e;
 
     *json = NULL;
-    if (url_parse(c->server, host, sizeof host, port, sizeof port) != 0) {
+    if (url_parse(c->server, host, port) != 0) {
         say(c->lang, M_BAD_URL, c->server);
         return RC_USAGE;
     }
@@ -639,7 +623,7 @@ static int show_list(const cli_t *c, const char *path, const char *key, const co
         return rc;
     rows = cJSON_GetObjectItemCaseSensitive(json, key);
     if (!cJSON_IsArray(rows)) {
-        say(c->lang, M_GARBLED, msg(c->lang, M_SERVER), key);
+        say(c->lang, M_GARBLED, msg(c->lang, M_SERVER), "no array of rows");
         rc = RC_ANSWER;
     } else if (c->json) {
         fputs(body, stdout);

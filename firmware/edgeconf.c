@@ -26,6 +26,8 @@ static const tt_conf_key_t schema[] = {
     STR("store", 1, store),
     STR("control_socket", 1, control_socket),
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_edgeconf_t, log_level), 0},
+    STR("log_file", 0, log_file),
+    {"console", TT_CONF_BOOL, 0, 0, 0, NULL, offsetof(tt_edgeconf_t, console), 0},
     STR("board.name", 1, board_name),
     STR("scanner.driver", 1, scanner.driver),
     STR("scanner.usb_id", 0, usb_id),
@@ -105,6 +107,11 @@ static tt_err_t finish(const char *name, tt_edgeconf_t *c, char *err, size_t err
                  TT_EVENT_ID_MAX);
         return TT_ERR_CONFIG;
     }
+    if (c->console && !c->log_file[0]) {
+        snprintf(err, errlen, "%s: console = true needs log_file (the screen is the console)",
+                 name);
+        return TT_ERR_CONFIG;
+    }
     if (c->warehouse[0] && !tt_event_id_valid(c->warehouse)) {
         snprintf(err, errlen, "%s: warehouse '%s' is not a valid id", name, c->warehouse);
         return TT_ERR_CONFIG;
@@ -158,6 +165,7 @@ tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size
     if (rc != TT_OK)
         return rc;
     if (!resolve(conf->store, sizeof conf->store, board) ||
+        !resolve(conf->log_file, sizeof conf->log_file, board) ||
         !resolve(conf->control_socket, sizeof conf->control_socket, board)) {
         snprintf(err, errlen, "%s: a path is too long once resolved", board);
         return TT_ERR_CONFIG;
@@ -176,6 +184,9 @@ tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size
                 rc = TT_ERR_CONFIG;
             if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, control_socket) &&
                 !resolve(conf->control_socket, sizeof conf->control_socket, path))
+                rc = TT_ERR_CONFIG;
+            if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, log_file) &&
+                !resolve(conf->log_file, sizeof conf->log_file, path))
                 rc = TT_ERR_CONFIG;
             seen[i] |= before[i];
         }

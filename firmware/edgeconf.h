@@ -40,6 +40,8 @@ typedef struct {
     char usb_id[16];                   /* "vvvv:pppp", parsed into scanner.vid/pid */
     long long scanner_interface, scanner_baud, scanner_reopen_ms;
     int log_level;                     /* tt_log_level_t */
+    char log_file[TT_EDGECONF_PATH_MAX];  /* "" : standard error */
+    int console;                       /* draw the ncurses screen on stdin/stdout */
 } tt_edgeconf_t;
 
 /* Loads `path` and the board file it names into *conf.  Relative paths in

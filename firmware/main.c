@@ -8,6 +8,7 @@
  * server whenever the link allows.
  */
 #include <errno.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,9 +26,11 @@
 #include "scanner.h"
 #include "sync.h"
 #include "uplink.h"
+#include "ui.h"
 
 #define SCANNER_FDS 8
-#define MAX_FDS (1 + SCANNER_FDS + 1 + TT_CONTROL_CLIENTS)
+#define MAX_FDS (1 + SCANNER_FDS + 1 + 1 + TT_CONTROL_CLIENTS)
+#define REDRAW_MS 250
 #define PENDING_MAX 64
 
 static volatile sig_atomic_t stop_requested;
@@ -61,6 +64,10 @@ typedef struct {
     tt_scanner_t *scanner;
     tt_control_t *ctl;
     tt_counter_t *counter;
+    tt_ui_t *ui;                 /* NULL without a console */
+    FILE *logf;
+    int64_t drawn_at;
+    int dirty;
     char status_topic[TT_EVENT_TOPIC_MAX];
     pending_t pending[PENDING_MAX];
     size_t npending, pending_head;
@@ -96,6 +103,7 @@ static tt_counter_beep_t commit_document(edge_t *e)
 /* A code for the counter: a card or an item line, perhaps a commit. */
 static void counter_scan(edge_t *e, uint64_t client, const char *code)
 {
+    e->dirty = 1;
     tt_counter_beep_t beep = tt_counter_scan(e->counter, code);
     tt_counter_beep_t stored = commit_document(e);
     const tt_counter_view_t *v = tt_counter_view(e->counter);
@@ -337,6 +345,39 @@ static void drain_uplink(edge_t *e)
     }
 }
 
+static void draw(edge_t *e, int64_t now)
+{
+    tt_outbox_stats_t st;
+    tt_ui_status_t us;
+    if (!e->ui || (!e->dirty && now - e->drawn_at < REDRAW_MS))
+        return;
+    tt_outbox_stats(e->ob, &st);
+    us.terminal_id = e->conf.terminal_id;
+    us.site = e->conf.site;
+    us.online = tt_uplink_connected(e->up) && tt_sync_server_online(e->sync);
+    us.waiting = st.last_seq - st.synced;
+    us.synced = st.synced;
+    us.rejected = st.rejected;
+    us.scanner_present = tt_scanner_present(e->scanner);
+    tt_ui_draw(e->ui, tt_counter_view(e->counter), &us);
+    e->drawn_at = now;
+    e->dirty = 0;
+}
+
+static void ui_input(edge_t *e)
+{
+    char text[64];
+    tt_ui_action_t a;
+    while ((a = tt_ui_keys(e->ui, text, sizeof text)) != TT_UI_NONE) {
+        if (a == TT_UI_ENTRY)
+            tt_counter_keypad(e->counter, text);
+        else
+            counter_scan(e, 0, a == TT_UI_COMMIT ? "TT:COMMIT" : a == TT_UI_UNDO ? "TT:UNDO"
+                                                                                : "TT:CANCEL");
+    }
+    e->dirty = 1;
+}
+
 static int min_deadline(int64_t a, int64_t b)
 {
     return a < 0 ? b < 0 : b >= 0 && b < a;
@@ -358,10 +399,14 @@ static int run(edge_t *e)
         if (min_deadline(d, sd))
             d = sd;
         timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
+        if (e->ui && timeout > REDRAW_MS)
+            timeout = REDRAW_MS;
         fds[n].fd = tt_uplink_fd(e->up);
         fds[n++].events = POLLIN;
         nscan = tt_scanner_pollfds(e->scanner, fds + n, SCANNER_FDS);
         n += nscan;
+        fds[n].fd = e->ui ? tt_ui_fd(e->ui) : -1;   /* poll ignores negative fds */
+        fds[n++].events = POLLIN;
         nctl = tt_control_pollfds(e->ctl, fds + n, MAX_FDS - n);
         if (poll(fds, n + nctl, timeout) < 0) {
             if (errno == EINTR)
@@ -373,12 +418,15 @@ static int run(edge_t *e)
             drain_uplink(e);
         tt_scanner_service(e->scanner, fds + 1, nscan, tt_clock_mono_ms());
         drain_scanner(e);
+        if (fds[n - 1].revents)
+            ui_input(e);
         tt_control_handle(e->ctl, fds + n, nctl, on_line, e);
         /* Codes injected by the control socket just now are read at once. */
         drain_scanner(e);
         now = tt_clock_mono_ms();
         tt_uplink_tick(e->up, now);
         tt_sync_pump(e->sync, now);
+        draw(e, now);
     }
     return 0;
 }
@@ -425,8 +473,15 @@ int main(int argc, char **argv)
         printf("%s: ok (terminal %s, board %s)\n", path, e.conf.terminal_id, e.conf.board_name);
         return 0;
     }
-    e.log = tt_log_new(stderr, (tt_log_level_t)e.conf.log_level, "tagtrail-edge",
-                       e.conf.terminal_id);
+    if (e.conf.log_file[0]) {
+        e.logf = fopen(e.conf.log_file, "a");
+        if (!e.logf) {
+            fprintf(stderr, "tagtrail-edge: %s: %s\n", e.conf.log_file, strerror(errno));
+            return 1;
+        }
+    }
+    e.log = tt_log_new(e.logf ? e.logf : stderr, (tt_log_level_t)e.conf.log_level,
+                       "tagtrail-edge", e.conf.terminal_id);
     if (!e.log)
         return 1;
 
@@ -482,6 +537,14 @@ int main(int argc, char **argv)
         tt_log_error(e.log, "control socket: %s", err);
         goto out;
     }
+    if (e.conf.console) {
+        setlocale(LC_ALL, "");
+        if (tt_ui_open((tt_counter_lang_t)e.conf.language, &e.ui) != TT_OK) {
+            tt_log_error(e.log, "console = true but standard input is not a terminal");
+            goto out;
+        }
+        e.dirty = 1;
+    }
     {
         tt_outbox_stats_t st;
         tt_outbox_stats(e.ob, &st);
@@ -492,6 +555,7 @@ int main(int argc, char **argv)
     rc = run(&e);
     tt_log_info(e.log, "stopping");
 out:
+    tt_ui_close(e.ui);
     tt_control_close(e.ctl);
     tt_uplink_free(e.up);
     tt_sync_free(e.sync);
@@ -499,5 +563,7 @@ out:
     tt_counter_free(e.counter);
     tt_outbox_close(e.ob);
     tt_log_free(e.log);
+    if (e.logf)
+        fclose(e.logf);
     return rc;
 }
