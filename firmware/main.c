@@ -272,12 +272,13 @@ static void cmd_status(edge_t *e, uint64_t client)
     tt_control_reply(e->ctl, client,
                      "ok {\"terminal\":\"%s\",\"site\":\"%s\",\"board\":\"%s\",\"firmware\":\"%s\","
                      "\"last_seq\":%llu,\"synced\":%llu,\"pending\":%llu,\"rejected\":%llu,"
-                     "\"connected\":%s,\"server_online\":%s}",
+                     "\"connected\":%s,\"server_online\":%s,\"ack_conflict\":%llu}",
                      e->conf.terminal_id, e->conf.site, e->conf.board_name, TT_VERSION,
                      (unsigned long long)st.last_seq, (unsigned long long)st.synced,
                      (unsigned long long)(st.last_seq - st.synced),
                      (unsigned long long)st.rejected, tt_uplink_connected(e->up) ? "true" : "false",
-                     tt_sync_server_online(e->sync) ? "true" : "false");
+                     tt_sync_server_online(e->sync) ? "true" : "false",
+                     (unsigned long long)st.conflict);
 }
 
 static void on_line(void *ctx, uint64_t client, char *line)

@@ -312,10 +312,14 @@ tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejecti
     uint64_t target = applied;
     size_t added = 0;
 
-    if (target > ob->st.last_seq) {
-        target = ob->st.last_seq;
-        rc = TT_ERR_PROTO;
+    /* The server has applied seqs this store never recorded: the store was
+     * replaced or the ack is not ours.  Believing it would mark unsent scans
+     * as synced, so the whole ack is refused and the scans stay pending. */
+    if (applied > ob->st.last_seq) {
+        ob->st.conflict = applied;
+        return TT_ERR_PROTO;
     }
+    ob->st.conflict = 0;
     if (target <= ob->st.synced && nrej == 0)
         return rc;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)

@@ -25,6 +25,7 @@ typedef struct {
     uint64_t last_seq;       /* highest seq recorded (0: none) */
     uint64_t synced;         /* every seq <= synced is acknowledged */
     uint64_t rejected;       /* events the server rejected */
+    uint64_t conflict;       /* last refused ack's seq when it was beyond last_seq, else 0 */
 } tt_outbox_stats_t;
 
 /* Opens (creating and migrating as needed) the store at `path`.
@@ -57,10 +58,12 @@ tt_err_t tt_outbox_batch(tt_outbox_t *ob, const char *terminal, uint64_t after, 
                          char *buf, size_t cap, size_t *len, uint64_t *first, uint64_t *last);
 
 /* Applies an acknowledgement in one transaction: the synced watermark rises
- * to `applied` (never falls, never passes the last recorded seq) and each
- * rejection is kept (a repeated one is ignored).  Returns TT_OK, TT_ERR_PROTO
- * when `applied` is beyond the last recorded seq (the watermark is then
- * clamped and the rejections still kept), TT_ERR_DB. */
+ * to `applied` (never falls) and each rejection is kept (a repeated one is
+ * ignored).  An ack whose `applied` is beyond the last recorded seq is refused
+ * whole with TT_ERR_PROTO and remembered in stats.conflict: the server holds
+ * events this store never recorded (a replaced store, or a stray ack), and
+ * believing it would mark unsent scans as synced.  Returns TT_OK,
+ * TT_ERR_PROTO, TT_ERR_FULL or TT_ERR_DB. */
 tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejection_t *rej,
                        size_t nrej);
 

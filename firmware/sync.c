@@ -99,7 +99,8 @@ static void on_ack(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms
     tt_outbox_stats(s->ob, &before);
     rc = tt_outbox_ack(s->ob, ack->applied, ack->rejected, ack->nrejected);
     if (rc == TT_ERR_PROTO)
-        tt_log_error(s->log, "server acknowledged seq %llu beyond the last recorded one",
+        tt_log_error(s->log, "ack refused: the server has applied up to seq %llu, beyond this "
+                     "store's last (replaced store? the terminal needs re-provisioning)",
                      (unsigned long long)ack->applied);
     else if (rc != TT_OK)
         tt_log_error(s->log, "cannot record ack: %s", tt_strerror(rc));

@@ -179,6 +179,15 @@ tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, si
         rc = migrate(db->db, err, errlen);
         if (rc != TT_OK)
             goto out;
+        /* Held events and presence lived in the previous run's memory and
+         * broker session: both are learnt again (terminals resend, retained
+         * status messages are redelivered). */
+        if (sqlite3_exec(db->db, "UPDATE terminal SET held = 0, online = 0", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+            snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->db));
+            rc = TT_ERR_DB;
+            goto out;
+        }
         for (int i = 0; i < S_COUNT; i++) {
             if (sqlite3_prepare_v3(db->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
                                    &db->st[i], NULL) != SQLITE_OK) {

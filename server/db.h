@@ -47,7 +47,8 @@ typedef struct {
 } tt_db_badmsg_t;
 
 /* Opens the database at `path`, creating and migrating it when `readonly`
- * is 0.  On TT_OK *out is owned by the caller (tt_db_close).  Returns
+ * is 0; a writable open also clears every terminal's held count and online
+ * flag, which belonged to the previous run.  On TT_OK *out is owned by the caller (tt_db_close).  Returns
  * TT_ERR_DB or TT_ERR_VERSION with a reason in err, or TT_ERR_NOMEM. */
 tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, size_t errlen);
 

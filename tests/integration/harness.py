@@ -385,7 +385,8 @@ class ControlError(Exception):
 
 
 class Terminal(Proc):
-    """tagtrail-edge with the sim board.  `extra` lines go in [uplink]."""
+    """tagtrail-edge with the sim board.  `uplink` is a dict of extra
+    [uplink] keys (batch_max, window, ...) beside resend_ms."""
 
     def __init__(self, tmpdir, tid, mqtt_port, site="mine1", resend_ms=2000, uplink=None):
         self.tid = tid

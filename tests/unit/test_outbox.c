@@ -574,8 +574,18 @@ static void test_ack_watermark(void **state)
     reopen_store(fx);
     assert_stats(fx, 5, 3, 0);
 
-    /* Beyond the last seq: clamped, and reported as a protocol fault. */
-    assert_int_equal(tt_outbox_ack(fx->ob, 9, NULL, 0), TT_ERR_PROTO);
+    /* Beyond the last seq: refused whole (unsent scans must not count as
+     * synced), remembered as a conflict until a sane ack arrives. */
+    {
+        tt_outbox_stats_t st;
+        assert_int_equal(tt_outbox_ack(fx->ob, 9, NULL, 0), TT_ERR_PROTO);
+        assert_stats(fx, 5, 3, 0);
+        tt_outbox_stats(fx->ob, &st);
+        assert_int_equal(st.conflict, 9);
+        assert_int_equal(tt_outbox_ack(fx->ob, 5, NULL, 0), TT_OK);
+        tt_outbox_stats(fx->ob, &st);
+        assert_int_equal(st.conflict, 0);
+    }
     assert_stats(fx, 5, 5, 0);
     reopen_store(fx);
     assert_stats(fx, 5, 5, 0);
@@ -619,8 +629,11 @@ static void test_ack_rejections(void **state)
     assert_int_equal(tt_outbox_rejection(fx->ob, 2, reason, sizeof reason), TT_OK);
     assert_string_equal(reason, rej[0].reason);
 
-    /* An ack beyond the last seq still keeps its rejections. */
+    /* An ack beyond the last seq is refused whole, rejections included. */
     assert_int_equal(tt_outbox_ack(fx->ob, 8, &late, 1), TT_ERR_PROTO);
+    assert_stats(fx, 5, 4, 2);
+    assert_int_equal(tt_outbox_rejection(fx->ob, 5, reason, sizeof reason), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_ack(fx->ob, 5, &late, 1), TT_OK);
     assert_stats(fx, 5, 5, 3);
     assert_int_equal(tt_outbox_rejection(fx->ob, 5, reason, sizeof reason), TT_OK);
     assert_string_equal(reason, late.reason);

@@ -1,0 +1,203 @@
+"""tagtrail-edge and tagtrail-server refuse a bad configuration: exit code 2
+and "file:line: reason" on stderr (the exact path and line), or
+"file: missing required key 'x'"; nothing is created on disk."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import harness as h
+
+MARK = "<<BAD>>"   # marks the offending line in a config template
+
+
+class ConfigBase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ttc", dir="/tmp")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, name, lines):
+        """Writes lines (one may end with MARK); returns (path, 1-based line of MARK or None)."""
+        path = os.path.join(self.dir, name)
+        bad = None
+        out = []
+        for i, l in enumerate(lines, 1):
+            if l.endswith(MARK):
+                bad = i
+                l = l[: -len(MARK)]
+            out.append(l)
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        return path, bad
+
+    def run_bin(self, argv, cwd=None):
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=cwd or self.dir, timeout=h.scaled(30))
+        return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+    def assertRefused(self, argv, expect, cwd=None):
+        code, out, err = self.run_bin(argv, cwd)
+        self.assertEqual(code, 2, "%s: exit code %d, expected 2\nstdout: %s\nstderr: %s"
+                         % (" ".join(argv), code, out, err))
+        self.assertIn(expect, err, "%s: stderr lacks %r\nstderr: %s" % (" ".join(argv), expect, err))
+        for m in h.SANITIZER_MARKERS:
+            self.assertNotIn(m, err)
+        return err
+
+    def assertNothingCreated(self, *names):
+        for n in names:
+            self.assertFalse(os.path.exists(os.path.join(self.dir, n)), "%s was created" % n)
+
+
+class ServerConfig(ConfigBase):
+    def base(self):
+        return ["# server", "site = mine1", "database = server.db", "[http]", "port = 18080",
+                "[mqtt]", "url = tcp://127.0.0.1:1", ""]
+
+    def refuse(self, lines, reason):
+        path, line = self.write("server.conf", lines)
+        expect = "%s:%d: %s" % (path, line, reason) if line else "%s: %s" % (path, reason)
+        for extra in ([], ["--check"]):
+            self.assertRefused([h.SERVER_BIN, "-c", path] + extra, expect)
+        self.assertNothingCreated("server.db", "server.db-wal")
+
+    def test_valid_config_checks_ok(self):
+        path, _ = self.write("server.conf", self.base())
+        code, out, err = self.run_bin([h.SERVER_BIN, "--check", "-c", path])
+        self.assertEqual(code, 0, err)
+        self.assertIn("ok", out)
+
+    def test_unknown_key_top_level(self):
+        l = self.base()
+        l.insert(3, "colour = blue" + MARK)
+        self.refuse(l, "unknown key 'colour'")
+
+    def test_unknown_key_in_section(self):
+        l = self.base()
+        l.insert(5, "portt = 8080" + MARK)
+        self.refuse(l, "unknown key 'http.portt'")
+
+    def test_dotted_key_outside_section(self):
+        l = ["site = mine1", "database = server.db", "http.port = 8080" + MARK, "[mqtt]", "url = tcp://127.0.0.1:1"]
+        self.refuse(l, "expected 'key = value'")
+
+    def test_bad_integer(self):
+        l = self.base()
+        l[4] = "port = eighty" + MARK
+        self.refuse(l, "bad integer 'eighty' for 'http.port'")
+
+    def test_integer_out_of_range(self):
+        l = self.base()
+        l[4] = "port = 70000" + MARK
+        self.refuse(l, "value '70000' for 'http.port' out of range [0, 65535]")
+
+    def test_bad_enum(self):
+        l = self.base()
+        l.insert(2, "log_level = loud" + MARK)
+        self.refuse(l, "bad value 'loud' for 'log_level'")
+
+    def test_duplicate_key(self):
+        l = self.base()
+        l.insert(3, "site = mine2" + MARK)
+        self.refuse(l, "duplicate key 'site'")
+
+    def test_missing_required_key(self):
+        l = ["site = mine1", "database = server.db", "[http]", "port = 8080"]
+        self.refuse(l, "missing required key 'mqtt.url'")
+
+    def test_relative_path_named_as_given(self):
+        l = self.base()
+        l.insert(1, "bogus = 1" + MARK)
+        path, line = self.write("server.conf", l)
+        self.assertRefused([h.SERVER_BIN, "-c", "server.conf"], "server.conf:%d: unknown key 'bogus'" % line)
+        self.assertNothingCreated("server.db")
+
+
+class EdgeConfig(ConfigBase):
+    def base(self):
+        return ["# terminal", "board = %s" % h.SIM_BOARD, "terminal_id = T01", "site = mine1",
+                "store = t01.db", "control_socket = t01.sock", "[mqtt]", "url = tcp://127.0.0.1:1",
+                "[uplink]", "resend_ms = 2000", ""]
+
+    def refuse(self, lines, reason, name="t01.conf", at=None):
+        path, line = self.write(name, lines)
+        where = at or path
+        expect = "%s:%d: %s" % (where, line, reason) if line else "%s: %s" % (where, reason)
+        for extra in ([], ["--check"]):
+            self.assertRefused([h.EDGE_BIN, "-c", path] + extra, expect)
+        self.assertNothingCreated("t01.db", "t01.db-wal", "t01.sock")
+
+    def test_valid_config_checks_ok(self):
+        path, _ = self.write("t01.conf", self.base())
+        code, out, err = self.run_bin([h.EDGE_BIN, "--check", "-c", path])
+        self.assertEqual(code, 0, err)
+        self.assertIn("ok", out)
+        self.assertNothingCreated("t01.db", "t01.sock")
+
+    def test_unknown_key_top_level(self):
+        l = self.base()
+        l.insert(4, "colour = blue" + MARK)
+        self.refuse(l, "unknown key 'colour'")
+
+    def test_unknown_key_in_section(self):
+        l = self.base()
+        l.insert(10, "speed = 3" + MARK)
+        self.refuse(l, "unknown key 'uplink.speed'")
+
+    def test_dotted_key_outside_section(self):
+        l = self.base()
+        l.insert(2, "mqtt.keepalive_s = 10" + MARK)
+        self.refuse(l, "expected 'key = value'")
+
+    def test_value_out_of_range(self):
+        l = self.base()
+        l[9] = "resend_ms = 100" + MARK
+        self.refuse(l, "value '100' for 'uplink.resend_ms' out of range [500, 600000]")
+
+    def test_bad_integer(self):
+        l = self.base()
+        l.insert(9, "window = many" + MARK)
+        self.refuse(l, "bad integer 'many' for 'uplink.window'")
+
+    def test_bad_enum(self):
+        l = self.base()
+        l.insert(3, "log_level = chatty" + MARK)
+        self.refuse(l, "bad value 'chatty' for 'log_level'")
+
+    def test_missing_terminal_id(self):
+        l = [x for x in self.base() if not x.startswith("terminal_id")]
+        self.refuse(l, "missing required key 'terminal_id'")
+
+    def test_missing_mqtt_url(self):
+        l = [x for x in self.base() if not x.startswith("url")]
+        self.refuse(l, "missing required key 'mqtt.url'")
+
+    def test_missing_board(self):
+        l = [x for x in self.base() if not x.startswith("board")]
+        self.refuse(l, "missing required key 'board'")
+
+    def test_error_in_board_file_names_the_board(self):
+        board, bline = self.write("board.conf", ["[board]", "name = custom", "[scanner]", "driver = fake",
+                                                 "beeper = loud" + MARK])
+        l = self.base()
+        l[1] = "board = board.conf"
+        path, _ = self.write("t01.conf", l)
+        for extra in ([], ["--check"]):
+            self.assertRefused([h.EDGE_BIN, "-c", path] + extra,
+                               "%s:%d: unknown key 'scanner.beeper'" % (board, bline))
+        self.assertNothingCreated("t01.db", "t01.sock")
+
+    def test_relative_path_named_as_given(self):
+        l = self.base()
+        l.insert(1, "bogus = 1" + MARK)
+        path, line = self.write("t01.conf", l)
+        self.assertRefused([h.EDGE_BIN, "-c", "t01.conf"], "t01.conf:%d: unknown key 'bogus'" % line)
+        self.assertNothingCreated("t01.db", "t01.sock")
+
+
+if __name__ == "__main__":
+    h.main()
