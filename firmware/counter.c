@@ -16,7 +16,8 @@ enum {
     M_LOGIN, M_LOGOUT, M_NEED_LOGIN, M_MODE_RECEIVE, M_MODE_ISSUE, M_NEED_MODE, M_WAREHOUSE,
     M_NEED_WAREHOUSE, M_UNIT, M_NEED_UNIT, M_NEED_REF_RECEIVE, M_NEED_REF_ISSUE, M_REF, M_QTY,
     M_BAD_QTY, M_LINE, M_FULL, M_BAD_CODE, M_UNKNOWN_CARD, M_UNDO, M_NOTHING_TO_UNDO, M_CANCEL,
-    M_EMPTY_DOC, M_COMMITTING, M_COMMITTED, M_NOT_STORED, M_BAD_REF, M_COUNT
+    M_EMPTY_DOC, M_COMMITTING, M_COMMITTED, M_NOT_STORED, M_BAD_REF, M_DOC_OPEN, M_UNIT_ISSUE_ONLY,
+    M_DISK_FULL, M_STORE_ERROR, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -47,6 +48,10 @@ static const char *const text[M_COUNT][2] = {
     [M_COMMITTED] = {"已提交 %zu 行，单据 #%llu", "committed %zu lines, document #%llu"},
     [M_NOT_STORED] = {"未能保存，单据保留：%s", "NOT stored, the document is kept: %s"},
     [M_BAD_REF] = {"单号无效：%s", "invalid reference: %s"},
+    [M_DOC_OPEN] = {"请先提交或取消当前单据", "commit or cancel the open document first"},
+    [M_UNIT_ISSUE_ONLY] = {"工区卡仅用于出库", "work area cards are for issues only"},
+    [M_DISK_FULL] = {"存储空间已满", "storage is full"},
+    [M_STORE_ERROR] = {"存储故障", "storage failure"},
 };
 
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
@@ -108,6 +113,9 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
     const char *arg = code + 3;   /* after "TT:" */
 
     if (strncmp(arg, "OP:", 3) == 0) {
+        /* A document belongs to one operator: no hand-over mid-document. */
+        if (c->v.nlines)
+            return say(c, 1, M_DOC_OPEN);
         if (!card_id(arg + 3, c->v.operator_id))
             return say(c, 1, M_UNKNOWN_CARD, code);
         return say(c, 0, M_LOGIN, c->v.operator_id);
@@ -127,11 +135,17 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
         return say(c, 0, c->v.mode == TT_COUNTER_MODE_RECEIVE ? M_MODE_RECEIVE : M_MODE_ISSUE);
     }
     if (strncmp(arg, "WH:", 3) == 0) {
-        if (c->v.nlines || !card_id(arg + 3, c->v.warehouse))
+        if (c->v.nlines)
+            return say(c, 1, M_DOC_OPEN);
+        if (!card_id(arg + 3, c->v.warehouse))
             return say(c, 1, M_UNKNOWN_CARD, code);
         return say(c, 0, M_WAREHOUSE, c->v.warehouse);
     }
     if (strncmp(arg, "UNIT:", 5) == 0) {
+        if (c->v.mode != TT_COUNTER_MODE_ISSUE)
+            return say(c, 1, M_UNIT_ISSUE_ONLY);
+        if (c->v.nlines)
+            return say(c, 1, M_DOC_OPEN);
         if (!card_id(arg + 5, c->v.unit))
             return say(c, 1, M_UNKNOWN_CARD, code);
         return say(c, 0, M_UNIT, c->v.unit);
@@ -199,11 +213,14 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
 tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *entry)
 {
     tt_qty_t q;
-    int need = missing(c);
 
-    if (need == M_NEED_LOGIN || need == M_NEED_MODE)
-        return say(c, 1, need);
-    if (need == M_NEED_REF_RECEIVE || need == M_NEED_REF_ISSUE) {
+    if (!c->v.operator_id[0])
+        return say(c, 1, M_NEED_LOGIN);
+    if (c->v.mode == TT_COUNTER_MODE_NONE)
+        return say(c, 1, M_NEED_MODE);
+    /* The first entry of a document is its reference, whatever cards are
+     * still to come; quantities follow. */
+    if (!c->v.ref[0]) {
         if (!tt_event_id_valid(entry))
             return say(c, 1, M_BAD_REF, entry);
         memcpy(c->v.ref, entry, strlen(entry) + 1);
@@ -243,7 +260,8 @@ tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t f
     size_t n = c->v.nlines;
     if (result != TT_OK) {
         c->commit_waiting = 0;
-        return say(c, 1, M_NOT_STORED, tt_strerror(result));
+        return say(c, 1, M_NOT_STORED,
+                   text[result == TT_ERR_FULL ? M_DISK_FULL : M_STORE_ERROR][c->lang]);
     }
     clear_document(c);
     return say(c, 0, M_COMMITTED, n, (unsigned long long)first_seq);
