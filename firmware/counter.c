@@ -1,5 +1,7 @@
 #include "counter.h"
 
+#include "gs1.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,7 @@ enum {
     M_NEED_WAREHOUSE, M_UNIT, M_NEED_UNIT, M_NEED_REF_RECEIVE, M_NEED_REF_ISSUE, M_REF, M_QTY,
     M_BAD_QTY, M_LINE, M_FULL, M_BAD_CODE, M_UNKNOWN_CARD, M_UNDO, M_NOTHING_TO_UNDO, M_CANCEL,
     M_EMPTY_DOC, M_COMMITTING, M_COMMITTED, M_NOT_STORED, M_BAD_REF, M_DOC_OPEN, M_UNIT_ISSUE_ONLY,
-    M_DISK_FULL, M_STORE_ERROR, M_COUNT
+    M_DISK_FULL, M_STORE_ERROR, M_BAD_GS1, M_NO_ITEM_KEY, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -52,6 +54,8 @@ static const char *const text[M_COUNT][2] = {
     [M_UNIT_ISSUE_ONLY] = {"工区卡仅用于出库", "work area cards are for issues only"},
     [M_DISK_FULL] = {"存储空间已满", "storage is full"},
     [M_STORE_ERROR] = {"存储故障", "storage failure"},
+    [M_BAD_GS1] = {"GS1 条码无效：%s", "invalid GS1 barcode: %s"},
+    [M_NO_ITEM_KEY] = {"条码中没有物资编码 (01)", "no item number (01) in this barcode"},
 };
 
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
@@ -186,10 +190,40 @@ static int missing(const tt_counter_t *c)
     return -1;
 }
 
+/* Data in GS1 syntax: brackets, a symbology identifier, a Digital Link URI
+ * or an FNC1.  Plain codes (an EAN-13 read without its identifier, an
+ * internal Code 128 label) are taken as they are. */
+static int gs1_syntax(const char *code)
+{
+    return code[0] == '(' || code[0] == ']' || strncmp(code, "http://", 7) == 0 ||
+           strncmp(code, "https://", 8) == 0 || strchr(code, '\x1d') != NULL;
+}
+
+/* The item number in a decoded scan: its GTIN, written as 13 digits when it
+ * is an EAN-13 padded to 14 (the way the label prints it), and the count
+ * (30)/(37) when there is one.  Returns 0 when there is no GTIN. */
+static int gs1_item(const tt_gs1_result_t *r, char *item, tt_qty_t *qty)
+{
+    const char *gtin = tt_gs1_find(r, "01");
+    uint32_t count;
+
+    if (!gtin)
+        gtin = tt_gs1_find(r, "02");
+    if (!gtin)
+        return 0;
+    if (gtin[0] == '0')
+        gtin++;
+    memcpy(item, gtin, strlen(gtin) + 1);
+    if (tt_gs1_quantity(r, "30", &count) == TT_OK || tt_gs1_quantity(r, "37", &count) == TT_OK)
+        *qty = (tt_qty_t)count * TT_QTY_SCALE;
+    return 1;
+}
+
 tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
 {
     tt_counter_line_t *l;
-    char q[TT_MONEY_TEXT_MAX];
+    char q[TT_MONEY_TEXT_MAX], item[TT_EVENT_CODE_MAX + 1];
+    tt_qty_t qty = 0;
     int need;
 
     if (strncmp(code, "TT:", 3) == 0)
@@ -197,13 +231,31 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
     need = missing(c);
     if (need >= 0)
         return say(c, 1, need);
-    if (!tt_event_code_valid(code))
-        return say(c, 1, M_BAD_CODE, code);
+    if (gs1_syntax(code)) {
+        tt_gs1_result_t r;
+        char reason[TT_GS1_REASON_MAX];
+        tt_err_t rc = tt_gs1_decode(code, 0, &r, reason, sizeof reason);
+        if (rc == TT_OK) {
+            if (!gs1_item(&r, item, &qty))
+                return say(c, 1, M_NO_ITEM_KEY);
+        } else if (rc == TT_ERR_NOTFOUND && tt_event_code_valid(code + (code[0] == ']' ? 3 : 0))) {
+            /* A non-GS1 symbology: the code after its identifier. */
+            snprintf(item, sizeof item, "%s", code + (code[0] == ']' ? 3 : 0));
+        } else {
+            return say(c, 1, M_BAD_GS1, reason);
+        }
+    } else {
+        if (!tt_event_code_valid(code))
+            return say(c, 1, M_BAD_CODE, code);
+        memcpy(item, code, strlen(code) + 1);
+    }
     if (c->v.nlines == TT_COUNTER_LINES_MAX)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
+    if (qty == 0 && c->v.next_qty > 0)
+        qty = c->v.next_qty;
     l = &c->v.lines[c->v.nlines++];
-    memcpy(l->item, code, strlen(code) + 1);
-    l->qty = c->v.next_qty > 0 ? c->v.next_qty : TT_QTY_SCALE;
+    memcpy(l->item, item, strlen(item) + 1);
+    l->qty = qty > 0 ? qty : TT_QTY_SCALE;
     c->v.next_qty = 0;
     c->commit_waiting = 0;
     tt_qty_format(l->qty, q, sizeof q);

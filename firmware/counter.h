@@ -78,8 +78,11 @@ void tt_counter_free(tt_counter_t *c);
 /* The current view; valid until the next call on c. */
 const tt_counter_view_t *tt_counter_view(const tt_counter_t *c);
 
-/* A scanned code: an operation card, or an item (GS1 data is decoded; its
- * (30)/(37) count sets the line's quantity).  Returns the beep to give;
+/* A scanned code: an operation card, or an item.  Data in GS1 syntax
+ * (brackets, a symbology identifier, a Digital Link URI, FNC1) is decoded:
+ * the item is its GTIN ((01), else (02); an EAN-13 padded to 14 digits is
+ * written as its 13 digits) and a (30)/(37) count sets the line's quantity
+ * over any keypad quantity.  Other codes are items as scanned.  Returns the beep to give;
  * the view's message says what happened.  A commit card does not commit by
  * itself: tt_counter_pending() then reports the events to store. */
 tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code);
