@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -27,6 +28,7 @@
 #include "control.h"   /* for TT_CONTROL_LINE_MAX only: the tool links tt_shared alone */
 #include "event.h"
 #include "money.h"
+#include "tag.h"
 
 #ifndef TT_VERSION
 #define TT_VERSION "unknown"   /* CMake defines it; a standalone build may not */
@@ -673,6 +675,32 @@ static int cmd_terminals(const cli_t *c)
     return show_list(c, "/api/v1/terminals", "terminals", cols, sizeof cols / sizeof cols[0]);
 }
 
+/* decode DATA: what a scan or an EPC means, as JSON on standard output; a
+ * refusal is {"ok":false,"error":...} and exit 1, so scripts see both. */
+static int cmd_decode(const cli_t *c)
+{
+    char reason[160], *json;
+    time_t now = time(NULL);
+    struct tm tm;
+    int year = localtime_r(&now, &tm) ? tm.tm_year + 1900 : 0;
+
+    if (tt_tag_json(c->args[0], year, &json, reason, sizeof reason) != TT_OK) {
+        cJSON *o = cJSON_CreateObject();
+        char *text;
+        cJSON_AddBoolToObject(o, "ok", 0);
+        cJSON_AddStringToObject(o, "error", reason);
+        text = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        return RC_ANSWER;
+    }
+    printf("%s\n", json);
+    free(json);
+    return RC_OK;
+}
+
 /* ---- the command line ---- */
 
 static const command_t COMMANDS[] = {
@@ -683,6 +711,7 @@ static const command_t COMMANDS[] = {
     {"stock", "stock [-S URL] [--warehouse W] [--item CODE] [--json]", 0,
      OPT_SERVER | OPT_WAREHOUSE | OPT_ITEM | OPT_JSON, cmd_stock},
     {"terminals", "terminals [-S URL] [--json]", 0, OPT_SERVER | OPT_JSON, cmd_terminals},
+    {"decode", "decode DATA", 1, 0, cmd_decode},
 };
 
 static void usage(lang_t lang, FILE *f)
