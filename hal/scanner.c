@@ -10,9 +10,15 @@ struct tt_scanner {
 
 /* Backends are declared here, defined in scanner_<name>.c. */
 extern const tt_scanner_ops_t tt_scanner_fake_ops;
+extern const tt_scanner_ops_t tt_scanner_usb_ops;
+extern const tt_scanner_ops_t tt_scanner_evdev_ops;
+extern const tt_scanner_ops_t tt_scanner_serial_ops;
 
 static const tt_scanner_ops_t *const backends[] = {
     &tt_scanner_fake_ops,
+    &tt_scanner_usb_ops,
+    &tt_scanner_evdev_ops,
+    &tt_scanner_serial_ops,
 };
 
 static const tt_scanner_ops_t *find(const char *driver)
