@@ -25,7 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
-#include "control.h"   /* for TT_CONTROL_LINE_MAX only: the tool links tt_shared alone */
+#include "control.h"   /* for the line limits only: the tool links tt_shared alone */
 #include "event.h"
 #include "money.h"
 #include "tag.h"
@@ -38,7 +38,7 @@
 #define TIMEOUT_S 10                         /* each connect, send and receive */
 #define TOTAL_MS 60000                       /* a whole exchange, against a trickling peer */
 #define HTTP_MAX (16u * 1024 * 1024)         /* largest HTTP reply read */
-#define REPLY_MAX (TT_CONTROL_LINE_MAX * 4)  /* the terminal cuts its replies to this */
+#define REPLY_MAX TT_CONTROL_REPLY_MAX   /* the terminal cuts its replies to this */
 #define CELL_MAX 96                          /* longest table cell shown, with NUL */
 
 enum { RC_OK = 0, RC_ANSWER = 1, RC_USAGE = 2, RC_UNREACH = 3 };

@@ -188,7 +188,7 @@ void tt_control_handle(tt_control_t *ctl, const struct pollfd *fds, size_t n,
 
 tt_err_t tt_control_reply(tt_control_t *ctl, uint64_t client, const char *fmt, ...)
 {
-    char line[TT_CONTROL_LINE_MAX * 4];
+    char line[TT_CONTROL_REPLY_MAX];
     client_t *c = NULL;
     va_list ap;
     int n;

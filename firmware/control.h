@@ -19,6 +19,7 @@
 
 #define TT_CONTROL_LINE_MAX 1024
 #define TT_CONTROL_CLIENTS 16
+#define TT_CONTROL_REPLY_MAX 32768   /* longest reply line; longer ones are cut */
 
 typedef struct tt_control tt_control_t;
 

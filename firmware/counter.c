@@ -1,5 +1,6 @@
 #include "counter.h"
 
+#include "epc.h"
 #include "gs1.h"
 
 #include <stdarg.h>
@@ -11,6 +12,8 @@ struct tt_counter {
     tt_counter_view_t v;
     tt_counter_lang_t lang;
     int commit_waiting;
+    int has_lookup;
+    tt_counter_lookup_t lk;
 };
 
 /* Every message a person may see, in Chinese and English. */
@@ -19,7 +22,11 @@ enum {
     M_NEED_WAREHOUSE, M_UNIT, M_NEED_UNIT, M_NEED_REF_RECEIVE, M_NEED_REF_ISSUE, M_REF, M_QTY,
     M_BAD_QTY, M_LINE, M_FULL, M_BAD_CODE, M_UNKNOWN_CARD, M_UNDO, M_NOTHING_TO_UNDO, M_CANCEL,
     M_EMPTY_DOC, M_COMMITTING, M_COMMITTED, M_NOT_STORED, M_BAD_REF, M_DOC_OPEN, M_UNIT_ISSUE_ONLY,
-    M_DISK_FULL, M_STORE_ERROR, M_BAD_GS1, M_NO_ITEM_KEY, M_COUNT
+    M_DISK_FULL, M_STORE_ERROR, M_BAD_GS1, M_NO_ITEM_KEY, M_NO_MASTER, M_UNKNOWN_ITEM,
+    M_INACTIVE_ITEM, M_UNKNOWN_OPERATOR, M_UNKNOWN_WAREHOUSE, M_UNKNOWN_UNIT, M_LOOKUP_FAILED,
+    M_LINE_NAMED, M_ASSET_TAG, M_MODE_PROMPT, M_NEED_TO, M_NEED_ACTION, M_NEED_TO_UNIT,
+    M_NEED_RESULT, M_TO, M_ACTION, M_TO_UNIT, M_RESULT, M_CARD_NOT_HERE, M_BAD_RESULT,
+    M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -51,11 +58,34 @@ static const char *const text[M_COUNT][2] = {
     [M_NOT_STORED] = {"未能保存，单据保留：%s", "NOT stored, the document is kept: %s"},
     [M_BAD_REF] = {"单号无效：%s", "invalid reference: %s"},
     [M_DOC_OPEN] = {"请先提交或取消当前单据", "commit or cancel the open document first"},
-    [M_UNIT_ISSUE_ONLY] = {"工区卡仅用于出库", "work area cards are for issues only"},
+    [M_UNIT_ISSUE_ONLY] = {"此业务不用工区卡", "this mode takes no work area card"},
     [M_DISK_FULL] = {"存储空间已满", "storage is full"},
     [M_STORE_ERROR] = {"存储故障", "storage failure"},
     [M_BAD_GS1] = {"GS1 条码无效：%s", "invalid GS1 barcode: %s"},
     [M_NO_ITEM_KEY] = {"条码中没有物资编码 (01)", "no item number (01) in this barcode"},
+    [M_NO_MASTER] = {"主数据尚未同步，请连接服务器", "no master data yet: connect to the server"},
+    [M_UNKNOWN_ITEM] = {"未知条码：%s", "unknown barcode: %s"},
+    [M_INACTIVE_ITEM] = {"物资已停用：%s %s", "item no longer in use: %s %s"},
+    [M_UNKNOWN_OPERATOR] = {"未知或已停用的操作员：%s", "unknown or inactive operator: %s"},
+    [M_UNKNOWN_WAREHOUSE] = {"未知仓库：%s", "unknown warehouse: %s"},
+    [M_UNKNOWN_UNIT] = {"未知工区：%s", "unknown work area: %s"},
+    [M_LOOKUP_FAILED] = {"主数据读取失败", "master data could not be read"},
+    [M_ASSET_TAG] = {"这是设备标签 %s，不是物资", "this is an asset tag (%s), not an item"},
+    [M_MODE_PROMPT] = {"%s：请扫 %s", "%s: scan %s"},
+    [M_NEED_TO] = {"请先扫调入仓库卡", "scan the destination warehouse card first"},
+    [M_NEED_ACTION] = {"请先扫周转材料业务卡（领用/交接/丢失/封埋/报废）", "scan the action card first (draw, handover, loss, burial, scrap)"},
+    [M_NEED_TO_UNIT] = {"交接：请先扫接收单位卡", "handover: scan the receiving unit's card first"},
+    [M_NEED_RESULT] = {"请先扫结果卡", "scan the result card first"},
+    [M_TO] = {"调入仓库 %s", "to warehouse %s"},
+    [M_ACTION] = {"业务 %s", "action %s"},
+    [M_TO_UNIT] = {"接收单位 %s", "receiving unit %s"},
+    [M_RESULT] = {"结果 %s", "result %s"},
+    [M_CARD_NOT_HERE] = {"此业务不用此卡：%s", "this card is not used in this mode: %s"},
+    [M_BAD_RESULT] = {"此步骤没有这个结果：%s", "not a result of this step: %s"},
+    [M_ASSET_LINE] = {"第 %zu 行：设备 %s  %s", "line %zu: asset %s  %s"},
+    [M_NOT_ASSET] = {"请扫设备标签", "scan the asset's tag"},
+    [M_SAME_WAREHOUSE] = {"调出与调入仓库相同", "the destination is the same warehouse"},
+    [M_LINE_NAMED] = {"第 %zu 行：%s %s × %s %s", "line %zu: %s %s x %s %s"},
 };
 
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
@@ -66,6 +96,74 @@ static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
     va_end(ap);
     c->v.message_is_error = error;
     return error ? TT_COUNTER_BEEP_ERROR : TT_COUNTER_BEEP_OK;
+}
+
+/* What a mode needs before its first line, and which cards it takes. */
+enum { N_WH = 1, N_UNIT = 2, N_REF = 4, N_TO = 8, N_ACTION = 16, N_RESULT = 32 };
+
+typedef struct {
+    const char *word;              /* TT:MODE:<word> */
+    const char *label[2];          /* for screens */
+    tt_event_type_t type;
+    const char *step;              /* equipment step, or NULL */
+    unsigned need, take;           /* N_* needed before lines; N_* cards accepted */
+    const char *const *results;    /* equipment: allowed results */
+} mode_def_t;
+
+static const char *const appraisal_results[] = {"major", "medium", "minor", NULL};
+static const char *const check_results[] = {"pass", "fail", NULL};
+static const char *const issue_results[] = {"in_use", "standby", NULL};
+static const char *const actions[] = {"draw", "handover", "loss", "burial", "scrap", NULL};
+
+static const mode_def_t modes[TT_COUNTER_MODE_LAST + 1] = {
+    [TT_COUNTER_MODE_NONE] = {"", {"—", "-"}, 0, NULL, 0, 0, NULL},
+    [TT_COUNTER_MODE_RECEIVE] = {"receive", {"入库", "RECEIVE"}, TT_EVENT_RECEIVE, NULL,
+                                 N_WH | N_REF, N_WH | N_REF, NULL},
+    [TT_COUNTER_MODE_ISSUE] = {"issue", {"出库", "ISSUE"}, TT_EVENT_ISSUE, NULL,
+                               N_WH | N_UNIT | N_REF, N_WH | N_UNIT | N_REF, NULL},
+    [TT_COUNTER_MODE_RETURN] = {"return", {"交旧", "RETURN"}, TT_EVENT_RETURN, NULL,
+                                N_WH | N_UNIT, N_WH | N_UNIT | N_REF, NULL},
+    [TT_COUNTER_MODE_TRANSFER] = {"transfer", {"调拨", "TRANSFER"}, TT_EVENT_TRANSFER, NULL,
+                                  N_WH | N_TO, N_WH | N_TO | N_REF, NULL},
+    [TT_COUNTER_MODE_COUNT] = {"count", {"盘点", "COUNT"}, TT_EVENT_COUNT, NULL, N_WH,
+                               N_WH | N_REF, NULL},
+    [TT_COUNTER_MODE_REVOLVE] = {"revolve", {"周转材料", "REVOLVING"}, TT_EVENT_REVOLVE, NULL,
+                                 N_WH | N_UNIT | N_ACTION, N_WH | N_UNIT | N_ACTION | N_REF,
+                                 NULL},
+    [TT_COUNTER_MODE_APPRAISAL] = {"appraisal", {"鉴定", "APPRAISAL"}, TT_EVENT_EQUIPMENT,
+                                   "appraisal", N_RESULT, N_RESULT | N_REF, appraisal_results},
+    [TT_COUNTER_MODE_SELFCHECK] = {"selfcheck", {"自检", "SELF-CHECK"}, TT_EVENT_EQUIPMENT,
+                                   "selfcheck", N_RESULT, N_RESULT | N_REF, check_results},
+    [TT_COUNTER_MODE_ACCEPTANCE] = {"acceptance", {"验收", "ACCEPTANCE"}, TT_EVENT_EQUIPMENT,
+                                    "acceptance", N_RESULT, N_RESULT | N_REF, check_results},
+    [TT_COUNTER_MODE_EQUIP_ISSUE] = {"equip-issue", {"设备出库", "EQUIP ISSUE"},
+                                     TT_EVENT_EQUIPMENT, "issue", N_UNIT | N_RESULT,
+                                     N_UNIT | N_RESULT | N_REF, issue_results},
+};
+
+const char *tt_counter_mode_word(tt_counter_mode_t mode)
+{
+    return mode >= TT_COUNTER_MODE_NONE && mode <= TT_COUNTER_MODE_LAST ? modes[mode].word : NULL;
+}
+
+const char *tt_counter_mode_label(tt_counter_mode_t mode, tt_counter_lang_t lang)
+{
+    if (mode < TT_COUNTER_MODE_NONE || mode > TT_COUNTER_MODE_LAST || lang > TT_COUNTER_LANG_EN)
+        return NULL;
+    return modes[mode].label[lang];
+}
+
+static const mode_def_t *M(const tt_counter_t *c)
+{
+    return &modes[c->v.mode];
+}
+
+static int in_list(const char *word, const char *const *list)
+{
+    for (int i = 0; list && list[i]; i++)
+        if (strcmp(word, list[i]) == 0)
+            return 1;
+    return 0;
 }
 
 tt_err_t tt_counter_new(const char *warehouse, tt_counter_lang_t lang, tt_counter_t **out)
@@ -89,6 +187,42 @@ void tt_counter_free(tt_counter_t *c)
     free(c);
 }
 
+void tt_counter_set_lookup(tt_counter_t *c, const tt_counter_lookup_t *lookup)
+{
+    c->has_lookup = lookup != NULL;
+    if (lookup)
+        c->lk = *lookup;
+}
+
+static int card_id(const char *arg, char *dst);
+
+/* Message for a failed lookup of `what`. */
+static tt_counter_beep_t lookup_failed(tt_counter_t *c, tt_err_t rc, int unknown, const char *what)
+{
+    if (rc == TT_ERR_BUSY)
+        return say(c, 1, M_NO_MASTER);
+    if (rc == TT_ERR_NOTFOUND)
+        return say(c, 1, unknown, what);
+    return say(c, 1, M_LOOKUP_FAILED);
+}
+
+/* Logs in the operator with this id or badge, checked against master data. */
+static tt_counter_beep_t login(tt_counter_t *c, const char *id_or_badge)
+{
+    if (c->has_lookup) {
+        tt_master_operator_t op;
+        tt_err_t rc = c->lk.operator_(c->lk.ctx, id_or_badge, &op);
+        if (rc == TT_OK && !op.active)
+            rc = TT_ERR_NOTFOUND;
+        if (rc != TT_OK)
+            return lookup_failed(c, rc, M_UNKNOWN_OPERATOR, id_or_badge);
+        memcpy(c->v.operator_id, op.id, sizeof c->v.operator_id);
+    } else if (!card_id(id_or_badge, c->v.operator_id)) {
+        return say(c, 1, M_UNKNOWN_CARD, id_or_badge);
+    }
+    return say(c, 0, M_LOGIN, c->v.operator_id);
+}
+
 const tt_counter_view_t *tt_counter_view(const tt_counter_t *c)
 {
     return &c->v;
@@ -99,7 +233,12 @@ static void clear_document(tt_counter_t *c)
     c->v.nlines = 0;
     c->v.ref[0] = '\0';
     c->v.unit[0] = '\0';
+    c->v.to[0] = '\0';
+    c->v.action[0] = '\0';
+    c->v.to_unit[0] = '\0';
+    c->v.next_result[0] = '\0';
     c->v.next_qty = 0;
+    c->v.next_qty_set = 0;
     c->commit_waiting = 0;
 }
 
@@ -120,9 +259,9 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
         /* A document belongs to one operator: no hand-over mid-document. */
         if (c->v.nlines)
             return say(c, 1, M_DOC_OPEN);
-        if (!card_id(arg + 3, c->v.operator_id))
+        if (!tt_event_id_valid(arg + 3))
             return say(c, 1, M_UNKNOWN_CARD, code);
-        return say(c, 0, M_LOGIN, c->v.operator_id);
+        return login(c, arg + 3);
     }
     if (strcmp(arg, "LOGOUT") == 0) {
         c->v.operator_id[0] = '\0';
@@ -132,27 +271,93 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
     }
     if (!c->v.operator_id[0])
         return say(c, 1, M_NEED_LOGIN);
-    if (strcmp(arg, "MODE:receive") == 0 || strcmp(arg, "MODE:issue") == 0) {
-        /* A new mode starts a new document; lines of another mode never mix. */
-        clear_document(c);
-        c->v.mode = arg[5] == 'r' ? TT_COUNTER_MODE_RECEIVE : TT_COUNTER_MODE_ISSUE;
-        return say(c, 0, c->v.mode == TT_COUNTER_MODE_RECEIVE ? M_MODE_RECEIVE : M_MODE_ISSUE);
+    if (strncmp(arg, "MODE:", 5) == 0) {
+        for (int m = TT_COUNTER_MODE_RECEIVE; m <= TT_COUNTER_MODE_LAST; m++) {
+            if (strcmp(arg + 5, modes[m].word) != 0)
+                continue;
+            /* A new mode starts a new document; lines of modes never mix. */
+            clear_document(c);
+            c->v.mode = (tt_counter_mode_t)m;
+            if (m == TT_COUNTER_MODE_RECEIVE)
+                return say(c, 0, M_MODE_RECEIVE);
+            if (m == TT_COUNTER_MODE_ISSUE)
+                return say(c, 0, M_MODE_ISSUE);
+            return say(c, 0, M_MODE_PROMPT, modes[m].label[c->lang],
+                       modes[m].step ? (c->lang ? "the asset's tag" : "设备标签")
+                                     : (c->lang ? "items" : "物资条码"));
+        }
+        return say(c, 1, M_UNKNOWN_CARD, code);
     }
     if (strncmp(arg, "WH:", 3) == 0) {
         if (c->v.nlines)
             return say(c, 1, M_DOC_OPEN);
-        if (!card_id(arg + 3, c->v.warehouse))
+        if (!tt_event_id_valid(arg + 3))
             return say(c, 1, M_UNKNOWN_CARD, code);
+        if (c->has_lookup) {
+            tt_master_warehouse_t w;
+            tt_err_t rc = c->lk.warehouse(c->lk.ctx, arg + 3, &w);
+            if (rc != TT_OK)
+                return lookup_failed(c, rc, M_UNKNOWN_WAREHOUSE, arg + 3);
+        }
+        card_id(arg + 3, c->v.warehouse);
         return say(c, 0, M_WAREHOUSE, c->v.warehouse);
     }
     if (strncmp(arg, "UNIT:", 5) == 0) {
-        if (c->v.mode != TT_COUNTER_MODE_ISSUE)
+        if (!(M(c)->take & N_UNIT))
             return say(c, 1, M_UNIT_ISSUE_ONLY);
         if (c->v.nlines)
             return say(c, 1, M_DOC_OPEN);
-        if (!card_id(arg + 5, c->v.unit))
+        if (!tt_event_id_valid(arg + 5))
             return say(c, 1, M_UNKNOWN_CARD, code);
+        if (c->has_lookup) {
+            tt_master_unit_t u;
+            tt_err_t rc = c->lk.unit(c->lk.ctx, arg + 5, &u);
+            if (rc != TT_OK)
+                return lookup_failed(c, rc, M_UNKNOWN_UNIT, arg + 5);
+        }
+        card_id(arg + 5, c->v.unit);
         return say(c, 0, M_UNIT, c->v.unit);
+    }
+    if (strncmp(arg, "TO:", 3) == 0 || strncmp(arg, "TOUNIT:", 7) == 0) {
+        int to_wh = arg[2] == ':';
+        const char *id = arg + (to_wh ? 3 : 7);
+        if (to_wh ? !(M(c)->take & N_TO) : !(M(c)->take & N_ACTION))
+            return say(c, 1, M_CARD_NOT_HERE, code);
+        if (c->v.nlines)
+            return say(c, 1, M_DOC_OPEN);
+        if (!tt_event_id_valid(id))
+            return say(c, 1, M_UNKNOWN_CARD, code);
+        if (c->has_lookup) {
+            tt_master_warehouse_t w;
+            tt_master_unit_t u;
+            tt_err_t rc = to_wh ? c->lk.warehouse(c->lk.ctx, id, &w) : c->lk.unit(c->lk.ctx, id, &u);
+            if (rc != TT_OK)
+                return lookup_failed(c, rc, to_wh ? M_UNKNOWN_WAREHOUSE : M_UNKNOWN_UNIT, id);
+        }
+        if (to_wh && strcmp(id, c->v.warehouse) == 0)
+            return say(c, 1, M_SAME_WAREHOUSE);
+        card_id(id, to_wh ? c->v.to : c->v.to_unit);
+        return say(c, 0, to_wh ? M_TO : M_TO_UNIT, id);
+    }
+    if (strncmp(arg, "ACT:", 4) == 0) {
+        if (!(M(c)->take & N_ACTION))
+            return say(c, 1, M_CARD_NOT_HERE, code);
+        if (c->v.nlines)
+            return say(c, 1, M_DOC_OPEN);
+        if (!in_list(arg + 4, actions))
+            return say(c, 1, M_UNKNOWN_CARD, code);
+        snprintf(c->v.action, sizeof c->v.action, "%s", arg + 4);
+        if (strcmp(c->v.action, "handover") != 0)
+            c->v.to_unit[0] = '\0';
+        return say(c, 0, M_ACTION, c->v.action);
+    }
+    if (strncmp(arg, "RES:", 4) == 0) {
+        if (!(M(c)->take & N_RESULT))
+            return say(c, 1, M_CARD_NOT_HERE, code);
+        if (!in_list(arg + 4, M(c)->results))
+            return say(c, 1, M_BAD_RESULT, arg + 4);
+        snprintf(c->v.next_result, sizeof c->v.next_result, "%s", arg + 4);
+        return say(c, 0, M_RESULT, c->v.next_result);
     }
     if (strcmp(arg, "UNDO") == 0) {
         if (c->v.nlines == 0)
@@ -174,20 +379,57 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
     return say(c, 1, M_UNKNOWN_CARD, code);
 }
 
-/* What must be chosen before an item line can be added, or -1. */
+/* What must be chosen before a line can be added, or -1. */
 static int missing(const tt_counter_t *c)
 {
+    unsigned need = M(c)->need;
     if (!c->v.operator_id[0])
         return M_NEED_LOGIN;
     if (c->v.mode == TT_COUNTER_MODE_NONE)
         return M_NEED_MODE;
-    if (!c->v.warehouse[0])
+    if ((need & N_WH) && !c->v.warehouse[0])
         return M_NEED_WAREHOUSE;
-    if (c->v.mode == TT_COUNTER_MODE_ISSUE && !c->v.unit[0])
+    if ((need & N_TO) && !c->v.to[0])
+        return M_NEED_TO;
+    if ((need & N_UNIT) && !c->v.unit[0])
         return M_NEED_UNIT;
-    if (!c->v.ref[0])
+    if ((need & N_ACTION) && !c->v.action[0])
+        return M_NEED_ACTION;
+    if ((need & N_ACTION) && strcmp(c->v.action, "handover") == 0 && !c->v.to_unit[0])
+        return M_NEED_TO_UNIT;
+    if ((need & N_REF) && !c->v.ref[0])
         return c->v.mode == TT_COUNTER_MODE_RECEIVE ? M_NEED_REF_RECEIVE : M_NEED_REF_ISSUE;
+    if ((need & N_RESULT) && !c->v.next_result[0])
+        return M_NEED_RESULT;
     return -1;
+}
+
+/* An asset scanned at the repair bay: a line with the result chosen. */
+static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
+{
+    char asset[TT_EVENT_CODE_MAX + 1];
+    tt_counter_line_t *l;
+
+    if (strspn(code, "0123456789ABCDEFabcdef") == strlen(code) &&
+        (strlen(code) == 24 || strlen(code) == 52)) {
+        tt_epc_t e;
+        if (tt_epc_decode(code, &e, NULL, 0) == TT_OK) {
+            if (e.scheme == TT_EPC_SGTIN_96)
+                return say(c, 1, M_NOT_ASSET);
+            code = e.key;   /* the GIAI names the asset */
+        }
+    }
+    if (!tt_event_code_valid(code))
+        return say(c, 1, M_BAD_CODE, code);
+    if (c->v.nlines == TT_COUNTER_LINES_MAX)
+        return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
+    memcpy(asset, code, strlen(code) + 1);
+    l = &c->v.lines[c->v.nlines++];
+    memset(l, 0, sizeof *l);
+    memcpy(l->item, asset, sizeof asset);
+    memcpy(l->result, c->v.next_result, sizeof l->result);
+    c->commit_waiting = 0;
+    return say(c, 0, M_ASSET_LINE, c->v.nlines, l->item, l->result);
 }
 
 /* Data in GS1 syntax: brackets, a symbology identifier, a Digital Link URI
@@ -201,7 +443,8 @@ static int gs1_syntax(const char *code)
 
 /* The item number in a decoded scan: its GTIN, written as 13 digits when it
  * is an EAN-13 padded to 14 (the way the label prints it), and the count
- * (30)/(37) when there is one.  Returns 0 when there is no GTIN. */
+ * (30)/(37) when there is one (*qty = -1 when there is none).  Returns 0
+ * when there is no GTIN. */
 static int gs1_item(const tt_gs1_result_t *r, char *item, tt_qty_t *qty)
 {
     const char *gtin = tt_gs1_find(r, "01");
@@ -223,14 +466,34 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
 {
     tt_counter_line_t *l;
     char q[TT_MONEY_TEXT_MAX], item[TT_EVENT_CODE_MAX + 1];
-    tt_qty_t qty = 0;
+    tt_qty_t qty = -1;   /* -1: none given yet */
     int need;
 
     if (strncmp(code, "TT:", 3) == 0)
         return card(c, code);
+    /* A badge is its own barcode: scanning it logs its operator in. */
+    if (c->has_lookup && c->v.nlines == 0 && tt_event_code_valid(code)) {
+        tt_master_operator_t op;
+        if (c->lk.operator_(c->lk.ctx, code, &op) == TT_OK && strcmp(op.badge, code) == 0)
+            return login(c, code);
+    }
     need = missing(c);
     if (need >= 0)
         return say(c, 1, need);
+    if (M(c)->step)
+        return asset_line(c, code);
+    if (strspn(code, "0123456789ABCDEFabcdef") == strlen(code) &&
+        (strlen(code) == 24 || strlen(code) == 52) && code[0] == '3') {
+        /* An RFID read: an SGTIN names an item; a GIAI an asset. */
+        tt_epc_t e;
+        if (tt_epc_decode(code, &e, NULL, 0) == TT_OK) {
+            if (e.scheme != TT_EPC_SGTIN_96)
+                return say(c, 1, M_ASSET_TAG, e.key);
+            const char *key = e.key[0] == '0' ? e.key + 1 : e.key;
+            memcpy(item, key, strlen(key) + 1);   /* a GTIN: 13 or 14 digits */
+            goto have_item;
+        }
+    }
     if (gs1_syntax(code)) {
         tt_gs1_result_t r;
         char reason[TT_GS1_REASON_MAX];
@@ -249,16 +512,40 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
             return say(c, 1, M_BAD_CODE, code);
         memcpy(item, code, strlen(code) + 1);
     }
+have_item:
     if (c->v.nlines == TT_COUNTER_LINES_MAX)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
-    if (qty == 0 && c->v.next_qty > 0)
+    if (qty < 0 && c->v.next_qty_set)
         qty = c->v.next_qty;
-    l = &c->v.lines[c->v.nlines++];
+    if (qty < 0)
+        qty = TT_QTY_SCALE;
+    if (qty == 0 && c->v.mode != TT_COUNTER_MODE_COUNT) {
+        tt_qty_format(qty, q, sizeof q);
+        return say(c, 1, M_BAD_QTY, q);
+    }
+    l = &c->v.lines[c->v.nlines];
+    memset(l, 0, sizeof *l);
+    if (c->has_lookup) {
+        tt_master_item_t it;
+        tt_err_t rc = c->lk.item(c->lk.ctx, item, &it);
+        if (rc != TT_OK)
+            return lookup_failed(c, rc, M_UNKNOWN_ITEM, item);
+        if (!it.active)
+            return say(c, 1, M_INACTIVE_ITEM, it.code, it.name);
+        memcpy(item, it.code, sizeof it.code);
+        memcpy(l->name, it.name, sizeof l->name);
+        memcpy(l->spec, it.spec, sizeof l->spec);
+        memcpy(l->uom, it.uom, sizeof l->uom);
+    }
+    c->v.nlines++;
     memcpy(l->item, item, strlen(item) + 1);
-    l->qty = qty > 0 ? qty : TT_QTY_SCALE;
+    l->qty = qty;
     c->v.next_qty = 0;
+    c->v.next_qty_set = 0;
     c->commit_waiting = 0;
     tt_qty_format(l->qty, q, sizeof q);
+    if (l->name[0])
+        return say(c, 0, M_LINE_NAMED, c->v.nlines, l->name, l->spec, q, l->uom);
     return say(c, 0, M_LINE, c->v.nlines, l->item, q);
 }
 
@@ -270,36 +557,54 @@ tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *entry)
         return say(c, 1, M_NEED_LOGIN);
     if (c->v.mode == TT_COUNTER_MODE_NONE)
         return say(c, 1, M_NEED_MODE);
-    /* The first entry of a document is its reference, whatever cards are
-     * still to come; quantities follow. */
-    if (!c->v.ref[0]) {
+    /* The first entry of a document is its reference when the mode needs
+     * one, whatever cards are still to come; quantities follow. */
+    if ((M(c)->need & N_REF) && !c->v.ref[0]) {
         if (!tt_event_id_valid(entry))
             return say(c, 1, M_BAD_REF, entry);
         memcpy(c->v.ref, entry, strlen(entry) + 1);
         return say(c, 0, M_REF, c->v.ref);
     }
-    if (tt_qty_parse(entry, &q) != TT_OK || q <= 0)
+    if (M(c)->step || tt_qty_parse(entry, &q) != TT_OK || q < 0 ||
+        (q == 0 && c->v.mode != TT_COUNTER_MODE_COUNT))
         return say(c, 1, M_BAD_QTY, entry);
+    /* A count of nothing on the shelf is a real answer, hence the flag. */
     c->v.next_qty = q;
+    c->v.next_qty_set = 1;
     return say(c, 0, M_QTY, entry);
 }
 
 tt_err_t tt_counter_pending(const tt_counter_t *c, int64_t ts_ms, tt_event_t *evs, size_t *n)
 {
+    const mode_def_t *m = M(c);
+
     if (!c->commit_waiting)
         return TT_ERR_NOTFOUND;
     for (size_t i = 0; i < c->v.nlines; i++) {
         tt_event_t *ev = &evs[i];
         tt_event_stock_t *b = &ev->body.stock;
         memset(ev, 0, sizeof *ev);
-        ev->type = c->v.mode == TT_COUNTER_MODE_RECEIVE ? TT_EVENT_RECEIVE : TT_EVENT_ISSUE;
+        ev->type = m->type;
         ev->ts_ms = ts_ms;
         memcpy(ev->operator_id, c->v.operator_id, sizeof ev->operator_id);
-        memcpy(b->warehouse, c->v.warehouse, sizeof b->warehouse);
-        memcpy(b->item, c->v.lines[i].item, sizeof b->item);
         memcpy(b->ref, c->v.ref, sizeof b->ref);
-        memcpy(b->unit, c->v.unit, sizeof b->unit);
-        b->qty = c->v.lines[i].qty;
+        if (m->take & N_UNIT)
+            memcpy(b->unit, c->v.unit, sizeof b->unit);
+        if (m->step) {
+            memcpy(b->asset, c->v.lines[i].item, sizeof b->asset);
+            snprintf(b->step, sizeof b->step, "%s", m->step);
+            memcpy(b->result, c->v.lines[i].result, sizeof b->result);
+        } else {
+            memcpy(b->warehouse, c->v.warehouse, sizeof b->warehouse);
+            memcpy(b->item, c->v.lines[i].item, sizeof b->item);
+            b->qty = c->v.lines[i].qty;
+            if (m->take & N_TO)
+                memcpy(b->to, c->v.to, sizeof b->to);
+            if (m->take & N_ACTION) {
+                memcpy(b->action, c->v.action, sizeof b->action);
+                memcpy(b->to_unit, c->v.to_unit, sizeof b->to_unit);
+            }
+        }
         b->line = (uint16_t)(i + 1);
         b->lines = (uint16_t)c->v.nlines;
     }

@@ -15,10 +15,23 @@
  * Card syntax (all ASCII, chosen so no GS1 element string or EAN can look
  * like one):
  *   TT:OP:<operator id>      log in (badge)      TT:LOGOUT
- *   TT:MODE:receive|issue    choose the mode
- *   TT:WH:<warehouse id>     choose the warehouse
- *   TT:UNIT:<unit id>        the work area an issue goes to
+ *   TT:MODE:<mode>           choose the mode: receive (入库), issue (出库),
+ *                            return (交旧), transfer (调拨), count (盘点),
+ *                            revolve (周转材料), and at the repair bay
+ *                            appraisal (鉴定), selfcheck (自检), acceptance
+ *                            (验收), equip-issue (设备出库)
+ *   TT:WH:<warehouse id>     the warehouse
+ *   TT:TO:<warehouse id>     where a transfer goes
+ *   TT:UNIT:<unit id>        the work area (issue, return, revolve, equip-issue)
+ *   TT:TOUNIT:<unit id>      who receives a revolving-material handover
+ *   TT:ACT:<action>          revolving: draw, handover, loss, burial, scrap
+ *   TT:RES:<result>          equipment: major|medium|minor (appraisal),
+ *                            pass|fail (selfcheck, acceptance),
+ *                            in_use|standby (equip-issue), for the next asset
  *   TT:COMMIT  TT:UNDO  TT:CANCEL
+ *
+ * What each mode needs before its first line is in its table in counter.c
+ * and is what the screen asks for.
  */
 #ifndef TT_COUNTER_H
 #define TT_COUNTER_H
@@ -28,6 +41,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "master.h"
 
 #define TT_COUNTER_LINES_MAX 64
 #define TT_COUNTER_MSG_MAX 160
@@ -44,12 +58,36 @@ typedef enum {
     TT_COUNTER_MODE_NONE = 0,
     TT_COUNTER_MODE_RECEIVE,
     TT_COUNTER_MODE_ISSUE,
+    TT_COUNTER_MODE_RETURN,
+    TT_COUNTER_MODE_TRANSFER,
+    TT_COUNTER_MODE_COUNT,
+    TT_COUNTER_MODE_REVOLVE,
+    TT_COUNTER_MODE_APPRAISAL,
+    TT_COUNTER_MODE_SELFCHECK,
+    TT_COUNTER_MODE_ACCEPTANCE,
+    TT_COUNTER_MODE_EQUIP_ISSUE,
 } tt_counter_mode_t;
+#define TT_COUNTER_MODE_LAST TT_COUNTER_MODE_EQUIP_ISSUE
 
 typedef struct {
-    char item[TT_EVENT_CODE_MAX + 1];
-    tt_qty_t qty;
+    char item[TT_EVENT_CODE_MAX + 1];        /* the item's code (not the barcode scanned) */
+    char name[TT_MASTER_TEXT_MAX + 1];       /* from master data, "" without it */
+    char spec[TT_MASTER_TEXT_MAX + 1];
+    char uom[TT_MASTER_TEXT_MAX + 1];
+    tt_qty_t qty;                            /* 0 for equipment lines */
+    char result[16];                         /* equipment lines: the step's result */
 } tt_counter_line_t;
+
+/* Where the counter looks up what is scanned: the terminal's copy of the
+ * master data.  Each returns TT_OK with *out filled, TT_ERR_NOTFOUND, or
+ * TT_ERR_BUSY when no master data has been received yet. */
+typedef struct {
+    void *ctx;
+    tt_err_t (*item)(void *ctx, const char *barcode, tt_master_item_t *out);
+    tt_err_t (*operator_)(void *ctx, const char *id_or_badge, tt_master_operator_t *out);
+    tt_err_t (*warehouse)(void *ctx, const char *id, tt_master_warehouse_t *out);
+    tt_err_t (*unit)(void *ctx, const char *id, tt_master_unit_t *out);
+} tt_counter_lookup_t;
 
 /* The screen's view of the counter; read-only for callers. */
 typedef struct {
@@ -58,7 +96,12 @@ typedef struct {
     char warehouse[TT_EVENT_ID_MAX + 1];
     char unit[TT_EVENT_ID_MAX + 1];
     char ref[TT_EVENT_ID_MAX + 1];            /* plan serial or requisition no. */
-    tt_qty_t next_qty;                         /* keypad quantity for the next line, 0: none */
+    char to[TT_EVENT_ID_MAX + 1];             /* transfer destination */
+    char action[16];                           /* revolving-material action */
+    char to_unit[TT_EVENT_ID_MAX + 1];        /* handover receiver */
+    char next_result[16];                      /* equipment result for the next asset */
+    tt_qty_t next_qty;                         /* keypad quantity for the next line ... */
+    int next_qty_set;                          /* ... when set (a count may be 0) */
     size_t nlines;
     tt_counter_line_t lines[TT_COUNTER_LINES_MAX];
     char message[TT_COUNTER_MSG_MAX];          /* last outcome, in the chosen language */
@@ -74,6 +117,20 @@ tt_err_t tt_counter_new(const char *warehouse, tt_counter_lang_t lang, tt_counte
 
 /* Frees; NULL is accepted. */
 void tt_counter_free(tt_counter_t *c);
+
+/* The mode's card word ("receive", ...) with lang 0 giving Chinese and 1
+ * English names for screens ("入库" / "RECEIVE"): see tt_counter_mode_label.
+ * NULL for an unknown mode. */
+const char *tt_counter_mode_word(tt_counter_mode_t mode);
+const char *tt_counter_mode_label(tt_counter_mode_t mode, tt_counter_lang_t lang);
+
+/* Makes the counter check every operator, warehouse, work area and item
+ * against master data (copied; the functions and ctx must outlive c).
+ * Unknown or deactivated ones are refused, a badge barcode logs its
+ * operator in, and item lines carry the item's code, name, spec and unit
+ * of measure.  Without a lookup every well-formed id and code is accepted
+ * (for tests of the logic alone). */
+void tt_counter_set_lookup(tt_counter_t *c, const tt_counter_lookup_t *lookup);
 
 /* The current view; valid until the next call on c. */
 const tt_counter_view_t *tt_counter_view(const tt_counter_t *c);

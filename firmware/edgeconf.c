@@ -14,6 +14,52 @@ static const char *const languages[] = {"zh", "en", NULL};
 #define STR(k, req, field) {k, TT_CONF_STR, req, 0, 0, NULL, offsetof(tt_edgeconf_t, field), \
                             sizeof(((tt_edgeconf_t *)0)->field)}
 #define INT(k, lo, hi, field) {k, TT_CONF_INT, 0, lo, hi, NULL, offsetof(tt_edgeconf_t, field), 0}
+#define BOOL(k, field) {k, TT_CONF_BOOL, 0, 0, 0, NULL, offsetof(tt_edgeconf_t, field), 0}
+
+/* Integer keys of the [rfid] and [indicator] sections: each has a slot in
+ * conf->raw, copied into the driver's int field after loading (only when
+ * the file set it: the driver's own defaults stand otherwise). */
+typedef struct {
+    const char *key;
+    long long min, max;
+    size_t field;    /* offsetof the int in tt_edgeconf_t */
+} driver_int_t;
+
+#define RF(name) offsetof(tt_edgeconf_t, rfid.name)
+#define IN(name) offsetof(tt_edgeconf_t, indicator.name)
+static const driver_int_t driver_ints[] = {
+    {"rfid.port", 1, 65535, RF(port)},
+    {"rfid.baud", 1200, 921600, RF(baud)},
+    {"rfid.data_bits", 5, 8, RF(data_bits)},
+    {"rfid.stop_bits", 1, 2, RF(stop_bits)},
+    {"rfid.slave", 0, 255, RF(slave)},
+    {"rfid.tag_addr", 0, 65535, RF(tag_addr)},
+    {"rfid.tag_words", 1, TT_RFID_TAG_WORDS_MAX, RF(tag_words)},
+    {"rfid.flag_coil", 0, 65535, RF(flag_coil)},
+    {"rfid.poll_ms", 10, 60000, RF(poll_ms)},
+    {"rfid.timeout_ms", 10, 60000, RF(timeout_ms)},
+    {"rfid.byte_timeout_ms", 1, 1000, RF(byte_timeout_ms)},
+    {"rfid.max_failures", 1, 100, RF(max_failures)},
+    {"rfid.reconnect_ms", 100, 600000, RF(reconnect_ms)},
+    {"rfid.dedupe_ms", 0, 600000, RF(dedupe_ms)},
+    {"indicator.port", 1, 65535, IN(port)},
+    {"indicator.baud", 1200, 921600, IN(baud)},
+    {"indicator.data_bits", 5, 8, IN(data_bits)},
+    {"indicator.stop_bits", 1, 2, IN(stop_bits)},
+    {"indicator.slave", 0, 255, IN(slave)},
+    {"indicator.coil_green", -1, 65535, IN(coil_green)},
+    {"indicator.coil_red", -1, 65535, IN(coil_red)},
+    {"indicator.coil_amber", -1, 65535, IN(coil_amber)},
+    {"indicator.coil_buzzer", -1, 65535, IN(coil_buzzer)},
+    {"indicator.timeout_ms", 10, 10000, IN(timeout_ms)},
+    {"indicator.reconnect_ms", 100, 600000, IN(reconnect_ms)},
+    {"indicator.refresh_ms", 0, 600000, IN(refresh_ms)},
+    {"indicator.beep_ok_ms", 10, 5000, IN(beep_ok_ms)},
+    {"indicator.beep_error_ms", 0, 5000, IN(beep_error_ms)},
+    {"indicator.beep_error_pulses", 0, 10, IN(beep_error_pulses)},
+    {"indicator.beep_gap_ms", 10, 5000, IN(beep_gap_ms)},
+};
+#define NDRIVER_INTS (sizeof driver_ints / sizeof driver_ints[0])
 
 /* Optional keys and their defaults are documented in docs/operations.md and
  * set in defaults() below. */
@@ -39,6 +85,20 @@ static const tt_conf_key_t schema[] = {
     STR("scanner.layout", 0, scanner.layout),
     {"scanner.grab", TT_CONF_BOOL, 0, 0, 0, NULL, offsetof(tt_edgeconf_t, scanner.grab), 0},
     INT("scanner.reopen_ms", 100, 60000, scanner_reopen_ms),
+    STR("rfid.driver", 0, rfid.driver),
+    STR("rfid.transport", 0, rfid.transport),
+    STR("rfid.profile", 0, rfid.profile),
+    STR("rfid.host", 0, rfid.host),
+    STR("rfid.device", 0, rfid.device),
+    STR("rfid.parity", 0, rfid_parity),
+    BOOL("rfid.rs485", rfid.rs485),
+    STR("indicator.driver", 0, indicator.driver),
+    STR("indicator.transport", 0, indicator.transport),
+    STR("indicator.host", 0, indicator.host),
+    STR("indicator.device", 0, indicator.device),
+    STR("indicator.parity", 0, indicator_parity),
+    BOOL("indicator.rs485", indicator.rs485),
+
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.username", 0, mqtt_username),
     STR("mqtt.password", 0, mqtt_password),
@@ -47,7 +107,24 @@ static const tt_conf_key_t schema[] = {
     INT("uplink.window", 1, 32, uplink_window),
     INT("uplink.resend_ms", 500, 600000, uplink_resend_ms),
 };
-#define NKEYS (sizeof schema / sizeof schema[0])
+#define NBASE (sizeof schema / sizeof schema[0])
+#define NKEYS (NBASE + NDRIVER_INTS)
+
+/* The whole schema: the fixed keys, then one integer key per driver_ints
+ * entry, stored in conf->raw. */
+static void build_schema(tt_conf_key_t *keys)
+{
+    memcpy(keys, schema, sizeof schema);
+    for (size_t i = 0; i < NDRIVER_INTS; i++) {
+        tt_conf_key_t *k = &keys[NBASE + i];
+        memset(k, 0, sizeof *k);
+        k->key = driver_ints[i].key;
+        k->type = TT_CONF_INT;
+        k->min = driver_ints[i].min;
+        k->max = driver_ints[i].max;
+        k->offset = offsetof(tt_edgeconf_t, raw) + i * sizeof(long long);
+    }
+}
 
 static void defaults(tt_edgeconf_t *c)
 {
@@ -60,6 +137,10 @@ static void defaults(tt_edgeconf_t *c)
     c->scanner_baud = 9600;
     c->scanner_reopen_ms = 1000;
     snprintf(c->scanner.layout, sizeof c->scanner.layout, "us");
+    tt_rfid_conf_defaults(&c->rfid);
+    tt_indicator_conf_defaults(&c->indicator);
+    c->rfid.driver[0] = '\0';
+    c->indicator.driver[0] = '\0';
 }
 
 /* "0c2e:0b61" -> vid, pid.  Returns 0 when malformed. */
@@ -95,8 +176,32 @@ static int resolve(char *field, size_t cap, const char *file)
 }
 
 /* Checks what the schema cannot express and derives the typed driver fields. */
-static tt_err_t finish(const char *name, tt_edgeconf_t *c, char *err, size_t errlen)
+static tt_err_t finish(const char *name, tt_edgeconf_t *c, const unsigned char *seen, char *err,
+                       size_t errlen)
 {
+    for (size_t i = 0; i < NDRIVER_INTS; i++)
+        if (seen[NBASE + i])
+            *(int *)((char *)c + driver_ints[i].field) = (int)c->raw[i];
+    if (c->rfid_parity[0])
+        c->rfid.parity = c->rfid_parity[0];
+    if (c->indicator_parity[0])
+        c->indicator.parity = c->indicator_parity[0];
+    if ((c->rfid_parity[0] && (c->rfid_parity[1] || !strchr("NEO", c->rfid_parity[0]))) ||
+        (c->indicator_parity[0] &&
+         (c->indicator_parity[1] || !strchr("NEO", c->indicator_parity[0])))) {
+        snprintf(err, errlen, "%s: parity must be N, E or O", c->board_file);
+        return TT_ERR_CONFIG;
+    }
+    if (c->rfid.driver[0] && !tt_rfid_known(c->rfid.driver)) {
+        snprintf(err, errlen, "%s: rfid.driver '%s' is not a known driver", c->board_file,
+                 c->rfid.driver);
+        return TT_ERR_CONFIG;
+    }
+    if (c->indicator.driver[0] && !tt_indicator_known(c->indicator.driver)) {
+        snprintf(err, errlen, "%s: indicator.driver '%s' is not a known driver", c->board_file,
+                 c->indicator.driver);
+        return TT_ERR_CONFIG;
+    }
     if (!tt_event_id_valid(c->terminal_id)) {
         snprintf(err, errlen, "%s: terminal_id '%s' must be 1-%d of A-Z a-z 0-9 _ . -", name,
                  c->terminal_id, TT_EVENT_ID_MAX);
@@ -139,13 +244,16 @@ static tt_err_t finish(const char *name, tt_edgeconf_t *c, char *err, size_t err
 tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size_t errlen)
 {
     unsigned char seen[NKEYS];
+    tt_conf_key_t keys[NKEYS];
     char board[TT_EDGECONF_PATH_MAX];
     tt_err_t rc;
+
+    build_schema(keys);
 
     /* First pass: only to learn which board file the local file names. */
     defaults(conf);
     memset(seen, 0, sizeof seen);
-    rc = tt_conf_parse_file(path, schema, NKEYS, conf, seen, err, errlen);
+    rc = tt_conf_parse_file(path, keys, NKEYS, conf, seen, err, errlen);
     if (rc != TT_OK)
         return rc;
     if (!conf->board_file[0]) {
@@ -161,7 +269,7 @@ tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size
     /* Second pass: board first, then the local file over it. */
     defaults(conf);
     memset(seen, 0, sizeof seen);
-    rc = tt_conf_parse_file(board, schema, NKEYS, conf, seen, err, errlen);
+    rc = tt_conf_parse_file(board, keys, NKEYS, conf, seen, err, errlen);
     if (rc != TT_OK)
         return rc;
     if (!resolve(conf->store, sizeof conf->store, board) ||
@@ -175,17 +283,17 @@ tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size
         unsigned char before[NKEYS];
         memcpy(before, seen, sizeof before);
         memset(seen, 0, sizeof seen);
-        rc = tt_conf_parse_file(path, schema, NKEYS, conf, seen, err, errlen);
+        rc = tt_conf_parse_file(path, keys, NKEYS, conf, seen, err, errlen);
         if (rc != TT_OK)
             return rc;
         for (size_t i = 0; i < NKEYS; i++) {
-            if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, store) &&
+            if (seen[i] && keys[i].offset == offsetof(tt_edgeconf_t, store) &&
                 !resolve(conf->store, sizeof conf->store, path))
                 rc = TT_ERR_CONFIG;
-            if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, control_socket) &&
+            if (seen[i] && keys[i].offset == offsetof(tt_edgeconf_t, control_socket) &&
                 !resolve(conf->control_socket, sizeof conf->control_socket, path))
                 rc = TT_ERR_CONFIG;
-            if (seen[i] && schema[i].offset == offsetof(tt_edgeconf_t, log_file) &&
+            if (seen[i] && keys[i].offset == offsetof(tt_edgeconf_t, log_file) &&
                 !resolve(conf->log_file, sizeof conf->log_file, path))
                 rc = TT_ERR_CONFIG;
             seen[i] |= before[i];
@@ -196,8 +304,8 @@ tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size
         }
     }
     memcpy(conf->board_file, board, sizeof board);
-    rc = tt_conf_check_required(path, schema, NKEYS, seen, err, errlen);
+    rc = tt_conf_check_required(path, keys, NKEYS, seen, err, errlen);
     if (rc != TT_OK)
         return rc;
-    return finish(path, conf, err, errlen);
+    return finish(path, conf, seen, err, errlen);
 }

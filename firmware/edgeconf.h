@@ -16,6 +16,8 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "indicator.h"
+#include "rfid.h"
 #include "scanner.h"
 
 #define TT_EDGECONF_PATH_MAX 256
@@ -39,6 +41,12 @@ typedef struct {
     tt_scanner_conf_t scanner;
     char usb_id[16];                   /* "vvvv:pppp", parsed into scanner.vid/pid */
     long long scanner_interface, scanner_baud, scanner_reopen_ms;
+    tt_rfid_conf_t rfid;               /* driver "" : no reader fitted */
+    tt_indicator_conf_t indicator;     /* driver "" : no indicator */
+    /* The schema's integer and text slots for the two driver sections, copied
+     * into rfid and indicator once loaded (their fields are int and char). */
+    long long raw[32];
+    char rfid_parity[2], indicator_parity[2];
     int log_level;                     /* tt_log_level_t */
     char log_file[TT_EDGECONF_PATH_MAX];  /* "" : standard error */
     int console;                       /* draw the ncurses screen on stdin/stdout */

@@ -7,6 +7,7 @@
  * to the person at the counter; the sync module then carries it to the
  * server whenever the link allows.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <locale.h>
 #include <poll.h>
@@ -19,17 +20,21 @@
 #include "conf.h"
 #include "control.h"
 #include "counter.h"
+#include "master.h"
 #include "edgeconf.h"
 #include "event.h"
 #include "log.h"
 #include "outbox.h"
+#include "indicator.h"
+#include "rfid.h"
 #include "scanner.h"
 #include "sync.h"
 #include "uplink.h"
 #include "ui.h"
 
 #define SCANNER_FDS 8
-#define MAX_FDS (1 + SCANNER_FDS + 1 + 1 + TT_CONTROL_CLIENTS)
+#define DEVICE_FDS 4
+#define MAX_FDS (1 + SCANNER_FDS + 2 * DEVICE_FDS + 1 + TT_CONTROL_CLIENTS)
 #define REDRAW_MS 250
 #define PENDING_MAX 64
 
@@ -62,6 +67,9 @@ typedef struct {
     tt_uplink_t *up;
     tt_sync_t *sync;
     tt_scanner_t *scanner;
+    tt_rfid_t *rfid;             /* NULL when the board has no reader */
+    tt_indicator_t *ind;         /* NULL when the board has no indicator */
+    int last_error;              /* the last outcome shown was a refusal */
     tt_control_t *ctl;
     tt_counter_t *counter;
     tt_ui_t *ui;                 /* NULL without a console */
@@ -83,6 +91,39 @@ static void publish_status(edge_t *e)
         tt_log_warn(e->log, "could not publish terminal status");
 }
 
+/* The counter's lookups, into the store's copy of the master data.  Until
+ * the first master data arrives everything is "not yet known". */
+static int have_master(edge_t *e)
+{
+    tt_outbox_stats_t st;
+    tt_outbox_stats(e->ob, &st);
+    return st.master_version > 0;
+}
+
+static tt_err_t look_item(void *ctx, const char *barcode, tt_master_item_t *out)
+{
+    edge_t *e = ctx;
+    return have_master(e) ? tt_outbox_item(e->ob, barcode, out) : TT_ERR_BUSY;
+}
+
+static tt_err_t look_operator(void *ctx, const char *key, tt_master_operator_t *out)
+{
+    edge_t *e = ctx;
+    return have_master(e) ? tt_outbox_operator(e->ob, key, out) : TT_ERR_BUSY;
+}
+
+static tt_err_t look_warehouse(void *ctx, const char *id, tt_master_warehouse_t *out)
+{
+    edge_t *e = ctx;
+    return have_master(e) ? tt_outbox_warehouse(e->ob, id, out) : TT_ERR_BUSY;
+}
+
+static tt_err_t look_unit(void *ctx, const char *id, tt_master_unit_t *out)
+{
+    edge_t *e = ctx;
+    return have_master(e) ? tt_outbox_unit(e->ob, id, out) : TT_ERR_BUSY;
+}
+
 /* Stores a committed counter document, all lines or none. */
 static tt_counter_beep_t commit_document(edge_t *e)
 {
@@ -100,6 +141,17 @@ static tt_counter_beep_t commit_document(edge_t *e)
     return tt_counter_stored(e->counter, rc, rc == TT_OK ? evs[0].seq : 0);
 }
 
+/* The beep and the light for an outcome at the counter: a refusal turns
+ * the tower red until the next accepted input. */
+static void signal_outcome(edge_t *e, tt_counter_beep_t beep)
+{
+    if (beep == TT_COUNTER_BEEP_NONE)
+        return;
+    e->last_error = beep == TT_COUNTER_BEEP_ERROR;
+    if (e->ind)
+        tt_indicator_beep(e->ind, e->last_error ? TT_INDICATOR_BEEP_ERROR : TT_INDICATOR_BEEP_OK);
+}
+
 /* A code for the counter: a card or an item line, perhaps a commit. */
 static void counter_scan(edge_t *e, uint64_t client, const char *code)
 {
@@ -110,6 +162,7 @@ static void counter_scan(edge_t *e, uint64_t client, const char *code)
 
     if (stored != TT_COUNTER_BEEP_NONE)
         beep = stored;
+    signal_outcome(e, beep);
     if (client)
         tt_control_reply(e->ctl, client, "%s %s", beep == TT_COUNTER_BEEP_ERROR ? "err refused" : "ok",
                          v->message);
@@ -148,14 +201,37 @@ static void record_scan(edge_t *e, const char *code)
     rc = tt_outbox_append(e->ob, &ev);
     if (rc != TT_OK) {
         tt_log_error(e->log, "scan '%s' NOT recorded: %s", code, tt_strerror(rc));
+        signal_outcome(e, TT_COUNTER_BEEP_ERROR);
         tt_control_reply(e->ctl, p.client, "err %s scan not recorded: %s",
                          rc == TT_ERR_FULL ? "full" : "store", tt_strerror(rc));
         return;
     }
     tt_log_debug(e->log, "recorded %s %s seq %llu", tt_event_type_name(ev.type), code,
                  (unsigned long long)ev.seq);
+    signal_outcome(e, TT_COUNTER_BEEP_OK);
     tt_control_reply(e->ctl, p.client, "ok %llu", (unsigned long long)ev.seq);
     tt_sync_recorded(e->sync, ev.seq, tt_clock_mono_ms());
+}
+
+static void drain_rfid(edge_t *e)
+{
+    char epc[TT_RFID_EPC_MAX];
+    if (!e->rfid)
+        return;
+    while (tt_rfid_read(e->rfid, epc, sizeof epc) == TT_OK)
+        counter_scan(e, 0, epc);
+}
+
+/* The tower shows the worst of: a refusal (red), no way to the server
+ * (amber), all well (green). */
+static void update_indicator(edge_t *e)
+{
+    if (!e->ind)
+        return;
+    tt_indicator_set(e->ind, e->last_error ? TT_INDICATOR_ERROR
+                             : tt_uplink_connected(e->up) && tt_sync_server_online(e->sync)
+                                 ? TT_INDICATOR_OK
+                                 : TT_INDICATOR_OFFLINE);
 }
 
 static void drain_scanner(edge_t *e)
@@ -243,26 +319,41 @@ static void cmd_code(edge_t *e, uint64_t client, const char *data)
 static void cmd_view(edge_t *e, uint64_t client)
 {
     const tt_counter_view_t *v = tt_counter_view(e->counter);
-    static const char *const modes[] = {"none", "receive", "issue"};
-    char lines[TT_COUNTER_LINES_MAX * 100], q[TT_MONEY_TEXT_MAX];
-    size_t k = 0;
+    cJSON *o = cJSON_CreateObject(), *lines = cJSON_AddArrayToObject(o, "lines");
+    char q[TT_MONEY_TEXT_MAX], *text;
 
-    lines[0] = '\0';
-    for (size_t i = 0; i < v->nlines && k < sizeof lines - 100; i++) {
+    for (size_t i = 0; lines && i < v->nlines; i++) {
+        cJSON *l = cJSON_CreateObject();
         tt_qty_format(v->lines[i].qty, q, sizeof q);
-        k += (size_t)snprintf(lines + k, sizeof lines - k, "%s{\"item\":\"%s\",\"qty\":\"%s\"}",
-                              i ? "," : "", v->lines[i].item, q);
+        cJSON_AddStringToObject(l, "item", v->lines[i].item);
+        cJSON_AddStringToObject(l, "name", v->lines[i].name);
+        cJSON_AddStringToObject(l, "spec", v->lines[i].spec);
+        cJSON_AddStringToObject(l, "uom", v->lines[i].uom);
+        cJSON_AddStringToObject(l, "qty", q);
+        cJSON_AddStringToObject(l, "result", v->lines[i].result);
+        cJSON_AddItemToArray(lines, l);
     }
     tt_qty_format(v->next_qty, q, sizeof q);
-    /* The message is escaped by construction: it holds ids, codes and the
-     * module's own text, none of which contain '"' or '\\'. */
-    tt_control_reply(e->ctl, client,
-                     "ok {\"operator\":\"%s\",\"mode\":\"%s\",\"warehouse\":\"%s\",\"unit\":\"%s\","
-                     "\"ref\":\"%s\",\"next_qty\":\"%s\",\"lines\":[%s],\"message\":\"%s\","
-                     "\"error\":%s,\"scanner_present\":%s}",
-                     v->operator_id, modes[v->mode], v->warehouse, v->unit, v->ref, q, lines,
-                     v->message, v->message_is_error ? "true" : "false",
-                     tt_scanner_present(e->scanner) ? "true" : "false");
+    cJSON_AddStringToObject(o, "operator", v->operator_id);
+    cJSON_AddStringToObject(o, "mode", v->mode ? tt_counter_mode_word(v->mode) : "none");
+    cJSON_AddStringToObject(o, "to", v->to);
+    cJSON_AddStringToObject(o, "action", v->action);
+    cJSON_AddStringToObject(o, "to_unit", v->to_unit);
+    cJSON_AddStringToObject(o, "next_result", v->next_result);
+    cJSON_AddStringToObject(o, "warehouse", v->warehouse);
+    cJSON_AddStringToObject(o, "unit", v->unit);
+    cJSON_AddStringToObject(o, "ref", v->ref);
+    cJSON_AddStringToObject(o, "next_qty", q);
+    cJSON_AddStringToObject(o, "message", v->message);
+    cJSON_AddBoolToObject(o, "error", v->message_is_error);
+    cJSON_AddBoolToObject(o, "scanner_present", tt_scanner_present(e->scanner));
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text)
+        tt_control_reply(e->ctl, client, "ok %s", text);
+    else
+        tt_control_reply(e->ctl, client, "err nomem");
+    free(text);
 }
 
 static void cmd_status(edge_t *e, uint64_t client)
@@ -272,13 +363,14 @@ static void cmd_status(edge_t *e, uint64_t client)
     tt_control_reply(e->ctl, client,
                      "ok {\"terminal\":\"%s\",\"site\":\"%s\",\"board\":\"%s\",\"firmware\":\"%s\","
                      "\"last_seq\":%llu,\"synced\":%llu,\"pending\":%llu,\"rejected\":%llu,"
-                     "\"connected\":%s,\"server_online\":%s,\"ack_conflict\":%llu}",
+                     "\"connected\":%s,\"server_online\":%s,\"ack_conflict\":%llu,"
+                     "\"master_version\":%llu}",
                      e->conf.terminal_id, e->conf.site, e->conf.board_name, TT_VERSION,
                      (unsigned long long)st.last_seq, (unsigned long long)st.synced,
                      (unsigned long long)(st.last_seq - st.synced),
                      (unsigned long long)st.rejected, tt_uplink_connected(e->up) ? "true" : "false",
                      tt_sync_server_online(e->sync) ? "true" : "false",
-                     (unsigned long long)st.conflict);
+                     (unsigned long long)st.conflict, (unsigned long long)st.master_version);
 }
 
 static void on_line(void *ctx, uint64_t client, char *line)
@@ -389,7 +481,7 @@ static int run(edge_t *e)
     struct pollfd fds[MAX_FDS];
 
     while (!stop_requested) {
-        size_t n = 0, nscan, nctl;
+        size_t n = 0, nscan, nrfid, nind, nctl;
         int64_t now = tt_clock_mono_ms(), d = tt_uplink_deadline(e->up), sd;
         int timeout;
 
@@ -399,6 +491,12 @@ static int run(edge_t *e)
         sd = tt_scanner_deadline(e->scanner);
         if (min_deadline(d, sd))
             d = sd;
+        sd = e->rfid ? tt_rfid_deadline(e->rfid) : -1;
+        if (min_deadline(d, sd))
+            d = sd;
+        sd = e->ind ? tt_indicator_deadline(e->ind) : -1;
+        if (min_deadline(d, sd))
+            d = sd;
         timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
         if (e->ui && timeout > REDRAW_MS)
             timeout = REDRAW_MS;
@@ -406,6 +504,10 @@ static int run(edge_t *e)
         fds[n++].events = POLLIN;
         nscan = tt_scanner_pollfds(e->scanner, fds + n, SCANNER_FDS);
         n += nscan;
+        nrfid = e->rfid ? tt_rfid_pollfds(e->rfid, fds + n, DEVICE_FDS) : 0;
+        n += nrfid;
+        nind = e->ind ? tt_indicator_pollfds(e->ind, fds + n, DEVICE_FDS) : 0;
+        n += nind;
         fds[n].fd = e->ui ? tt_ui_fd(e->ui) : -1;   /* poll ignores negative fds */
         fds[n++].events = POLLIN;
         nctl = tt_control_pollfds(e->ctl, fds + n, MAX_FDS - n);
@@ -419,6 +521,10 @@ static int run(edge_t *e)
             drain_uplink(e);
         tt_scanner_service(e->scanner, fds + 1, nscan, tt_clock_mono_ms());
         drain_scanner(e);
+        if (e->rfid) {
+            tt_rfid_service(e->rfid, fds + 1 + nscan, nrfid, tt_clock_mono_ms());
+            drain_rfid(e);
+        }
         if (fds[n - 1].revents)
             ui_input(e);
         tt_control_handle(e->ctl, fds + n, nctl, on_line, e);
@@ -427,6 +533,9 @@ static int run(edge_t *e)
         now = tt_clock_mono_ms();
         tt_uplink_tick(e->up, now);
         tt_sync_pump(e->sync, now);
+        update_indicator(e);
+        if (e->ind)
+            tt_indicator_service(e->ind, fds + 1 + nscan + nrfid, nind, now);
         draw(e, now);
     }
     return 0;
@@ -444,8 +553,8 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int check = 0, rc = 1;
     char err[TT_CONF_ERR_MAX];
-    char client_id[64], will[64], ack_topic[TT_EVENT_TOPIC_MAX];
-    const char *subs[2];
+    char client_id[64], will[64], ack_topic[TT_EVENT_TOPIC_MAX], master_topic[TT_EVENT_TOPIC_MAX];
+    const char *subs[3];
     struct sigaction sa;
 
     for (int i = 1; i < argc; i++) {
@@ -498,15 +607,31 @@ int main(int argc, char **argv)
     }
     if (tt_counter_new(e.conf.warehouse, (tt_counter_lang_t)e.conf.language, &e.counter) != TT_OK)
         goto out;
+    {
+        tt_counter_lookup_t lk = {&e, look_item, look_operator, look_warehouse, look_unit};
+        tt_counter_set_lookup(e.counter, &lk);
+    }
     if (tt_scanner_open(&e.conf.scanner, &e.scanner) != TT_OK) {
         tt_log_error(e.log, "scanner '%s' cannot be opened", e.conf.scanner.driver);
+        goto out;
+    }
+    if (e.conf.rfid.driver[0] && tt_rfid_open(&e.conf.rfid, &e.rfid) != TT_OK) {
+        tt_log_error(e.log, "rfid reader '%s' cannot be opened: check the board file",
+                     e.conf.rfid.driver);
+        goto out;
+    }
+    if (e.conf.indicator.driver[0] && tt_indicator_open(&e.conf.indicator, &e.ind) != TT_OK) {
+        tt_log_error(e.log, "indicator '%s' cannot be opened: check the board file",
+                     e.conf.indicator.driver);
         goto out;
     }
     tt_event_topic(e.status_topic, sizeof e.status_topic, e.conf.terminal_id,
                    TT_EVENT_LEAF_STATUS);
     tt_event_topic(ack_topic, sizeof ack_topic, e.conf.terminal_id, TT_EVENT_LEAF_ACK);
+    tt_event_topic(master_topic, sizeof master_topic, e.conf.terminal_id, TT_MASTER_LEAF_PAGE);
     subs[0] = ack_topic;
     subs[1] = TT_EVENT_TOPIC_SERVER_STATUS;
+    subs[2] = master_topic;
     snprintf(client_id, sizeof client_id, "tt-edge-%s", e.conf.terminal_id);
     snprintf(will, sizeof will, "{\"v\":1,\"state\":\"offline\"}");
     {
@@ -523,7 +648,7 @@ int main(int argc, char **argv)
         uc.will_topic = e.status_topic;
         uc.will_payload = will;
         uc.subscriptions = subs;
-        uc.nsubscriptions = 2;
+        uc.nsubscriptions = 3;
         uc.max_queued_bytes = 1 << 20;
         if (tt_uplink_new(&uc, &e.up, err, sizeof err) != TT_OK) {
             tt_log_error(e.log, "%s", err);
@@ -561,6 +686,8 @@ out:
     tt_uplink_free(e.up);
     tt_sync_free(e.sync);
     tt_scanner_close(e.scanner);
+    tt_rfid_close(e.rfid);
+    tt_indicator_close(e.ind);
     tt_counter_free(e.counter);
     tt_outbox_close(e.ob);
     tt_log_free(e.log);

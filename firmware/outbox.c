@@ -7,9 +7,33 @@
 
 #define SCHEMA_VERSION 1
 
+/* Master data statements. */
+enum {
+    M_UNIT, M_WAREHOUSE, M_ITEM, M_BARCODES_DROP, M_BARCODE, M_OPERATOR, M_VERSION,
+    M_FIND_ITEM, M_FIND_OPERATOR, M_FIND_WAREHOUSE, M_FIND_UNIT, M_COUNT
+};
+
+static const char *const m_sql[M_COUNT] = {
+    [M_UNIT] = "INSERT OR REPLACE INTO m_unit VALUES (?1, ?2, ?3)",
+    [M_WAREHOUSE] = "INSERT OR REPLACE INTO m_warehouse VALUES (?1, ?2, ?3, ?4)",
+    [M_ITEM] = "INSERT OR REPLACE INTO m_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [M_BARCODES_DROP] = "DELETE FROM m_barcode WHERE item = ?1",
+    [M_BARCODE] = "INSERT OR REPLACE INTO m_barcode VALUES (?1, ?2)",
+    [M_OPERATOR] = "INSERT OR REPLACE INTO m_operator VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [M_VERSION] = "UPDATE state SET value = ?1 WHERE key = 'master_version'",
+    /* An item is found by any of its barcodes, or by its own code. */
+    [M_FIND_ITEM] = "SELECT code, name, spec, uom, category, price_fen, active FROM m_item"
+                    " WHERE code = COALESCE((SELECT item FROM m_barcode WHERE barcode = ?1), ?1)",
+    [M_FIND_OPERATOR] = "SELECT id, name, role, unit, badge, active FROM m_operator"
+                        " WHERE id = ?1 OR (badge <> '' AND badge = ?1) ORDER BY id = ?1 DESC LIMIT 1",
+    [M_FIND_WAREHOUSE] = "SELECT id, name, kind, unit FROM m_warehouse WHERE id = ?1",
+    [M_FIND_UNIT] = "SELECT id, name, kind FROM m_unit WHERE id = ?1",
+};
+
 struct tt_outbox {
     sqlite3 *db;
     sqlite3_stmt *insert, *select, *set_synced, *add_rejection, *get_rejection;
+    sqlite3_stmt *m[M_COUNT];
     tt_outbox_stats_t st;
     /* Scratch for tt_outbox_batch: payload bytes, then pointers and lengths. */
     char *arena;
@@ -32,6 +56,19 @@ static const char *const migrations[] = {
     "CREATE TABLE rejection ("
     "  seq INTEGER PRIMARY KEY,"
     "  reason TEXT NOT NULL);",
+    /* 2: the offline copy of the server's master data. */
+    "CREATE TABLE m_unit (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind INTEGER NOT NULL);"
+    "CREATE TABLE m_warehouse (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind INTEGER NOT NULL,"
+    "  unit TEXT NOT NULL);"
+    "CREATE TABLE m_item (code TEXT PRIMARY KEY, name TEXT NOT NULL, spec TEXT NOT NULL,"
+    "  uom TEXT NOT NULL, category INTEGER NOT NULL, price_fen INTEGER NOT NULL,"
+    "  active INTEGER NOT NULL);"
+    "CREATE TABLE m_barcode (barcode TEXT PRIMARY KEY, item TEXT NOT NULL);"
+    "CREATE INDEX m_barcode_item ON m_barcode (item);"
+    "CREATE TABLE m_operator (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+    "  unit TEXT NOT NULL, badge TEXT NOT NULL, active INTEGER NOT NULL);"
+    "CREATE INDEX m_operator_badge ON m_operator (badge);"
+    "INSERT INTO state VALUES ('master_version', 0);",
 };
 
 static tt_err_t step_err(sqlite3 *db)
@@ -92,7 +129,8 @@ static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
     sqlite3_stmt *st;
     const char *sql = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM event),"
                       " (SELECT value FROM state WHERE key = 'synced'),"
-                      " (SELECT COUNT(*) FROM rejection)";
+                      " (SELECT COUNT(*) FROM rejection),"
+                      " (SELECT value FROM state WHERE key = 'master_version')";
     if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(ob->db, err, errlen, "read store state");
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -102,6 +140,7 @@ static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
     ob->st.last_seq = (uint64_t)sqlite3_column_int64(st, 0);
     ob->st.synced = (uint64_t)sqlite3_column_int64(st, 1);
     ob->st.rejected = (uint64_t)sqlite3_column_int64(st, 2);
+    ob->st.master_version = (uint64_t)sqlite3_column_int64(st, 3);
     sqlite3_finalize(st);
     return TT_OK;
 }
@@ -144,6 +183,12 @@ tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t e
         rc = db_err(ob->db, err, errlen, "prepare statements");
         goto fail;
     }
+    for (int i = 0; i < M_COUNT; i++) {
+        if (!prepare(ob->db, m_sql[i], &ob->m[i])) {
+            rc = db_err(ob->db, err, errlen, "prepare statements");
+            goto fail;
+        }
+    }
     rc = load_stats(ob, err, errlen);
     if (rc != TT_OK)
         goto fail;
@@ -163,6 +208,8 @@ void tt_outbox_close(tt_outbox_t *ob)
     sqlite3_finalize(ob->set_synced);
     sqlite3_finalize(ob->add_rejection);
     sqlite3_finalize(ob->get_rejection);
+    for (int i = 0; i < M_COUNT; i++)
+        sqlite3_finalize(ob->m[i]);
     sqlite3_close(ob->db);
     free(ob->arena);
     free(ob->ptrs);
@@ -373,4 +420,179 @@ tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t le
     if (rc == SQLITE_ROW)
         return TT_OK;
     return rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
+}
+
+/* --- master data ---------------------------------------------------------- */
+
+static tt_err_t run_m(tt_outbox_t *ob, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TT_OK : step_err(ob->db);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+static tt_err_t apply_item(tt_outbox_t *ob, const tt_master_item_t *it)
+{
+    sqlite3_stmt *st = ob->m[M_ITEM];
+    tt_err_t rc;
+
+    bind_text(st, 1, it->code);
+    bind_text(st, 2, it->name);
+    bind_text(st, 3, it->spec);
+    bind_text(st, 4, it->uom);
+    sqlite3_bind_int(st, 5, (int)it->category);
+    sqlite3_bind_int64(st, 6, it->price);
+    sqlite3_bind_int(st, 7, it->active);
+    if ((rc = run_m(ob, st)) != TT_OK)
+        return rc;
+    /* The page lists all of an item's barcodes: replace the old set. */
+    bind_text(ob->m[M_BARCODES_DROP], 1, it->code);
+    if ((rc = run_m(ob, ob->m[M_BARCODES_DROP])) != TT_OK)
+        return rc;
+    for (size_t b = 0; b < it->nbarcodes; b++) {
+        bind_text(ob->m[M_BARCODE], 1, it->barcodes[b]);
+        bind_text(ob->m[M_BARCODE], 2, it->code);
+        if ((rc = run_m(ob, ob->m[M_BARCODE])) != TT_OK)
+            return rc;
+    }
+    return TT_OK;
+}
+
+tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page)
+{
+    tt_err_t rc = TT_OK;
+
+    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return step_err(ob->db);
+    for (size_t i = 0; i < page->nunits && rc == TT_OK; i++) {
+        sqlite3_stmt *st = ob->m[M_UNIT];
+        bind_text(st, 1, page->units[i].id);
+        bind_text(st, 2, page->units[i].name);
+        sqlite3_bind_int(st, 3, (int)page->units[i].kind);
+        rc = run_m(ob, st);
+    }
+    for (size_t i = 0; i < page->nwarehouses && rc == TT_OK; i++) {
+        sqlite3_stmt *st = ob->m[M_WAREHOUSE];
+        bind_text(st, 1, page->warehouses[i].id);
+        bind_text(st, 2, page->warehouses[i].name);
+        sqlite3_bind_int(st, 3, (int)page->warehouses[i].kind);
+        bind_text(st, 4, page->warehouses[i].unit);
+        rc = run_m(ob, st);
+    }
+    for (size_t i = 0; i < page->nitems && rc == TT_OK; i++)
+        rc = apply_item(ob, &page->items[i]);
+    for (size_t i = 0; i < page->noperators && rc == TT_OK; i++) {
+        const tt_master_operator_t *o = &page->operators[i];
+        sqlite3_stmt *st = ob->m[M_OPERATOR];
+        bind_text(st, 1, o->id);
+        bind_text(st, 2, o->name);
+        bind_text(st, 3, o->role);
+        bind_text(st, 4, o->unit);
+        bind_text(st, 5, o->badge);
+        sqlite3_bind_int(st, 6, o->active);
+        rc = run_m(ob, st);
+    }
+    /* The version is adopted with the last page only: an interrupted set of
+     * pages is asked for again from the old version. */
+    if (rc == TT_OK && page->last && page->to > ob->st.master_version) {
+        sqlite3_bind_int64(ob->m[M_VERSION], 1, (sqlite3_int64)page->to);
+        rc = run_m(ob, ob->m[M_VERSION]);
+    }
+    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = step_err(ob->db);
+    if (rc != TT_OK) {
+        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    if (page->last && page->to > ob->st.master_version)
+        ob->st.master_version = page->to;
+    return TT_OK;
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Steps a lookup statement bound to `key`; returns TT_OK with a row to read,
+ * TT_ERR_NOTFOUND or TT_ERR_DB.  The caller resets the statement. */
+static tt_err_t find(tt_outbox_t *ob, sqlite3_stmt *st, const char *key)
+{
+    int rc;
+    bind_text(st, 1, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return TT_OK;
+    return rc == SQLITE_DONE ? TT_ERR_NOTFOUND : step_err(ob->db);
+}
+
+tt_err_t tt_outbox_item(tt_outbox_t *ob, const char *barcode, tt_master_item_t *out)
+{
+    sqlite3_stmt *st = ob->m[M_FIND_ITEM];
+    tt_err_t rc = find(ob, st, barcode);
+    if (rc == TT_OK) {
+        memset(out, 0, sizeof *out);
+        copy_col(st, 0, out->code, sizeof out->code);
+        copy_col(st, 1, out->name, sizeof out->name);
+        copy_col(st, 2, out->spec, sizeof out->spec);
+        copy_col(st, 3, out->uom, sizeof out->uom);
+        out->category = (tt_item_category_t)sqlite3_column_int(st, 4);
+        out->price = sqlite3_column_int64(st, 5);
+        out->active = sqlite3_column_int(st, 6);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+tt_err_t tt_outbox_operator(tt_outbox_t *ob, const char *id_or_badge, tt_master_operator_t *out)
+{
+    sqlite3_stmt *st = ob->m[M_FIND_OPERATOR];
+    tt_err_t rc = find(ob, st, id_or_badge);
+    if (rc == TT_OK) {
+        memset(out, 0, sizeof *out);
+        copy_col(st, 0, out->id, sizeof out->id);
+        copy_col(st, 1, out->name, sizeof out->name);
+        copy_col(st, 2, out->role, sizeof out->role);
+        copy_col(st, 3, out->unit, sizeof out->unit);
+        copy_col(st, 4, out->badge, sizeof out->badge);
+        out->active = sqlite3_column_int(st, 5);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+tt_err_t tt_outbox_warehouse(tt_outbox_t *ob, const char *id, tt_master_warehouse_t *out)
+{
+    sqlite3_stmt *st = ob->m[M_FIND_WAREHOUSE];
+    tt_err_t rc = find(ob, st, id);
+    if (rc == TT_OK) {
+        memset(out, 0, sizeof *out);
+        copy_col(st, 0, out->id, sizeof out->id);
+        copy_col(st, 1, out->name, sizeof out->name);
+        out->kind = (tt_warehouse_kind_t)sqlite3_column_int(st, 2);
+        copy_col(st, 3, out->unit, sizeof out->unit);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+tt_err_t tt_outbox_unit(tt_outbox_t *ob, const char *id, tt_master_unit_t *out)
+{
+    sqlite3_stmt *st = ob->m[M_FIND_UNIT];
+    tt_err_t rc = find(ob, st, id);
+    if (rc == TT_OK) {
+        memset(out, 0, sizeof *out);
+        copy_col(st, 0, out->id, sizeof out->id);
+        copy_col(st, 1, out->name, sizeof out->name);
+        out->kind = (tt_unit_kind_t)sqlite3_column_int(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc;
 }

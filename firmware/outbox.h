@@ -8,6 +8,10 @@
  * acknowledgements move the synced watermark; rejections are kept with their
  * reasons for the storekeeper to see.  Nothing is ever deleted by syncing.
  *
+ * The store also keeps the terminal's offline copy of the server's master
+ * data (items and their barcodes, warehouses, units, operators), so the
+ * counter can name what is scanned and refuse what is unknown while offline.
+ *
  * All SQL of tagtrail-edge lives in this module.  One thread uses a handle.
  */
 #ifndef TT_OUTBOX_H
@@ -18,6 +22,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "master.h"
 
 typedef struct tt_outbox tt_outbox_t;
 
@@ -26,6 +31,7 @@ typedef struct {
     uint64_t synced;         /* every seq <= synced is acknowledged */
     uint64_t rejected;       /* events the server rejected */
     uint64_t conflict;       /* last refused ack's seq when it was beyond last_seq, else 0 */
+    uint64_t master_version; /* version of the master data held (0: none yet) */
 } tt_outbox_stats_t;
 
 /* Opens (creating and migrating as needed) the store at `path`.
@@ -73,5 +79,20 @@ void tt_outbox_stats(const tt_outbox_t *ob, tt_outbox_stats_t *st);
 /* Copies the reason the server gave for rejecting `seq` into buf.
  * Returns TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t len);
+
+/* Stores one page of master data in one transaction (rows replace rows with
+ * the same key; an item's barcodes are replaced by the page's list).  The
+ * page's `to` becomes the held version only when the page is the last of its
+ * set.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB (nothing of the page kept). */
+tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page);
+
+/* Lookups in the master data.  Each fills the caller's *out and returns
+ * TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB.  An item is found by any of its
+ * barcodes or its code (out->nbarcodes is 0: barcodes are not listed); an
+ * operator by id or badge barcode. */
+tt_err_t tt_outbox_item(tt_outbox_t *ob, const char *barcode, tt_master_item_t *out);
+tt_err_t tt_outbox_operator(tt_outbox_t *ob, const char *id_or_badge, tt_master_operator_t *out);
+tt_err_t tt_outbox_warehouse(tt_outbox_t *ob, const char *id, tt_master_warehouse_t *out);
+tt_err_t tt_outbox_unit(tt_outbox_t *ob, const char *id, tt_master_unit_t *out);
 
 #endif

@@ -1,12 +1,16 @@
 #include "sync.h"
 
 #include <cjson/cJSON.h>
+
+#include "master.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WINDOW_MAX 32
 #define RETRY_BUSY_MS 5
+#define MASTER_TIMEOUT_MS 10000
+#define MASTER_POLL_MS 300000   /* new master data is looked for this often */
 
 struct tt_sync {
     tt_outbox_t *ob;
@@ -14,6 +18,13 @@ struct tt_sync {
     tt_log_t *log;
     char terminal[TT_EVENT_ID_MAX + 1];
     char topic_events[TT_EVENT_TOPIC_MAX], topic_ack[TT_EVENT_TOPIC_MAX];
+    char topic_master_req[TT_EVENT_TOPIC_MAX], topic_master[TT_EVENT_TOPIC_MAX];
+
+    /* Master data: one request at a time, page by page. */
+    int master_pending;
+    uint64_t master_since;
+    char master_cursor[TT_MASTER_CURSOR_MAX + 1];
+    int64_t master_sent_at, master_next;
     size_t batch_max;
     int window;
     int64_t resend_ms;
@@ -53,6 +64,9 @@ tt_err_t tt_sync_new(const tt_sync_conf_t *conf, tt_outbox_t *ob, tt_uplink_t *u
     snprintf(s->terminal, sizeof s->terminal, "%s", conf->terminal);
     tt_event_topic(s->topic_events, sizeof s->topic_events, conf->terminal, TT_EVENT_LEAF_EVENTS);
     tt_event_topic(s->topic_ack, sizeof s->topic_ack, conf->terminal, TT_EVENT_LEAF_ACK);
+    tt_event_topic(s->topic_master_req, sizeof s->topic_master_req, conf->terminal,
+                   TT_MASTER_LEAF_REQ);
+    tt_event_topic(s->topic_master, sizeof s->topic_master, conf->terminal, TT_MASTER_LEAF_PAGE);
     s->batch_max = conf->batch_max;
     s->window = conf->window;
     s->resend_ms = conf->resend_ms;
@@ -82,6 +96,56 @@ void tt_sync_restart(tt_sync_t *s, int64_t now_ms)
     s->ninflight = 0;
     s->progress_at = now_ms;
     s->retry_at = -1;
+    s->master_pending = 0;
+    s->master_next = now_ms;
+}
+
+static void master_request(tt_sync_t *s, uint64_t since, const char *cursor, int64_t now_ms)
+{
+    char buf[256];
+    size_t len;
+    if (tt_master_req_encode(since, cursor, buf, sizeof buf, &len) != TT_OK ||
+        tt_uplink_publish(s->up, s->topic_master_req, buf, len, 0) != TT_OK) {
+        s->master_pending = 0;
+        s->master_next = now_ms + 1000;
+        return;
+    }
+    s->master_pending = 1;
+    s->master_since = since;
+    snprintf(s->master_cursor, sizeof s->master_cursor, "%s", cursor);
+    s->master_sent_at = now_ms;
+}
+
+static void on_master(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
+{
+    tt_master_page_t *page;
+    char reason[160];
+    tt_err_t rc = tt_master_page_decode(payload, len, &page, reason, sizeof reason);
+
+    if (rc != TT_OK) {
+        tt_log_warn(s->log, "ignoring malformed master data page: %s", reason);
+        return;
+    }
+    /* Only the answer to the request in flight counts; a late answer to an
+     * older one would mix two sets of pages. */
+    if (!s->master_pending || page->since != s->master_since) {
+        tt_master_page_free(page);
+        return;
+    }
+    rc = tt_outbox_master_apply(s->ob, page);
+    if (rc != TT_OK) {
+        tt_log_error(s->log, "cannot store master data: %s", tt_strerror(rc));
+        s->master_pending = 0;
+        s->master_next = now_ms + 5000;
+    } else if (!page->last) {
+        master_request(s, page->since, page->cursor, now_ms);
+    } else {
+        if (page->to > page->since)
+            tt_log_info(s->log, "master data now at version %llu", (unsigned long long)page->to);
+        s->master_pending = 0;
+        s->master_next = now_ms + MASTER_POLL_MS;
+    }
+    tt_master_page_free(page);
 }
 
 static void on_ack(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
@@ -141,6 +205,8 @@ void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_
 {
     if (strcmp(topic, s->topic_ack) == 0)
         on_ack(s, payload, len, now_ms);
+    else if (strcmp(topic, s->topic_master) == 0)
+        on_master(s, payload, len, now_ms);
     else if (strcmp(topic, TT_EVENT_TOPIC_SERVER_STATUS) == 0)
         on_server_status(s, payload, len, now_ms);
 }
@@ -175,6 +241,16 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
 {
     if (!tt_uplink_connected(s->up))
         return;
+    if (s->master_pending && now_ms - s->master_sent_at >= MASTER_TIMEOUT_MS) {
+        tt_log_warn(s->log, "no master data page within %d ms: asking again", MASTER_TIMEOUT_MS);
+        s->master_pending = 0;
+        s->master_next = now_ms;
+    }
+    if (!s->master_pending && now_ms >= s->master_next) {
+        tt_outbox_stats_t st;
+        tt_outbox_stats(s->ob, &st);
+        master_request(s, st.master_version, "", now_ms);
+    }
     if (s->ninflight > 0 && now_ms - s->progress_at >= s->resend_ms) {
         tt_outbox_stats_t st;
         tt_outbox_stats(s->ob, &st);
@@ -207,8 +283,8 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
 
 int64_t tt_sync_deadline(const tt_sync_t *s)
 {
-    int64_t d = -1;
-    if (s->ninflight > 0)
+    int64_t d = s->master_pending ? s->master_sent_at + MASTER_TIMEOUT_MS : s->master_next;
+    if (s->ninflight > 0 && s->progress_at + s->resend_ms < d)
         d = s->progress_at + s->resend_ms;
     if (s->retry_at >= 0 && (d < 0 || s->retry_at < d))
         d = s->retry_at;

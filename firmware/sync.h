@@ -8,6 +8,9 @@
  * ack makes progress for `resend_ms`, or the connection or the server comes
  * back, sending restarts from the watermark: the server drops duplicates.
  *
+ * Master data: on every (re)connect and every few minutes the terminal asks
+ * for what changed since the version it holds and stores the pages.
+ *
  * A new scan does not queue behind an old backlog: it is also sent at once on
  * its own ("express"); the server holds it until the backlog before it has
  * arrived, then applies everything in sequence order.
@@ -44,8 +47,8 @@ void tt_sync_free(tt_sync_t *s);
 /* The uplink (re)connected, or a publish failed: restart from the watermark. */
 void tt_sync_restart(tt_sync_t *s, int64_t now_ms);
 
-/* A message arrived on the terminal's ack topic or the server status topic
- * (the uplink must subscribe to both).  Malformed acks are logged
+/* A message arrived on the terminal's ack topic, its master data topic or
+ * the server status topic (the uplink must subscribe to all three).  Malformed acks are logged
  * and ignored (the resend timer recovers). */
 void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_t len,
                      int64_t now_ms);

@@ -42,10 +42,6 @@ static const char *const labels[L_COUNT][2] = {
     [L_MORE] = {"… 另有 %zu 行", "... %zu more lines"},
 };
 
-static const char *const modes[3][2] = {
-    {"—", "-"}, {"入库", "RECEIVE"}, {"出库", "ISSUE"},
-};
-
 static const char *L(const tt_ui_t *ui, int k)
 {
     return labels[k][ui->lang];
@@ -136,13 +132,23 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
 
     snprintf(buf, sizeof buf, "%s: %s    %s: %s    %s: %s", L(ui, L_OPERATOR),
              v->operator_id[0] ? v->operator_id : L(ui, L_NOBODY), L(ui, L_MODE),
-             modes[v->mode][ui->lang], L(ui, L_WAREHOUSE), v->warehouse[0] ? v->warehouse : "-");
+             tt_counter_mode_label(v->mode, ui->lang), L(ui, L_WAREHOUSE), v->warehouse[0] ? v->warehouse : "-");
     put(2, 1, buf, cols - 2);
     tt_qty_format(v->next_qty, q, sizeof q);
     snprintf(buf, sizeof buf, "%s: %s    %s: %s    %s: %s", L(ui, L_UNIT),
              v->unit[0] ? v->unit : "-", L(ui, L_REF), v->ref[0] ? v->ref : "-",
-             L(ui, L_NEXT_QTY), v->next_qty ? q : "1");
+             L(ui, L_NEXT_QTY), v->next_qty_set ? q : "1");
     put(3, 1, buf, cols - 2);
+    /* The mode's own choices, when it has them. */
+    buf[0] = '\0';
+    if (v->to[0])
+        snprintf(buf, sizeof buf, "→ %s", v->to);
+    else if (v->action[0])
+        snprintf(buf, sizeof buf, "%s %s", v->action, v->to_unit);
+    else if (v->next_result[0])
+        snprintf(buf, sizeof buf, "%s", v->next_result);
+    if (buf[0])
+        put(4, 1, buf, cols - 2);
     if (!st->scanner_present) {
         attron(COLOR_PAIR(P_WARN) | A_BOLD);
         put(3, cols - 20 > 0 ? cols - 20 : 0, L(ui, L_SCANNER_MISSING), 19);
@@ -151,7 +157,7 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
 
     /* The document, newest lines last; older ones scroll off the top. */
     mvhline(5, 0, ACS_HLINE, cols);
-    snprintf(buf, sizeof buf, "  #  %-24s %s", L(ui, L_ITEM), L(ui, L_QTY));
+    snprintf(buf, sizeof buf, "  #  %10s      %s", L(ui, L_QTY), L(ui, L_ITEM));
     put(6, 0, buf, cols);
     room = rows - 11;
     y = 7;
@@ -161,8 +167,15 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
         room--;
     }
     for (size_t i = v->nlines > (size_t)room ? v->nlines - (size_t)room : 0; i < v->nlines; i++) {
-        tt_qty_format(v->lines[i].qty, q, sizeof q);
-        snprintf(buf, sizeof buf, "%3zu  %-24s %s", i + 1, v->lines[i].item, q);
+        const tt_counter_line_t *l = &v->lines[i];
+        tt_qty_format(l->qty, q, sizeof q);
+        /* Quantity first, at a fixed column: the name after it may be long
+         * and is cut at the screen's edge, never the number. */
+        if (l->result[0])
+            snprintf(buf, sizeof buf, "%3zu  %10s %-4s %s", i + 1, l->result, "", l->item);
+        else
+            snprintf(buf, sizeof buf, "%3zu  %10s %-4s %s %s %s", i + 1, q, l->uom, l->item,
+                     l->name, l->spec);
         put(y++, 0, buf, cols);
     }
 

@@ -9,7 +9,10 @@
 
 enum {
     S_APPLIED, S_PROGRESS, S_PRESENCE, S_STOCK_GET, S_STOCK_PUT, S_EVENT_PUT, S_REJECT_EVENT,
-    S_COUNT_REJECTED, S_BADMSG_PUT, S_COUNT_BADMSG, S_REJECTIONS, S_COUNT
+    S_COUNT_REJECTED, S_BADMSG_PUT, S_COUNT_BADMSG, S_REJECTIONS,
+    S_MV_GET, S_MV_SET, S_UNIT_EXISTS, S_UNIT_PUT, S_WH_PUT, S_ITEM_PUT, S_ITEM_STAMP,
+    S_BC_OWNER, S_BC_OF_ITEM, S_BC_DEL, S_BC_PUT, S_OP_PUT, S_BADGE_OWNER, S_BADGE_TAKE,
+    S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -33,8 +36,9 @@ static const char *const sql_text[S_COUNT] = {
                     " ON CONFLICT (warehouse, item) DO UPDATE SET qty = excluded.qty",
     [S_EVENT_PUT] =
         "INSERT INTO event (terminal, seq, type, ts_ms, server_ms, operator, warehouse,"
-        " item, qty, status, reason, ref, unit, line, lines)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        " item, qty, status, reason, ref, unit, line, lines, to_wh, action, to_unit, asset,"
+        " step, result, book_qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+        " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [S_REJECT_EVENT] = "INSERT INTO event (terminal, seq, ts_ms, server_ms, status, reason)"
                        " VALUES (?1, ?2, ?3, ?4, 'rejected', ?5)",
     [S_COUNT_REJECTED] =
@@ -49,6 +53,54 @@ static const char *const sql_text[S_COUNT] = {
         " rejected_messages = rejected_messages + 1, last_seen_ms = excluded.last_seen_ms",
     [S_REJECTIONS] = "SELECT seq, reason FROM event WHERE terminal = ?1 AND status = 'rejected'"
                      " AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+    /* Master data.  Each put is an upsert whose update only happens when
+     * the content differs (IS NOT: NULL-safe), so sqlite3_changes() says
+     * whether the row was new or changed, and an identical row keeps its
+     * version. */
+    [S_MV_GET] = "SELECT n FROM master_version",
+    [S_MV_SET] = "UPDATE master_version SET n = ?1",
+    [S_UNIT_EXISTS] = "SELECT 1 FROM unit WHERE id = ?1",
+    [S_UNIT_PUT] = "INSERT INTO unit (id, name, kind, version) VALUES (?1, ?2, ?3, ?4)"
+                   " ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
+                   " version = excluded.version"
+                   " WHERE name IS NOT excluded.name OR kind IS NOT excluded.kind",
+    [S_WH_PUT] = "INSERT INTO warehouse (id, name, kind, unit, version)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5)"
+                 " ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
+                 " unit = excluded.unit, version = excluded.version"
+                 " WHERE name IS NOT excluded.name OR kind IS NOT excluded.kind"
+                 " OR unit IS NOT excluded.unit",
+    [S_ITEM_PUT] =
+        "INSERT INTO item (code, name, spec, uom, category, price_fen, return_old, reward_fen,"
+        " penalty_fen, active, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, spec = excluded.spec,"
+        " uom = excluded.uom, category = excluded.category, price_fen = excluded.price_fen,"
+        " return_old = excluded.return_old, reward_fen = excluded.reward_fen,"
+        " penalty_fen = excluded.penalty_fen, active = excluded.active,"
+        " version = excluded.version"
+        " WHERE name IS NOT excluded.name OR spec IS NOT excluded.spec"
+        " OR uom IS NOT excluded.uom OR category IS NOT excluded.category"
+        " OR price_fen IS NOT excluded.price_fen OR return_old IS NOT excluded.return_old"
+        " OR reward_fen IS NOT excluded.reward_fen OR penalty_fen IS NOT excluded.penalty_fen"
+        " OR active IS NOT excluded.active",
+    [S_ITEM_STAMP] = "UPDATE item SET version = ?2 WHERE code = ?1",
+    [S_BC_OWNER] = "SELECT item FROM item_barcode WHERE barcode = ?1",
+    [S_BC_OF_ITEM] = "SELECT barcode FROM item_barcode WHERE item = ?1"
+                     " ORDER BY barcode <> item, barcode",
+    [S_BC_DEL] = "DELETE FROM item_barcode WHERE barcode = ?1",
+    [S_BC_PUT] = "INSERT INTO item_barcode (barcode, item, version) VALUES (?1, ?2, ?3)"
+                 " ON CONFLICT (barcode) DO UPDATE SET item = excluded.item,"
+                 " version = excluded.version",
+    [S_OP_PUT] = "INSERT INTO operator (id, name, role, unit, badge, active, version)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                 " ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,"
+                 " unit = excluded.unit, badge = excluded.badge, active = excluded.active,"
+                 " version = excluded.version"
+                 " WHERE name IS NOT excluded.name OR role IS NOT excluded.role"
+                 " OR unit IS NOT excluded.unit OR badge IS NOT excluded.badge"
+                 " OR active IS NOT excluded.active",
+    [S_BADGE_OWNER] = "SELECT id FROM operator WHERE badge = ?1",
+    [S_BADGE_TAKE] = "UPDATE operator SET badge = NULL, version = ?2 WHERE id = ?1",
 };
 
 /* Each entry migrates user_version i to i + 1. */
@@ -97,6 +149,71 @@ static const char *const migrations[] = {
     "ALTER TABLE event ADD COLUMN unit TEXT;"
     "ALTER TABLE event ADD COLUMN line INTEGER;"
     "ALTER TABLE event ADD COLUMN lines INTEGER;",
+    /* 3: master data (shared/master.h, docs/operations.md "Importing master
+     * data").  Every row carries the master version at which it last
+     * changed; rows are never deleted (an item's barcodes are part of the
+     * item and are replaced with it).  Operators' units reference units like
+     * warehouses' do, so a typo in either is caught at import. */
+    "CREATE TABLE master_version ("
+    "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+    "  n INTEGER NOT NULL CHECK (n >= 0));"
+    "INSERT INTO master_version (one, n) VALUES (1, 0);"
+    "CREATE TABLE unit ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('work_area', 'department', 'shop')),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE warehouse ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('central', 'recycling', 'work_area')),"
+    "  unit TEXT REFERENCES unit (id),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE item ("
+    "  code TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  uom TEXT NOT NULL,"
+    "  category TEXT NOT NULL CHECK (category IN ('equipment', 'material', 'service',"
+    "    'office', 'general', 'medicine')),"
+    "  price_fen INTEGER NOT NULL CHECK (price_fen >= 0),"
+    "  return_old INTEGER NOT NULL CHECK (return_old IN (0, 1)),"
+    "  reward_fen INTEGER NOT NULL CHECK (reward_fen >= 0),"
+    "  penalty_fen INTEGER NOT NULL CHECK (penalty_fen >= 0),"
+    "  active INTEGER NOT NULL CHECK (active IN (0, 1)),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    /* Every barcode that identifies an item, the item's own code included. */
+    "CREATE TABLE item_barcode ("
+    "  barcode TEXT PRIMARY KEY,"
+    "  item TEXT NOT NULL REFERENCES item (code),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX item_barcode_item ON item_barcode (item);"
+    "CREATE TABLE operator ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  unit TEXT REFERENCES unit (id),"
+    "  badge TEXT UNIQUE,"
+    "  active INTEGER NOT NULL CHECK (active IN (0, 1)),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER unit_no_delete BEFORE DELETE ON unit"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;"
+    "CREATE TRIGGER warehouse_no_delete BEFORE DELETE ON warehouse"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;"
+    "CREATE TRIGGER item_no_delete BEFORE DELETE ON item"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;"
+    "CREATE TRIGGER operator_no_delete BEFORE DELETE ON operator"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;",
+    /* 4: every event type of the counter (docs/protocol.md).  book_qty is
+     * the stock on record when a count was applied, so the office sees the
+     * difference the count found. */
+    "ALTER TABLE event ADD COLUMN to_wh TEXT;"
+    "ALTER TABLE event ADD COLUMN action TEXT;"
+    "ALTER TABLE event ADD COLUMN to_unit TEXT;"
+    "ALTER TABLE event ADD COLUMN asset TEXT;"
+    "ALTER TABLE event ADD COLUMN step TEXT;"
+    "ALTER TABLE event ADD COLUMN result TEXT;"
+    "ALTER TABLE event ADD COLUMN book_qty INTEGER;",
 };
 
 struct tt_db {
@@ -153,8 +270,11 @@ static tt_err_t migrate(sqlite3 *db, char *err, size_t errlen)
     return TT_OK;
 }
 
-tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, size_t errlen)
+enum { OPEN_SERVER, OPEN_READONLY, OPEN_TOOL };
+
+static tt_err_t open_db(const char *path, int mode, tt_db_t **out, char *err, size_t errlen)
 {
+    int readonly = mode == OPEN_READONLY;
     tt_db_t *db;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     tt_err_t rc = TT_ERR_DB;
@@ -168,11 +288,14 @@ tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, si
         goto out;
     }
     sqlite3_extended_result_codes(db->db, 1);
-    sqlite3_busy_timeout(db->db, 5000);
+    sqlite3_busy_timeout(db->db, mode == OPEN_TOOL ? 30000 : 5000);
     if (!readonly) {
         /* WAL + FULL: a committed round is on disk before any ack leaves. */
-        if (sqlite3_exec(db->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL,
-                         NULL, NULL) != SQLITE_OK) {
+        /* Foreign keys back the import's own reference checks. */
+        if (sqlite3_exec(db->db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         " PRAGMA foreign_keys=ON;",
+                         NULL, NULL, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->db));
             goto out;
         }
@@ -182,8 +305,9 @@ tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, si
         /* Held events and presence lived in the previous run's memory and
          * broker session: both are learnt again (terminals resend, retained
          * status messages are redelivered). */
-        if (sqlite3_exec(db->db, "UPDATE terminal SET held = 0, online = 0", NULL, NULL, NULL) !=
-            SQLITE_OK) {
+        if (mode == OPEN_SERVER &&
+            sqlite3_exec(db->db, "UPDATE terminal SET held = 0, online = 0", NULL, NULL, NULL) !=
+                SQLITE_OK) {
             snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->db));
             rc = TT_ERR_DB;
             goto out;
@@ -202,6 +326,16 @@ tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, si
 out:
     tt_db_close(db);
     return rc;
+}
+
+tt_err_t tt_db_open(const char *path, int readonly, tt_db_t **out, char *err, size_t errlen)
+{
+    return open_db(path, readonly ? OPEN_READONLY : OPEN_SERVER, out, err, errlen);
+}
+
+tt_err_t tt_db_open_tool(const char *path, tt_db_t **out, char *err, size_t errlen)
+{
+    return open_db(path, OPEN_TOOL, out, err, errlen);
 }
 
 void tt_db_close(tt_db_t *db)
@@ -268,9 +402,20 @@ tt_err_t tt_db_terminal_presence(tt_db_t *db, const char *terminal, int online,
     return run(db, st);
 }
 
-static tt_err_t journal(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
-                        const char *status, const char *reason)
+/* Binds text at i, or NULL for "". */
+static void bind_opt(sqlite3_stmt *st, int i, const char *text)
 {
+    if (text[0])
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Journals ev; book_qty < 0 means none. */
+static tt_err_t journal(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
+                        const char *status, const char *reason, tt_qty_t book_qty)
+{
+    const tt_event_stock_t *b = &ev->body.stock;
     sqlite3_stmt *st = db->st[S_EVENT_PUT];
     sqlite3_bind_text(st, 1, terminal, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
@@ -278,9 +423,10 @@ static tt_err_t journal(tt_db_t *db, const char *terminal, const tt_event_t *ev,
     sqlite3_bind_int64(st, 4, ev->ts_ms);
     sqlite3_bind_int64(st, 5, now_ms);
     sqlite3_bind_text(st, 6, ev->operator_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, ev->body.stock.warehouse, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, ev->body.stock.item, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, ev->body.stock.qty);
+    bind_opt(st, 7, b->warehouse);
+    bind_opt(st, 8, b->item);
+    if (ev->type != TT_EVENT_EQUIPMENT)
+        sqlite3_bind_int64(st, 9, b->qty);
     sqlite3_bind_text(st, 10, status, -1, SQLITE_STATIC);
     if (reason)
         sqlite3_bind_text(st, 11, reason, -1, SQLITE_STATIC);
@@ -292,6 +438,14 @@ static tt_err_t journal(tt_db_t *db, const char *terminal, const tt_event_t *ev,
         sqlite3_bind_int(st, 14, ev->body.stock.line);
         sqlite3_bind_int(st, 15, ev->body.stock.lines);
     }
+    bind_opt(st, 16, b->to);
+    bind_opt(st, 17, b->action);
+    bind_opt(st, 18, b->to_unit);
+    bind_opt(st, 19, b->asset);
+    bind_opt(st, 20, b->step);
+    bind_opt(st, 21, b->result);
+    if (book_qty >= 0)
+        sqlite3_bind_int64(st, 22, book_qty);
     return run(db, st);
 }
 
@@ -303,50 +457,87 @@ static tt_err_t count_rejected(tt_db_t *db, const char *terminal, int64_t now_ms
     return run(db, st);
 }
 
+/* Stock on hand of (warehouse, item), 0 when there is no row. */
+static tt_err_t stock_get(tt_db_t *db, const char *warehouse, const char *item, tt_qty_t *have)
+{
+    sqlite3_stmt *st = db->st[S_STOCK_GET];
+    int step;
+    sqlite3_bind_text(st, 1, warehouse, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, item, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    *have = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TT_OK : fail(db);
+}
+
+static tt_err_t stock_put(tt_db_t *db, const char *warehouse, const char *item, tt_qty_t qty)
+{
+    sqlite3_stmt *st = db->st[S_STOCK_PUT];
+    sqlite3_bind_text(st, 1, warehouse, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, item, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, qty);
+    return run(db, st);
+}
+
+/* Journals ev as rejected for `reason` and counts it. */
+static tt_err_t refuse(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
+                       const char *reason, tt_err_t why)
+{
+    tt_err_t rc = journal(db, terminal, ev, now_ms, "rejected", reason, -1);
+    if (rc == TT_OK)
+        rc = count_rejected(db, terminal, now_ms);
+    return rc == TT_OK ? why : rc;
+}
+
+/* What each type does to the stock table: receive adds, issue takes, a
+ * transfer takes from one warehouse and adds to the other.  A return (old
+ * items, not usable stock), a count (a correction is the office's document,
+ * not the shelf's), revolving materials and equipment steps are journaled
+ * for their own ledgers and leave stock as it is. */
 tt_err_t tt_db_apply(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
                      char *reason, size_t rlen)
 {
     const tt_event_stock_t *b = &ev->body.stock;
-    sqlite3_stmt *st = db->st[S_STOCK_GET];
-    tt_qty_t have = 0, next;
+    tt_qty_t have = 0, next, there, there_next;
     tt_err_t rc, why;
-    int step;
 
-    sqlite3_bind_text(st, 1, b->warehouse, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->item, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        have = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return fail(db);
+    if (ev->type == TT_EVENT_EQUIPMENT || ev->type == TT_EVENT_RETURN ||
+        ev->type == TT_EVENT_REVOLVE)
+        return journal(db, terminal, ev, now_ms, "applied", NULL, -1);
+    rc = stock_get(db, b->warehouse, b->item, &have);
+    if (rc != TT_OK)
+        return rc;
+    if (ev->type == TT_EVENT_COUNT)
+        return journal(db, terminal, ev, now_ms, "applied", NULL, have);
 
     if (ev->type == TT_EVENT_RECEIVE)
         why = tt_qty_add(have, b->qty, &next);
     else
         why = b->qty > have ? TT_ERR_STOCK : tt_qty_sub(have, b->qty, &next);
-    if (why != TT_OK) {
+    if (why == TT_ERR_STOCK) {
         char h[TT_MONEY_TEXT_MAX], s[TT_MONEY_TEXT_MAX];
         tt_qty_format(have, h, sizeof h);
-        tt_qty_format(why == TT_ERR_STOCK ? b->qty - have : 0, s, sizeof s);
-        if (why == TT_ERR_STOCK)
-            snprintf(reason, rlen, "insufficient stock of %s in %s: on hand %s, short %s",
-                     b->item, b->warehouse, h, s);
-        else
-            snprintf(reason, rlen, "quantity overflow for %s in %s", b->item, b->warehouse);
-        rc = journal(db, terminal, ev, now_ms, "rejected", reason);
-        if (rc == TT_OK)
-            rc = count_rejected(db, terminal, now_ms);
-        return rc == TT_OK ? why : rc;
+        tt_qty_format(b->qty - have, s, sizeof s);
+        snprintf(reason, rlen, "insufficient stock of %s in %s: on hand %s, short %s", b->item,
+                 b->warehouse, h, s);
+        return refuse(db, terminal, ev, now_ms, reason, why);
     }
-    st = db->st[S_STOCK_PUT];
-    sqlite3_bind_text(st, 1, b->warehouse, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->item, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, next);
-    rc = run(db, st);
+    if (why == TT_OK && ev->type == TT_EVENT_TRANSFER) {
+        rc = stock_get(db, b->to, b->item, &there);
+        if (rc != TT_OK)
+            return rc;
+        why = tt_qty_add(there, b->qty, &there_next);
+    }
+    if (why != TT_OK) {
+        snprintf(reason, rlen, "quantity overflow for %s", b->item);
+        return refuse(db, terminal, ev, now_ms, reason, why);
+    }
+    rc = stock_put(db, b->warehouse, b->item, next);
+    if (rc == TT_OK && ev->type == TT_EVENT_TRANSFER)
+        rc = stock_put(db, b->to, b->item, there_next);
     if (rc != TT_OK)
         return rc;
-    return journal(db, terminal, ev, now_ms, "applied", NULL);
+    return journal(db, terminal, ev, now_ms, "applied", NULL, -1);
 }
 
 tt_err_t tt_db_reject_event(tt_db_t *db, const char *terminal, uint64_t seq, int64_t ts_ms,
@@ -541,4 +732,565 @@ tt_err_t tt_db_rejected_each(tt_db_t *db, const char *terminal, size_t limit,
             break;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? TT_OK : TT_ERR_DB;
+}
+
+/* --- master data ----------------------------------------------------------- */
+
+/* Runs a prepared single-row SELECT whose first column is text, copying it
+ * to out[cap] when out is not NULL.  TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
+static tt_err_t lookup(tt_db_t *db, sqlite3_stmt *st, char *out, size_t cap)
+{
+    int rc = sqlite3_step(st);
+    tt_err_t err = rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : fail(db);
+    if (rc == SQLITE_ROW && out)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+/* Runs an upsert and reports whether it wrote a row. */
+static tt_err_t run_put(tt_db_t *db, sqlite3_stmt *st, int *changed)
+{
+    tt_err_t rc = run(db, st);
+    if (changed)
+        *changed = rc == TT_OK && sqlite3_changes(db->db) > 0;
+    return rc;
+}
+
+static const char *const master_table[] = {NULL, "unit", "warehouse", "item", "operator"};
+static const char *const master_key[] = {NULL, "id", "id", "code", "id"};
+
+tt_err_t tt_db_master_version(tt_db_t *db, uint64_t *version)
+{
+    sqlite3_stmt *st = db->st[S_MV_GET];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? TT_OK : TT_ERR_DB;
+}
+
+tt_err_t tt_db_master_set_version(tt_db_t *db, uint64_t version)
+{
+    sqlite3_stmt *st = db->st[S_MV_SET];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
+    return run(db, st);
+}
+
+tt_err_t tt_db_master_stamped(tt_db_t *db, tt_db_master_t table, uint64_t version, size_t *n)
+{
+    char sql[96];
+    sqlite3_stmt *st;
+    int rc;
+
+    if (table < TT_DB_UNIT || table > TT_DB_OPERATOR)
+        return TT_ERR_INVAL;
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE version = ?1", master_table[table]);
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return TT_ERR_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? TT_OK : TT_ERR_DB;
+}
+
+tt_err_t tt_db_master_row_version(tt_db_t *db, tt_db_master_t table, const char *key,
+                                  uint64_t *version)
+{
+    char sql[96];
+    sqlite3_stmt *st;
+    int rc;
+
+    if (table < TT_DB_UNIT || table > TT_DB_OPERATOR)
+        return TT_ERR_INVAL;
+    snprintf(sql, sizeof sql, "SELECT version FROM %s WHERE %s = ?1", master_table[table],
+             master_key[table]);
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return TT_ERR_DB;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
+}
+
+tt_err_t tt_db_master_barcode_owner(tt_db_t *db, const char *barcode, char *item)
+{
+    sqlite3_stmt *st = db->st[S_BC_OWNER];
+    sqlite3_bind_text(st, 1, barcode, -1, SQLITE_STATIC);
+    return lookup(db, st, item, TT_EVENT_CODE_MAX + 1);
+}
+
+tt_err_t tt_db_master_badge_owner(tt_db_t *db, const char *badge, char *op)
+{
+    sqlite3_stmt *st = db->st[S_BADGE_OWNER];
+    sqlite3_bind_text(st, 1, badge, -1, SQLITE_STATIC);
+    return lookup(db, st, op, TT_EVENT_ID_MAX + 1);
+}
+
+tt_err_t tt_db_master_unit_exists(tt_db_t *db, const char *id)
+{
+    sqlite3_stmt *st = db->st[S_UNIT_EXISTS];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return lookup(db, st, NULL, 0);
+}
+
+tt_err_t tt_db_master_put_unit(tt_db_t *db, const tt_master_unit_t *u, uint64_t version,
+                               int *changed)
+{
+    sqlite3_stmt *st = db->st[S_UNIT_PUT];
+    sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, tt_master_unit_kind_name(u->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)version);
+    return run_put(db, st, changed);
+}
+
+tt_err_t tt_db_master_put_warehouse(tt_db_t *db, const tt_master_warehouse_t *w,
+                                    uint64_t version, int *changed)
+{
+    sqlite3_stmt *st = db->st[S_WH_PUT];
+    sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, w->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, tt_master_warehouse_kind_name(w->kind), -1, SQLITE_STATIC);
+    bind_opt(st, 4, w->unit);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)version);
+    return run_put(db, st, changed);
+}
+
+/* The barcodes an item holds now, into a new array owned by the caller. */
+static tt_err_t held_barcodes(tt_db_t *db, const char *code, char (**out)[TT_EVENT_CODE_MAX + 1],
+                              size_t *n)
+{
+    sqlite3_stmt *st = db->st[S_BC_OF_ITEM];
+    char (*list)[TT_EVENT_CODE_MAX + 1] = NULL;
+    size_t cap = 0, count = 0;
+    int rc;
+
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : TT_MASTER_BARCODES_MAX + 1;
+            char (*l)[TT_EVENT_CODE_MAX + 1] = realloc(list, ncap * sizeof *l);
+            if (!l) {
+                sqlite3_reset(st);
+                free(list);
+                return TT_ERR_NOMEM;
+            }
+            list = l;
+            cap = ncap;
+        }
+        snprintf(list[count++], sizeof *list, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(list);
+        return fail(db);
+    }
+    *out = list;
+    *n = count;
+    return TT_OK;
+}
+
+static int listed(const char (*list)[TT_EVENT_CODE_MAX + 1], size_t n, const char *code)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], code) == 0)
+            return 1;
+    return 0;
+}
+
+static tt_err_t stamp_item(tt_db_t *db, const char *code, uint64_t version)
+{
+    sqlite3_stmt *st = db->st[S_ITEM_STAMP];
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)version);
+    return run(db, st);
+}
+
+tt_err_t tt_db_master_put_item(tt_db_t *db, const tt_db_item_t *x, uint64_t version,
+                               int *changed)
+{
+    const tt_master_item_t *it = &x->item;
+    char want[TT_MASTER_BARCODES_MAX + 1][TT_EVENT_CODE_MAX + 1];
+    char (*have)[TT_EVENT_CODE_MAX + 1] = NULL;
+    char owner[TT_EVENT_CODE_MAX + 1];
+    size_t nwant = 0, nhave = 0;
+    sqlite3_stmt *st = db->st[S_ITEM_PUT];
+    int wrote = 0, moved = 0;
+    tt_err_t rc;
+
+    if (it->nbarcodes > TT_MASTER_BARCODES_MAX)
+        return TT_ERR_INVAL;
+    snprintf(want[nwant++], sizeof want[0], "%s", it->code);
+    for (size_t i = 0; i < it->nbarcodes; i++)
+        if (!listed((const char (*)[TT_EVENT_CODE_MAX + 1])want, nwant, it->barcodes[i]))
+            snprintf(want[nwant++], sizeof want[0], "%s", it->barcodes[i]);
+
+    sqlite3_bind_text(st, 1, it->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->spec, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, it->uom, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, tt_master_category_name(it->category), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, it->price);
+    sqlite3_bind_int(st, 7, x->return_old);
+    sqlite3_bind_int64(st, 8, x->reward);
+    sqlite3_bind_int64(st, 9, x->penalty);
+    sqlite3_bind_int(st, 10, it->active);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)version);
+    rc = run_put(db, st, &wrote);
+    if (rc == TT_OK)
+        rc = held_barcodes(db, it->code, &have, &nhave);
+    /* Dropped barcodes first, then new ones, which may move from another
+     * item (stamped: its list changed). */
+    for (size_t i = 0; rc == TT_OK && i < nhave; i++) {
+        if (listed((const char (*)[TT_EVENT_CODE_MAX + 1])want, nwant, have[i]))
+            continue;
+        st = db->st[S_BC_DEL];
+        sqlite3_bind_text(st, 1, have[i], -1, SQLITE_STATIC);
+        rc = run(db, st);
+        moved = 1;
+    }
+    for (size_t i = 0; rc == TT_OK && i < nwant; i++) {
+        if (listed((const char (*)[TT_EVENT_CODE_MAX + 1])have, nhave, want[i]))
+            continue;
+        rc = tt_db_master_barcode_owner(db, want[i], owner);
+        if (rc == TT_OK)
+            rc = stamp_item(db, owner, version);
+        else if (rc == TT_ERR_NOTFOUND)
+            rc = TT_OK;
+        if (rc != TT_OK)
+            break;
+        st = db->st[S_BC_PUT];
+        sqlite3_bind_text(st, 1, want[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, it->code, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)version);
+        rc = run(db, st);
+        moved = 1;
+    }
+    free(have);
+    if (rc == TT_OK && moved && !wrote)
+        rc = stamp_item(db, it->code, version);
+    if (changed)
+        *changed = rc == TT_OK && (wrote || moved);
+    return rc;
+}
+
+tt_err_t tt_db_master_put_operator(tt_db_t *db, const tt_master_operator_t *o,
+                                   uint64_t version, int *changed)
+{
+    char holder[TT_EVENT_ID_MAX + 1];
+    sqlite3_stmt *st;
+    tt_err_t rc = TT_OK;
+
+    if (o->badge[0]) {
+        rc = tt_db_master_badge_owner(db, o->badge, holder);
+        if (rc == TT_OK && strcmp(holder, o->id) != 0) {
+            st = db->st[S_BADGE_TAKE];
+            sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)version);
+            rc = run(db, st);
+        } else if (rc == TT_ERR_NOTFOUND) {
+            rc = TT_OK;
+        }
+        if (rc != TT_OK)
+            return rc;
+    }
+    st = db->st[S_OP_PUT];
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->role, -1, SQLITE_STATIC);
+    bind_opt(st, 4, o->unit);
+    bind_opt(st, 5, o->badge);
+    sqlite3_bind_int(st, 6, o->active);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)version);
+    return run_put(db, st, changed);
+}
+
+/* Fills it->barcodes from the db: the code first, then the others. */
+static tt_err_t fill_barcodes(tt_db_t *db, tt_master_item_t *it)
+{
+    char (*have)[TT_EVENT_CODE_MAX + 1] = NULL;
+    size_t n = 0;
+    tt_err_t rc = held_barcodes(db, it->code, &have, &n);
+
+    if (rc != TT_OK)
+        return rc;
+    if (n > TT_MASTER_BARCODES_MAX) {
+        free(have);
+        return TT_ERR_DB;   /* the import never stores more */
+    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(it->barcodes[i], have[i], sizeof it->barcodes[i]);
+    it->nbarcodes = n;
+    free(have);
+    return TT_OK;
+}
+
+static void item_from_row(sqlite3_stmt *st, tt_db_item_t *x)
+{
+    tt_master_item_t *it = &x->item;
+    memset(x, 0, sizeof *x);
+    snprintf(it->code, sizeof it->code, "%s", text(st, 0));
+    snprintf(it->name, sizeof it->name, "%s", text(st, 1));
+    snprintf(it->spec, sizeof it->spec, "%s", text(st, 2));
+    snprintf(it->uom, sizeof it->uom, "%s", text(st, 3));
+    it->category = (tt_item_category_t)tt_master_category_parse(text(st, 4));
+    it->price = sqlite3_column_int64(st, 5);
+    x->return_old = sqlite3_column_int(st, 6);
+    x->reward = sqlite3_column_int64(st, 7);
+    x->penalty = sqlite3_column_int64(st, 8);
+    it->active = sqlite3_column_int(st, 9);
+}
+
+#define ITEM_COLUMNS                                                                          \
+    "code, name, spec, uom, category, price_fen, return_old, reward_fen, penalty_fen, active," \
+    " version"
+
+tt_err_t tt_db_master_item_get(tt_db_t *db, const char *code, tt_db_item_t *out,
+                               uint64_t *version)
+{
+    sqlite3_stmt *st;
+    tt_err_t rc;
+    int step;
+
+    if (sqlite3_prepare_v2(db->db, "SELECT " ITEM_COLUMNS " FROM item WHERE code = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return TT_ERR_DB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        item_from_row(st, out);
+        if (version)
+            *version = (uint64_t)sqlite3_column_int64(st, 10);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW)
+        return step == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
+    rc = fill_barcodes(db, &out->item);
+    return rc;
+}
+
+/* --- master pages ----------------------------------------------------------- */
+
+/* Grows *rows (of `size` bytes each) to hold one more than *n; NULL when out
+ * of memory.  Returns the new row, zeroed. */
+static void *grow(void **rows, size_t *cap, size_t n, size_t size)
+{
+    if (n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        void *a = realloc(*rows, ncap * size);
+        if (!a)
+            return NULL;
+        *rows = a;
+        *cap = ncap;
+    }
+    return memset((char *)*rows + n * size, 0, size);
+}
+
+/* Parses a cursor "<to>:<table>:<key>" written by tt_db_master_page. */
+static int parse_cursor(const char *cursor, uint64_t *to, int *table, const char **key)
+{
+    const char *p = cursor, *colon;
+    uint64_t v = 0;
+
+    if (*p < '0' || *p > '9')
+        return 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > TT_EVENT_SEQ_MAX)
+            return 0;
+    }
+    if (*p++ != ':' || !(colon = strchr(p, ':')))
+        return 0;
+    for (int t = TT_DB_UNIT; t <= TT_DB_OPERATOR; t++) {
+        if ((size_t)(colon - p) == strlen(master_table[t]) &&
+            strncmp(p, master_table[t], (size_t)(colon - p)) == 0) {
+            *table = t;
+            *key = colon + 1;
+            *to = v;
+            return t == TT_DB_ITEM ? tt_event_code_valid(*key) : tt_event_id_valid(*key);
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    size_t caps[5];
+    size_t n[5];   /* rows per table, indexed by tt_db_master_t */
+} page_fill_t;
+
+/* Appends up to `limit` rows of `table` with version > since and key > after
+ * to the page.  Items get their barcodes later (fill_page_barcodes), so the
+ * one row read beyond the page costs nothing. */
+static tt_err_t page_rows(tt_db_t *db, tt_master_page_t *pg, page_fill_t *pf, int table,
+                          uint64_t since, const char *after, size_t limit)
+{
+    static const char *const sql[] = {
+        NULL,
+        "SELECT id, name, kind FROM unit WHERE version > ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        "SELECT id, name, kind, COALESCE(unit, '') FROM warehouse"
+        " WHERE version > ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        "SELECT " ITEM_COLUMNS " FROM item WHERE version > ?1 AND code > ?2"
+        " ORDER BY code LIMIT ?3",
+        "SELECT id, name, role, COALESCE(unit, ''), COALESCE(badge, ''), active FROM operator"
+        " WHERE version > ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    };
+    sqlite3_stmt *st;
+    tt_err_t rc = TT_OK;
+    int step;
+
+    if (sqlite3_prepare_v2(db->db, sql[table], -1, &st, NULL) != SQLITE_OK)
+        return TT_ERR_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+    sqlite3_bind_text(st, 2, after, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    while (rc == TT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        void *arr;
+        size_t *n = &pf->n[table];
+        switch (table) {
+        case TT_DB_UNIT: {
+            tt_master_unit_t *u;
+            arr = pg->units;
+            u = grow(&arr, &pf->caps[table], *n, sizeof *u);
+            pg->units = arr;
+            if (!u) {
+                rc = TT_ERR_NOMEM;
+                break;
+            }
+            snprintf(u->id, sizeof u->id, "%s", text(st, 0));
+            snprintf(u->name, sizeof u->name, "%s", text(st, 1));
+            u->kind = (tt_unit_kind_t)tt_master_unit_kind_parse(text(st, 2));
+            break;
+        }
+        case TT_DB_WAREHOUSE: {
+            tt_master_warehouse_t *w;
+            arr = pg->warehouses;
+            w = grow(&arr, &pf->caps[table], *n, sizeof *w);
+            pg->warehouses = arr;
+            if (!w) {
+                rc = TT_ERR_NOMEM;
+                break;
+            }
+            snprintf(w->id, sizeof w->id, "%s", text(st, 0));
+            snprintf(w->name, sizeof w->name, "%s", text(st, 1));
+            w->kind = (tt_warehouse_kind_t)tt_master_warehouse_kind_parse(text(st, 2));
+            snprintf(w->unit, sizeof w->unit, "%s", text(st, 3));
+            break;
+        }
+        case TT_DB_ITEM: {
+            tt_master_item_t *it;
+            tt_db_item_t x;
+            arr = pg->items;
+            it = grow(&arr, &pf->caps[table], *n, sizeof *it);
+            pg->items = arr;
+            if (!it) {
+                rc = TT_ERR_NOMEM;
+                break;
+            }
+            item_from_row(st, &x);
+            *it = x.item;
+            break;
+        }
+        default: {
+            tt_master_operator_t *o;
+            arr = pg->operators;
+            o = grow(&arr, &pf->caps[table], *n, sizeof *o);
+            pg->operators = arr;
+            if (!o) {
+                rc = TT_ERR_NOMEM;
+                break;
+            }
+            snprintf(o->id, sizeof o->id, "%s", text(st, 0));
+            snprintf(o->name, sizeof o->name, "%s", text(st, 1));
+            snprintf(o->role, sizeof o->role, "%s", text(st, 2));
+            snprintf(o->unit, sizeof o->unit, "%s", text(st, 3));
+            snprintf(o->badge, sizeof o->badge, "%s", text(st, 4));
+            o->active = sqlite3_column_int(st, 5);
+            break;
+        }
+        }
+        if (rc == TT_OK)
+            (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc == TT_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = TT_ERR_DB;
+    return rc;
+}
+
+/* The key of row i of `table` in the page. */
+static const char *page_key(const tt_master_page_t *pg, int table, size_t i)
+{
+    switch (table) {
+    case TT_DB_UNIT: return pg->units[i].id;
+    case TT_DB_WAREHOUSE: return pg->warehouses[i].id;
+    case TT_DB_ITEM: return pg->items[i].code;
+    default: return pg->operators[i].id;
+    }
+}
+
+tt_err_t tt_db_master_page(tt_db_t *db, uint64_t since, const char *cursor, size_t max_rows,
+                           tt_master_page_t **out, char *reason, size_t rlen)
+{
+    tt_master_page_t *pg;
+    page_fill_t pf;
+    const char *after = "";
+    int start = TT_DB_UNIT, table;
+    size_t got = 0;
+    tt_err_t rc = TT_OK;
+
+    *out = NULL;
+    if (max_rows == 0 || max_rows > TT_MASTER_PAGE_ROWS) {
+        snprintf(reason, rlen, "page of %zu rows", max_rows);
+        return TT_ERR_INVAL;
+    }
+    pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return TT_ERR_NOMEM;
+    memset(&pf, 0, sizeof pf);
+    pg->since = since;
+    if (cursor[0]) {
+        if (!parse_cursor(cursor, &pg->to, &start, &after)) {
+            snprintf(reason, rlen, "cursor '%.*s' was not written by this server",
+                     TT_MASTER_CURSOR_MAX, cursor);
+            tt_master_page_free(pg);
+            return TT_ERR_INVAL;
+        }
+    } else {
+        rc = tt_db_master_version(db, &pg->to);
+    }
+    /* One row more than the page holds tells whether another page follows. */
+    for (table = start; rc == TT_OK && table <= TT_DB_OPERATOR && got <= max_rows; table++) {
+        rc = page_rows(db, pg, &pf, table, since, table == start ? after : "",
+                       max_rows + 1 - got);
+        got += pf.n[table];
+    }
+    if (rc == TT_OK && got > max_rows) {
+        /* Drop the extra row: the last one read, in the last table read. */
+        int last = table - 1;
+        pf.n[last]--;
+        while (pf.n[last] == 0)
+            last--;
+        snprintf(pg->cursor, sizeof pg->cursor, "%llu:%s:%s", (unsigned long long)pg->to,
+                 master_table[last], page_key(pg, last, pf.n[last] - 1));
+    } else {
+        pg->last = 1;
+    }
+    pg->nunits = pf.n[TT_DB_UNIT];
+    pg->nwarehouses = pf.n[TT_DB_WAREHOUSE];
+    pg->nitems = pf.n[TT_DB_ITEM];
+    pg->noperators = pf.n[TT_DB_OPERATOR];
+    for (size_t i = 0; rc == TT_OK && i < pg->nitems; i++)
+        rc = fill_barcodes(db, &pg->items[i]);
+    if (rc != TT_OK) {
+        tt_master_page_free(pg);
+        return rc;
+    }
+    *out = pg;
+    return TT_OK;
 }

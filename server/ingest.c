@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "master.h"
+
 typedef struct {
     char id[TT_EVENT_ID_MAX + 1];
     uint64_t applied;
@@ -16,10 +18,16 @@ typedef struct {
     int64_t last_seen;
 } term_t;
 
+/* A reply waiting for the round's commit: an ack, or a master page. */
 typedef struct {
     char topic[TT_EVENT_TOPIC_MAX];
     char *payload;
     size_t len;
+    /* Master pages only: the request answered, so that a terminal asking the
+     * same thing twice in one round gets one page. */
+    int page;
+    uint64_t since;
+    char cursor[TT_MASTER_CURSOR_MAX + 1];
 } ack_t;
 
 struct tt_ingest {
@@ -29,7 +37,7 @@ struct tt_ingest {
     term_t *terms;
     size_t nterms, capterms;
     ack_t *acks;
-    size_t nacks;
+    size_t nacks, capacks;
 };
 
 tt_err_t tt_ingest_new(const tt_ingest_conf_t *conf, tt_db_t *db, tt_log_t *log,
@@ -59,7 +67,23 @@ static void free_acks(tt_ingest_t *ing)
         free(ing->acks[i].payload);
     free(ing->acks);
     ing->acks = NULL;
-    ing->nacks = 0;
+    ing->nacks = ing->capacks = 0;
+}
+
+/* A new, zeroed reply at the end of the round's queue; NULL when out of
+ * memory. */
+static ack_t *push_ack(tt_ingest_t *ing)
+{
+    if (ing->nacks == ing->capacks) {
+        size_t cap = ing->capacks ? ing->capacks * 2 : 16;
+        ack_t *a = realloc(ing->acks, cap * sizeof *a);
+        if (!a)
+            return NULL;
+        ing->acks = a;
+        ing->capacks = cap;
+    }
+    memset(&ing->acks[ing->nacks], 0, sizeof *ing->acks);
+    return &ing->acks[ing->nacks++];
 }
 
 void tt_ingest_free(tt_ingest_t *ing)
@@ -257,6 +281,86 @@ static tt_err_t presence(tt_ingest_t *ing, const char *terminal, const char *top
     return rc;
 }
 
+/* Answers a master-data request with one page, queued until the round
+ * commits (the page is read inside the round's transaction, so it is one
+ * consistent state).  The page is made smaller until it fits max_payload. */
+static tt_err_t master_req(tt_ingest_t *ing, const char *terminal, const char *topic,
+                           const char *payload, size_t len, int64_t now)
+{
+    char reason[TT_EVENT_REASON_MAX], cursor[TT_MASTER_CURSOR_MAX + 1];
+    char reply_topic[TT_EVENT_TOPIC_MAX];
+    size_t rows = TT_MASTER_PAGE_ROWS, outlen = 0;
+    tt_master_page_t *page = NULL;
+    uint64_t since = 0;
+    char *text = NULL;
+    ack_t *a;
+    tt_err_t rc;
+
+    if (len > ing->conf.max_payload) {
+        snprintf(reason, sizeof reason, "payload of %zu bytes exceeds the limit of %zu", len,
+                 ing->conf.max_payload);
+        return bad_message(ing, terminal, topic, reason, payload, len, now);
+    }
+    rc = tt_master_req_decode(payload, len, &since, cursor, reason, sizeof reason);
+    if (rc == TT_ERR_NOMEM)
+        return rc;
+    if (rc != TT_OK)
+        return bad_message(ing, terminal, topic, reason, payload, len, now);
+    if (tt_event_topic(reply_topic, sizeof reply_topic, terminal, TT_MASTER_LEAF_PAGE) != TT_OK)
+        return TT_ERR_INVAL;   /* cannot happen: the id came from a parsed topic */
+    for (size_t i = 0; i < ing->nacks; i++) {
+        const ack_t *q = &ing->acks[i];
+        if (q->page && q->since == since && strcmp(q->cursor, cursor) == 0 &&
+            strcmp(q->topic, reply_topic) == 0)
+            return TT_OK;
+    }
+    for (;;) {
+        rc = tt_db_master_page(ing->db, since, cursor, rows, &page, reason, sizeof reason);
+        if (rc == TT_ERR_INVAL)
+            return bad_message(ing, terminal, topic, reason, payload, len, now);
+        if (rc != TT_OK)
+            return rc;
+        rc = tt_master_page_encode(page, &text, &outlen);
+        tt_master_page_free(page);
+        if (rc != TT_OK) {
+            /* Only rows the import validated are stored: a row that does not
+             * encode means the store was edited by hand. */
+            tt_log_error(ing->log, "master page for %s not encoded: %s", terminal,
+                         tt_strerror(rc));
+            return rc == TT_ERR_NOMEM ? rc : TT_OK;
+        }
+        if (outlen <= ing->conf.max_payload)
+            break;
+        free(text);
+        text = NULL;
+        if (rows == 1) {
+            tt_log_error(ing->log, "master page for %s: one row takes %zu bytes, more than"
+                         " ingest.max_payload (%zu): not answered", terminal, outlen,
+                         ing->conf.max_payload);
+            return TT_OK;
+        }
+        /* Shrink in proportion, with a margin for uneven rows. */
+        {
+            uint64_t next = (uint64_t)rows * ing->conf.max_payload / outlen * 9 / 10;
+            rows = next >= rows ? rows - 1 : next < 1 ? 1 : (size_t)next;
+        }
+    }
+    a = push_ack(ing);
+    if (!a) {
+        free(text);
+        return TT_ERR_NOMEM;
+    }
+    snprintf(a->topic, sizeof a->topic, "%s", reply_topic);
+    a->payload = text;
+    a->len = outlen;
+    a->page = 1;
+    a->since = since;
+    snprintf(a->cursor, sizeof a->cursor, "%s", cursor);
+    tt_log_debug(ing->log, "master page for %s since %llu cursor '%s': %zu bytes", terminal,
+                 (unsigned long long)since, cursor, outlen);
+    return TT_OK;
+}
+
 tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payload, size_t len,
                            int64_t now_ms)
 {
@@ -268,6 +372,8 @@ tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payl
                            now_ms);
     if (strcmp(leaf, TT_EVENT_LEAF_EVENTS) == 0)
         return events(ing, terminal, topic, payload, len, now_ms);
+    if (strcmp(leaf, TT_MASTER_LEAF_REQ) == 0)
+        return master_req(ing, terminal, topic, payload, len, now_ms);
     if (strcmp(leaf, TT_EVENT_LEAF_STATUS) == 0) {
         /* An empty retained message is how a status is cleared: not an error. */
         return len == 0 ? TT_OK : presence(ing, terminal, topic, payload, len, now_ms);
@@ -300,22 +406,15 @@ static tt_err_t make_ack(tt_ingest_t *ing, term_t *t, ack_t *a)
 tt_err_t tt_ingest_commit(tt_ingest_t *ing, tt_ingest_ack_fn fn, void *ctx)
 {
     tt_err_t rc = TT_OK;
-    size_t n = 0;
 
-    for (size_t i = 0; i < ing->nterms; i++)
-        n += ing->terms[i].touched != 0;
-    if (n) {
-        ing->acks = calloc(n, sizeof *ing->acks);
-        if (!ing->acks)
-            rc = TT_ERR_NOMEM;
-    }
     for (size_t i = 0; i < ing->nterms && rc == TT_OK; i++) {
         term_t *t = &ing->terms[i];
+        ack_t *a;
         if (!t->touched)
             continue;
         rc = tt_db_terminal_progress(ing->db, t->id, t->applied, t->nhold, t->last_seen);
         if (rc == TT_OK)
-            rc = make_ack(ing, t, &ing->acks[ing->nacks++]);
+            rc = (a = push_ack(ing)) ? make_ack(ing, t, a) : TT_ERR_NOMEM;
     }
     if (rc == TT_OK)
         rc = tt_db_commit(ing->db);

@@ -13,6 +13,10 @@
  * hold until the gap before it fills.  Held events are not acknowledged, so
  * losing them (a restart) costs only a resend.  The terminal is the one the
  * topic names: a payload naming another is refused whole.
+ *
+ * A master-data request (tt/v1/t/<terminal>/master-req) is answered with one
+ * page read inside the round's transaction and published, like the acks,
+ * after the commit (docs/protocol.md, "Master data").
  */
 #ifndef TT_INGEST_H
 #define TT_INGEST_H
@@ -26,7 +30,8 @@
 
 typedef struct tt_ingest tt_ingest_t;
 
-/* Receives each ack after a successful commit: publish `payload` on `topic`. */
+/* Receives each reply (an ack or a master page) after a successful commit:
+ * publish `payload` (len bytes, borrowed for the call) on `topic`. */
 typedef void (*tt_ingest_ack_fn)(void *ctx, const char *topic, const char *payload, size_t len);
 
 typedef struct {
@@ -53,7 +58,9 @@ tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payl
                            int64_t now_ms);
 
 /* Commits the round, then calls `fn` once per terminal that sent events in
- * it.  Returns TT_OK, or TT_ERR_FULL / TT_ERR_DB after rolling back (as
+ * it (its ack) and once per distinct master request in it (its page; a
+ * request whose page cannot fit ingest.max_payload even with one row is
+ * logged and not answered).  Returns TT_OK, or TT_ERR_FULL / TT_ERR_DB after rolling back (as
  * tt_ingest_abort): nothing of the round is acknowledged. */
 tt_err_t tt_ingest_commit(tt_ingest_t *ing, tt_ingest_ack_fn fn, void *ctx);
 

@@ -5,6 +5,10 @@
  * the uplink's wake pipe: messages that arrived together are ingested as one
  * round in one transaction, and acks go out only after it commits.  The
  * HTTP API runs in libmicrohttpd's thread on its own read-only handle.
+ *
+ * `--import KIND FILE` is a separate mode: it loads a CSV file of master
+ * data into the configured database and exits, without MQTT or HTTP; it may
+ * run while a server works on the same database.
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "db.h"
 #include "http.h"
+#include "import.h"
 #include "ingest.h"
 #include "log.h"
 #include "serverconf.h"
@@ -46,9 +52,10 @@ static void send_ack(void *ctx, const char *topic, const char *payload, size_t l
 {
     server_t *s = ctx;
     tt_err_t rc = tt_uplink_publish(s->up, topic, payload, len, 0);
-    /* A lost ack costs a resend and a duplicate, which is dropped. */
+    /* A lost ack costs a resend and a duplicate, which is dropped; a lost
+     * master page costs the terminal a new request. */
     if (rc != TT_OK)
-        tt_log_warn(s->log, "ack on %s not sent: %s", topic, tt_strerror(rc));
+        tt_log_warn(s->log, "reply on %s not sent: %s", topic, tt_strerror(rc));
 }
 
 /* Takes every note waiting (up to a round's worth of messages) into one
@@ -119,13 +126,95 @@ static int run(server_t *s)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tagtrail-server -c server.conf [--check]\n");
+    fprintf(stderr, "usage: tagtrail-server -c server.conf [--check]\n"
+                    "       tagtrail-server -c server.conf --import units|warehouses|items|"
+                    "operators FILE\n");
+}
+
+/* The import's progress bar on a terminal: redrawn when the percentage
+ * moves, finished with a line break. */
+typedef struct {
+    const char *kind;
+    int shown;       /* last percentage drawn, -1 before the first */
+} bar_t;
+
+static void draw_bar(void *ctx, size_t done, size_t total)
+{
+    bar_t *b = ctx;
+    int pct = total ? (int)(done * 100 / total) : 100, fill = pct / 5;
+    char cells[21];
+
+    if (pct == b->shown)
+        return;
+    b->shown = pct;
+    for (int i = 0; i < 20; i++)
+        cells[i] = i < fill ? '#' : '.';
+    cells[20] = '\0';
+    fprintf(stderr, "\rimporting %s [%s] %zu/%zu rows (%d%%)", b->kind, cells, done, total, pct);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* --import: exit 0 when imported, 1 for errors in the data (or a store that
+ * failed while importing), 2 for usage, configuration, an unreadable file
+ * or a database that cannot be opened. */
+static int import_mode(const tt_serverconf_t *conf, const char *kind_name, const char *file)
+{
+    int kind = tt_import_kind_parse(kind_name);
+    tt_import_result_t *res;
+    bar_t bar = {kind_name, -1};
+    tt_db_t *db = NULL;
+    char err[512], *text = NULL;
+    size_t len = 0;
+    tt_err_t rc;
+    int code;
+
+    if (!kind) {
+        fprintf(stderr, "tagtrail-server: --import %s: not one of units, warehouses, items,"
+                        " operators\n", kind_name);
+        return 2;
+    }
+    res = malloc(sizeof *res);
+    if (!res) {
+        fprintf(stderr, "tagtrail-server: out of memory\n");
+        return 1;
+    }
+    if (tt_import_read(file, &text, &len, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: %s\n", err);
+        free(res);
+        return 2;
+    }
+    if (tt_db_open_tool(conf->database, &db, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: database: %s\n", err);
+        free(text);
+        free(res);
+        return 2;
+    }
+    rc = tt_import_text(db, (tt_db_master_t)kind, file, text, len,
+                        isatty(STDERR_FILENO) ? draw_bar : NULL, &bar, res);
+    tt_db_close(db);
+    free(text);
+    if (rc == TT_OK) {
+        printf("imported %zu rows (%zu changed), master version %llu\n", res->rows, res->changed,
+               (unsigned long long)res->version);
+        code = 0;
+    } else {
+        for (size_t i = 0; i < res->nerrors; i++)
+            fprintf(stderr, "%s\n", res->errors[i]);
+        if (res->more_errors)
+            fprintf(stderr, "%s: more than %d errors, stopped looking; nothing imported\n", file,
+                    TT_IMPORT_ERRORS_MAX);
+        code = 1;
+    }
+    free(res);
+    return code;
 }
 
 int main(int argc, char **argv)
 {
     server_t s;
-    const char *path = NULL;
+    const char *path = NULL, *import_kind = NULL, *import_file = NULL;
     int check = 0, rc = 1;
     char err[512];
     struct sigaction sa;
@@ -135,6 +224,10 @@ int main(int argc, char **argv)
             path = argv[++i];
         else if (strcmp(argv[i], "--check") == 0)
             check = 1;
+        else if (strcmp(argv[i], "--import") == 0 && i + 2 < argc) {
+            import_kind = argv[++i];
+            import_file = argv[++i];
+        }
         else if (strcmp(argv[i], "--version") == 0) {
             printf("tagtrail-server %s\n", TT_VERSION);
             return 0;
@@ -143,7 +236,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!path) {
+    if (!path || (check && import_kind)) {
         usage();
         return 2;
     }
@@ -156,6 +249,8 @@ int main(int argc, char **argv)
         printf("%s: ok (site %s)\n", path, s.conf.site);
         return 0;
     }
+    if (import_kind)
+        return import_mode(&s.conf, import_kind, import_file);
     /* Business dates and displayed times are the site's (before any thread). */
     setenv("TZ", s.conf.timezone, 1);
     tzset();
@@ -178,7 +273,8 @@ int main(int argc, char **argv)
             goto out;
     }
     {
-        static const char *const subs[] = {"tt/v1/t/+/events", "tt/v1/t/+/status"};
+        static const char *const subs[] = {"tt/v1/t/+/events", "tt/v1/t/+/status",
+                                           "tt/v1/t/+/" TT_MASTER_LEAF_REQ};
         tt_uplink_conf_t uc;
         memset(&uc, 0, sizeof uc);
         uc.url = s.conf.mqtt_url;
@@ -190,7 +286,7 @@ int main(int argc, char **argv)
         uc.will_topic = TT_EVENT_TOPIC_SERVER_STATUS;
         uc.will_payload = status_offline;
         uc.subscriptions = subs;
-        uc.nsubscriptions = 2;
+        uc.nsubscriptions = sizeof subs / sizeof subs[0];
         uc.max_queued_bytes = 64u << 20;
         if (tt_uplink_new(&uc, &s.up, err, sizeof err) != TT_OK) {
             tt_log_error(s.log, "%s", err);

@@ -6,18 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[] = {NULL, "receive", "issue"};
+static const char *const type_names[] = {NULL,       "receive", "issue",  "return",
+                                         "transfer", "count",   "revolve", "equipment"};
 
 const char *tt_event_type_name(tt_event_type_t type)
 {
-    if (type < TT_EVENT_RECEIVE || type > TT_EVENT_ISSUE)
+    if (type < TT_EVENT_RECEIVE || type > TT_EVENT_TYPE_LAST)
         return NULL;
     return type_names[type];
 }
 
 static int type_from_name(const char *name, tt_event_type_t *type)
 {
-    for (int t = TT_EVENT_RECEIVE; t <= TT_EVENT_ISSUE; t++) {
+    for (int t = TT_EVENT_RECEIVE; t <= TT_EVENT_TYPE_LAST; t++) {
         if (strcmp(name, type_names[t]) == 0) {
             *type = (tt_event_type_t)t;
             return 1;
@@ -96,8 +97,65 @@ static void say(char *reason, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Which body fields each type needs (N), may have (O) or must not have (-). */
+enum { F_WAREHOUSE, F_ITEM, F_QTY, F_TO, F_ACTION, F_TO_UNIT, F_ASSET, F_STEP, F_RESULT,
+       F_UNIT, F_REF, F_COUNT };
+static const char rules[TT_EVENT_TYPE_LAST + 1][F_COUNT + 1] = {
+    /*                    W  I  Q  to act tu as st re un ref */
+    [TT_EVENT_RECEIVE] = "NNN------OO",
+    [TT_EVENT_ISSUE] = "NNN------OO",
+    [TT_EVENT_RETURN] = "NNN------NO",
+    [TT_EVENT_TRANSFER] = "NNNN-----OO",
+    [TT_EVENT_COUNT] = "NNN-------O",
+    [TT_EVENT_REVOLVE] = "NNN-NO---NO",
+    [TT_EVENT_EQUIPMENT] = "O-----NNNOO",
+};
+static const char *const field_names[F_COUNT] = {"warehouse", "item", "qty", "to", "action",
+                                                 "to_unit", "asset", "step", "result", "unit",
+                                                 "ref"};
+
+static const char *const revolve_actions[] = {"draw", "handover", "loss", "burial", "scrap", NULL};
+static const char *const equipment_steps[] = {"appraisal", "selfcheck", "acceptance", "issue",
+                                              NULL};
+/* The results each equipment step allows, in the order of equipment_steps. */
+static const char *const step_results[][4] = {
+    {"major", "medium", "minor", NULL},
+    {"pass", "fail", NULL},
+    {"pass", "fail", NULL},
+    {"in_use", "standby", NULL},
+};
+
+static int one_of(const char *word, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(word, list[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int present(const tt_event_stock_t *b, int f)
+{
+    switch (f) {
+    case F_WAREHOUSE: return b->warehouse[0] != '\0';
+    case F_ITEM: return b->item[0] != '\0';
+    case F_QTY: return 1;   /* checked by value below */
+    case F_TO: return b->to[0] != '\0';
+    case F_ACTION: return b->action[0] != '\0';
+    case F_TO_UNIT: return b->to_unit[0] != '\0';
+    case F_ASSET: return b->asset[0] != '\0';
+    case F_STEP: return b->step[0] != '\0';
+    case F_RESULT: return b->result[0] != '\0';
+    case F_UNIT: return b->unit[0] != '\0';
+    default: return b->ref[0] != '\0';
+    }
+}
+
 tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
 {
+    const tt_event_stock_t *b = &ev->body.stock;
+    const char *rule;
+    int step;
+
     if (ev->seq < 1 || ev->seq > TT_EVENT_SEQ_MAX) {
         say(reason, len, "seq out of range");
         return TT_ERR_INVAL;
@@ -110,62 +168,122 @@ tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
         say(reason, len, "operator: not a valid id");
         return TT_ERR_INVAL;
     }
-    switch (ev->type) {
-    case TT_EVENT_RECEIVE:
-    case TT_EVENT_ISSUE:
-        if (!tt_event_id_valid(ev->body.stock.warehouse)) {
-            say(reason, len, "body.warehouse: not a valid id");
-            return TT_ERR_INVAL;
-        }
-        if (!tt_event_code_valid(ev->body.stock.item)) {
-            say(reason, len, "body.item: not a valid item code");
-            return TT_ERR_INVAL;
-        }
-        if (ev->body.stock.qty <= 0) {
-            say(reason, len, "body.qty: must be greater than zero");
-            return TT_ERR_INVAL;
-        }
-        if ((ev->body.stock.ref[0] && !tt_event_id_valid(ev->body.stock.ref)) ||
-            (ev->body.stock.unit[0] && !tt_event_id_valid(ev->body.stock.unit))) {
-            say(reason, len, "body.ref/unit: not a valid id");
-            return TT_ERR_INVAL;
-        }
-        if (ev->body.stock.lines > TT_EVENT_LINES_MAX ||
-            (ev->body.stock.lines == 0) != (ev->body.stock.line == 0) ||
-            ev->body.stock.line > ev->body.stock.lines) {
-            say(reason, len, "body.line/lines: need 1 <= line <= lines <= %d", TT_EVENT_LINES_MAX);
-            return TT_ERR_INVAL;
-        }
-        return TT_OK;
+    if (ev->type < TT_EVENT_RECEIVE || ev->type > TT_EVENT_TYPE_LAST) {
+        say(reason, len, "unknown event type");
+        return TT_ERR_INVAL;
     }
-    say(reason, len, "unknown event type");
-    return TT_ERR_INVAL;
+    rule = rules[ev->type];
+    for (int f = 0; f < F_COUNT; f++) {
+        if (f == F_QTY)
+            continue;
+        if (rule[f] == 'N' && !present(b, f)) {
+            say(reason, len, "body.%s: required for %s", field_names[f], type_names[ev->type]);
+            return TT_ERR_INVAL;
+        }
+        if (rule[f] == '-' && present(b, f)) {
+            say(reason, len, "body.%s: not allowed for %s", field_names[f], type_names[ev->type]);
+            return TT_ERR_INVAL;
+        }
+    }
+    if ((b->warehouse[0] && !tt_event_id_valid(b->warehouse)) ||
+        (b->to[0] && !tt_event_id_valid(b->to)) || (b->unit[0] && !tt_event_id_valid(b->unit)) ||
+        (b->to_unit[0] && !tt_event_id_valid(b->to_unit)) ||
+        (b->ref[0] && !tt_event_id_valid(b->ref))) {
+        say(reason, len, "body: warehouse, to, unit, to_unit and ref must be valid ids");
+        return TT_ERR_INVAL;
+    }
+    if ((b->item[0] && !tt_event_code_valid(b->item)) ||
+        (b->asset[0] && !tt_event_code_valid(b->asset))) {
+        say(reason, len, "body.item/asset: not a valid code");
+        return TT_ERR_INVAL;
+    }
+    if (rule[F_QTY] == 'N' && (b->qty < 0 || (b->qty == 0 && ev->type != TT_EVENT_COUNT))) {
+        say(reason, len, ev->type == TT_EVENT_COUNT ? "body.qty: must not be negative"
+                                                    : "body.qty: must be greater than zero");
+        return TT_ERR_INVAL;
+    }
+    if (rule[F_QTY] == '-' && b->qty != 0) {
+        say(reason, len, "body.qty: not allowed for %s", type_names[ev->type]);
+        return TT_ERR_INVAL;
+    }
+    if (ev->type == TT_EVENT_TRANSFER && strcmp(b->to, b->warehouse) == 0) {
+        say(reason, len, "body.to: a transfer needs two different warehouses");
+        return TT_ERR_INVAL;
+    }
+    if (ev->type == TT_EVENT_REVOLVE) {
+        int a = one_of(b->action, revolve_actions);
+        if (a < 0) {
+            say(reason, len, "body.action: one of draw, handover, loss, burial, scrap");
+            return TT_ERR_INVAL;
+        }
+        if ((a == 1) != (b->to_unit[0] != '\0')) {
+            say(reason, len, "body.to_unit: required for a handover and only for it");
+            return TT_ERR_INVAL;
+        }
+    }
+    if (ev->type == TT_EVENT_EQUIPMENT) {
+        step = one_of(b->step, equipment_steps);
+        if (step < 0) {
+            say(reason, len, "body.step: one of appraisal, selfcheck, acceptance, issue");
+            return TT_ERR_INVAL;
+        }
+        if (one_of(b->result, step_results[step]) < 0) {
+            say(reason, len, "body.result: not a result of step %s", b->step);
+            return TT_ERR_INVAL;
+        }
+        if (step == 3 && !b->unit[0]) {
+            say(reason, len, "body.unit: required when equipment is issued");
+            return TT_ERR_INVAL;
+        }
+    }
+    if (b->lines > TT_EVENT_LINES_MAX || (b->lines == 0) != (b->line == 0) || b->line > b->lines) {
+        say(reason, len, "body.line/lines: need 1 <= line <= lines <= %d", TT_EVENT_LINES_MAX);
+        return TT_ERR_INVAL;
+    }
+    return TT_OK;
 }
 
-/* Ids and codes are validated to need no JSON escaping, so encoding is plain
- * formatting: this runs once per scan and once per event in benchmarks. */
+/* Ids, codes and the fixed words are validated to need no JSON escaping, so
+ * encoding is plain formatting: this runs once per scan and once per event
+ * in benchmarks. */
 tt_err_t tt_event_encode(const tt_event_t *ev, char *buf, size_t len, size_t *outlen)
 {
     const tt_event_stock_t *b = &ev->body.stock;
-    char qty[TT_MONEY_TEXT_MAX], opt[128];
-    int n, k = 0;
+    const char *text[F_COUNT] = {b->warehouse, b->item, NULL, b->to, b->action, b->to_unit,
+                                 b->asset, b->step, b->result, b->unit, b->ref};
+    char body[400];
+    size_t k = 0;
+    int n;
 
     if (tt_event_validate(ev, NULL, 0) != TT_OK)
         return TT_ERR_INVAL;
-    if (tt_qty_format(b->qty, qty, sizeof qty) < 0)
-        return TT_ERR_INVAL;
-    opt[0] = '\0';
-    if (b->ref[0])
-        k += snprintf(opt + k, sizeof opt - (size_t)k, ",\"ref\":\"%s\"", b->ref);
-    if (b->unit[0])
-        k += snprintf(opt + k, sizeof opt - (size_t)k, ",\"unit\":\"%s\"", b->unit);
-    if (b->lines)
-        snprintf(opt + k, sizeof opt - (size_t)k, ",\"line\":%u,\"lines\":%u", b->line, b->lines);
-    n = snprintf(buf, len,
-                 "{\"seq\":%llu,\"ts\":%lld,\"operator\":\"%s\",\"type\":\"%s\","
-                 "\"body\":{\"warehouse\":\"%s\",\"item\":\"%s\",\"qty\":\"%s\"%s}}",
+    for (int f = 0; f < F_COUNT; f++) {
+        char qty[TT_MONEY_TEXT_MAX];
+        if (f == F_QTY) {
+            if (rules[ev->type][F_QTY] == '-')
+                continue;
+            tt_qty_format(b->qty, qty, sizeof qty);
+            n = snprintf(body + k, sizeof body - k, "%s\"qty\":\"%s\"", k ? "," : "", qty);
+        } else if (text[f][0]) {
+            n = snprintf(body + k, sizeof body - k, "%s\"%s\":\"%s\"", k ? "," : "",
+                         field_names[f], text[f]);
+        } else {
+            continue;
+        }
+        if (n < 0 || (size_t)n >= sizeof body - k)
+            return TT_ERR_FULL;
+        k += (size_t)n;
+    }
+    if (b->lines) {
+        n = snprintf(body + k, sizeof body - k, "%s\"line\":%u,\"lines\":%u", k ? "," : "",
+                     b->line, b->lines);
+        if (n < 0 || (size_t)n >= sizeof body - k)
+            return TT_ERR_FULL;
+    }
+    n = snprintf(buf, len, "{\"seq\":%llu,\"ts\":%lld,\"operator\":\"%s\",\"type\":\"%s\","
+                           "\"body\":{%s}}",
                  (unsigned long long)ev->seq, (long long)ev->ts_ms, ev->operator_id,
-                 tt_event_type_name(ev->type), b->warehouse, b->item, qty, opt);
+                 tt_event_type_name(ev->type), body);
     if (n < 0 || (size_t)n >= len)
         return TT_ERR_FULL;
     *outlen = (size_t)n;
@@ -268,13 +386,19 @@ static int members(const cJSON *obj, const char *const *names, const cJSON **fou
 
 static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t len)
 {
-    static const char *const names[] = {"warehouse", "item", "qty", "ref", "unit", "line",
+    static const char *const names[] = {"warehouse", "item", "qty", "to", "action", "to_unit",
+                                        "asset", "step", "result", "unit", "ref", "line",
                                         "lines"};
-    const cJSON *f[7];
-    char bad[NAME_SHOWN];
-    int m = members(j, names, f, 7, bad);
+    tt_event_stock_t *b = &ev->body.stock;
+    char *dst[F_COUNT] = {b->warehouse, b->item, NULL, b->to, b->action, b->to_unit,
+                          b->asset, b->step, b->result, b->unit, b->ref};
+    size_t cap[F_COUNT] = {sizeof b->warehouse, sizeof b->item, 0, sizeof b->to,
+                           sizeof b->action, sizeof b->to_unit, sizeof b->asset,
+                           sizeof b->step, sizeof b->result, sizeof b->unit, sizeof b->ref};
+    const cJSON *f[13];
+    char bad[NAME_SHOWN], qty[TT_MONEY_TEXT_MAX];
     uint64_t line = 0, lines = 0;
-    char qty[TT_MONEY_TEXT_MAX];
+    int m = members(j, names, f, 13, bad);
 
     if (m != MEMBERS_OK) {
         if (m == MEMBERS_NOT_OBJECT)
@@ -283,43 +407,36 @@ static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t
             say(reason, len, "body: unknown or repeated field '%s'", bad);
         return TT_ERR_PROTO;
     }
-    if (!f[0] || !get_str(f[0], ev->body.stock.warehouse, sizeof ev->body.stock.warehouse) ||
-        !tt_event_id_valid(ev->body.stock.warehouse)) {
-        say(reason, len, "body.warehouse: missing or not a valid id");
+    for (int i = 0; i < F_COUNT; i++) {
+        if (i == F_QTY || !f[i])
+            continue;
+        if (!get_str(f[i], dst[i], cap[i])) {
+            say(reason, len, "body.%s: not a string of 1-%zu bytes", names[i], cap[i] - 1);
+            return TT_ERR_PROTO;
+        }
+    }
+    if (f[F_QTY] && (!get_str(f[F_QTY], qty, sizeof qty) || tt_qty_parse(qty, &b->qty) != TT_OK)) {
+        say(reason, len, "body.qty: not a decimal string with at most 3 decimals");
         return TT_ERR_PROTO;
     }
-    if (!f[1] || !get_str(f[1], ev->body.stock.item, sizeof ev->body.stock.item) ||
-        !tt_event_code_valid(ev->body.stock.item)) {
-        say(reason, len, "body.item: missing or not a valid item code");
-        return TT_ERR_PROTO;
-    }
-    if (!f[2] || !get_str(f[2], qty, sizeof qty) || tt_qty_parse(qty, &ev->body.stock.qty) != TT_OK) {
-        say(reason, len, "body.qty: missing or not a decimal string with at most 3 decimals");
-        return TT_ERR_PROTO;
-    }
-    if (ev->body.stock.qty <= 0) {
-        say(reason, len, "body.qty: must be greater than zero");
-        return TT_ERR_PROTO;
-    }
-    if (f[3] && (!get_str(f[3], ev->body.stock.ref, sizeof ev->body.stock.ref) ||
-                 !tt_event_id_valid(ev->body.stock.ref))) {
-        say(reason, len, "body.ref: not a valid id");
-        return TT_ERR_PROTO;
-    }
-    if (f[4] && (!get_str(f[4], ev->body.stock.unit, sizeof ev->body.stock.unit) ||
-                 !tt_event_id_valid(ev->body.stock.unit))) {
-        say(reason, len, "body.unit: not a valid id");
-        return TT_ERR_PROTO;
-    }
-    if (!f[5] != !f[6] || (f[5] && (!get_uint(f[5], TT_EVENT_LINES_MAX, &line) ||
-                                     !get_uint(f[6], TT_EVENT_LINES_MAX, &lines) ||
-                                     line < 1 || line > lines))) {
+    if (!f[11] != !f[12] || (f[11] && (!get_uint(f[11], TT_EVENT_LINES_MAX, &line) ||
+                                       !get_uint(f[12], TT_EVENT_LINES_MAX, &lines) ||
+                                       line < 1 || line > lines))) {
         say(reason, len, "body.line/lines: need both, 1 <= line <= lines <= %d",
             TT_EVENT_LINES_MAX);
         return TT_ERR_PROTO;
     }
-    ev->body.stock.line = (uint16_t)line;
-    ev->body.stock.lines = (uint16_t)lines;
+    b->line = (uint16_t)line;
+    b->lines = (uint16_t)lines;
+    /* The seq is checked by the caller; validate the rest with the rules
+     * the encoder applies, so both ends agree on what an event is. */
+    if (tt_event_validate(ev, reason, len) != TT_OK)
+        return TT_ERR_PROTO;
+    /* A count of 0 is valid, so a missing qty is only caught here. */
+    if (!f[F_QTY] && ev->type != TT_EVENT_EQUIPMENT) {
+        say(reason, len, "body.qty: missing");
+        return TT_ERR_PROTO;
+    }
     return TT_OK;
 }
 

@@ -42,13 +42,28 @@
 
 typedef enum {
     TT_EVENT_RECEIVE = 1,   /* 入库: stock comes into a warehouse */
-    TT_EVENT_ISSUE = 2,     /* 出库: stock leaves a warehouse */
+    TT_EVENT_ISSUE = 2,     /* 出库: stock leaves a warehouse, to a work area */
+    TT_EVENT_RETURN = 3,    /* 交旧: a work area hands back old items */
+    TT_EVENT_TRANSFER = 4,  /* 调拨: stock moves from `warehouse` to `to` */
+    TT_EVENT_COUNT = 5,     /* 盘点: the quantity counted on the shelf (may be 0) */
+    TT_EVENT_REVOLVE = 6,   /* 周转材料: a revolving-material movement (`action`) */
+    TT_EVENT_EQUIPMENT = 7, /* 设备: a repair-lifecycle step of an asset (`step`) */
 } tt_event_type_t;
+#define TT_EVENT_TYPE_LAST TT_EVENT_EQUIPMENT
 
+/* The body of every event type (the name is historical: equipment steps use
+ * it too).  Which fields a type needs, allows or forbids is in
+ * docs/protocol.md and enforced by tt_event_validate. */
 typedef struct {
     char warehouse[TT_EVENT_ID_MAX + 1];
-    char item[TT_EVENT_CODE_MAX + 1];
-    tt_qty_t qty;            /* > 0, thousandths of the item's unit */
+    char item[TT_EVENT_CODE_MAX + 1];        /* revolve: the model's item code */
+    tt_qty_t qty;            /* thousandths of the item's unit: > 0 (count: >= 0) */
+    char to[TT_EVENT_ID_MAX + 1];            /* transfer: the receiving warehouse */
+    char action[16];         /* revolve: draw, handover, loss, burial, scrap */
+    char to_unit[TT_EVENT_ID_MAX + 1];       /* revolve handover: the receiving unit */
+    char asset[TT_EVENT_CODE_MAX + 1];       /* equipment: asset tag (GIAI) or barcode */
+    char step[16];           /* equipment: appraisal, selfcheck, acceptance, issue */
+    char result[16];         /* equipment: major|medium|minor, pass|fail, in_use|standby */
     /* Optional (empty / 0 when absent): */
     char ref[TT_EVENT_ID_MAX + 1];   /* plan serial (receive), requisition no. (issue) */
     char unit[TT_EVENT_ID_MAX + 1];  /* the work area an issue goes to */
@@ -112,7 +127,8 @@ tt_err_t tt_event_topic(char *buf, size_t len, const char *terminal, const char 
  * or TT_ERR_INVAL when the topic has another shape or an invalid id. */
 tt_err_t tt_event_topic_parse(const char *topic, char *terminal, const char **leaf);
 
-/* Returns "receive"/"issue", or NULL for an unknown type. */
+/* Returns the type's wire name ("receive", "issue", "return", "transfer",
+ * "count", "revolve", "equipment"), or NULL for an unknown type. */
 const char *tt_event_type_name(tt_event_type_t type);
 
 /* Returns non-zero when `id` is a valid terminal/warehouse/operator id:

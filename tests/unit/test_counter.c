@@ -246,7 +246,7 @@ static void test_mode_cards(void **state)
         assert_int_equal(V(c)->mode, TT_COUNTER_MODE_ISSUE);
         msg_has(c, W_NEED_REF_ISSUE[lang]);
         msg_has(c, lang == ZH ? "工区卡" : "work area card");
-        scan_refused(c, "TT:MODE:transfer", W_UNKNOWN_CARD[lang]);
+        scan_refused(c, "TT:MODE:teleport", W_UNKNOWN_CARD[lang]);
         scan_refused(c, "TT:MODE:", W_UNKNOWN_CARD[lang]);
         scan_refused(c, "TT:MODE:RECEIVE", W_UNKNOWN_CARD[lang]);
         assert_int_equal(V(c)->mode, TT_COUNTER_MODE_ISSUE);
@@ -277,9 +277,9 @@ static void test_warehouse_and_unit_cards(void **state)
     scan_ok(c, "TT:WH:W09");
     msg_has(c, "仓库 W09");
     /* A work area belongs to an issue: refused before the mode, and in receive. */
-    scan_refused(c, "TT:UNIT:A3", "工区卡仅用于出库");
+    scan_refused(c, "TT:UNIT:A3", "此业务不用工区卡");
     scan_ok(c, "TT:MODE:receive");
-    scan_refused(c, "TT:UNIT:A3", "工区卡仅用于出库");
+    scan_refused(c, "TT:UNIT:A3", "此业务不用工区卡");
     assert_string_equal(V(c)->unit, "");
     scan_ok(c, "TT:MODE:issue");
     scan_ok(c, "TT:UNIT:A3");

@@ -239,7 +239,12 @@ static void test_type_name(void **state)
     assert_string_equal(tt_event_type_name(TT_EVENT_RECEIVE), "receive");
     assert_string_equal(tt_event_type_name(TT_EVENT_ISSUE), "issue");
     assert_null(tt_event_type_name((tt_event_type_t)0));
-    assert_null(tt_event_type_name((tt_event_type_t)3));
+    assert_string_equal(tt_event_type_name(TT_EVENT_RETURN), "return");
+    assert_string_equal(tt_event_type_name(TT_EVENT_TRANSFER), "transfer");
+    assert_string_equal(tt_event_type_name(TT_EVENT_COUNT), "count");
+    assert_string_equal(tt_event_type_name(TT_EVENT_REVOLVE), "revolve");
+    assert_string_equal(tt_event_type_name(TT_EVENT_EQUIPMENT), "equipment");
+    assert_null(tt_event_type_name((tt_event_type_t)(TT_EVENT_TYPE_LAST + 1)));
     assert_null(tt_event_type_name((tt_event_type_t)-1));
     assert_null(tt_event_type_name((tt_event_type_t)1000));
 }
@@ -977,7 +982,7 @@ static const struct {
     {"{'seq':2," TS ",'operator':null," TY "," BD "}", "operator"},
     {"{'seq':2," TS ",'operator':['op']," TY "," BD "}", "operator"},
     {"{'seq':2," TS "," OP "," BD "}", "type"},
-    {"{'seq':2," TS "," OP ",'type':'transfer'," BD "}", "type"},
+    {"{'seq':2," TS "," OP ",'type':'teleport'," BD "}", "type"},
     {"{'seq':2," TS "," OP ",'type':'RECEIVE'," BD "}", "type"},
     {"{'seq':2," TS "," OP ",'type':''," BD "}", "type"},
     {"{'seq':2," TS "," OP ",'type':'receiveeeeeeeeeeeeeeeeeeee'," BD "}", "type"},

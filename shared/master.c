@@ -1,0 +1,856 @@
+/*
+ * master: master data rows and their wire codec (see master.h and
+ * docs/protocol.md, "Master data").
+ *
+ * The decoder faces the network like the event decoder: every member is
+ * type-, length- and charset-checked, unknown, repeated and missing members
+ * are refused, and one bad row refuses the whole page (a terminal must never
+ * store half of a change).  The encoder checks rows with the same rules, so
+ * whatever it writes decodes.
+ */
+#include "master.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const unit_kinds[] = {NULL, "work_area", "department", "shop"};
+static const char *const warehouse_kinds[] = {NULL, "central", "recycling", "work_area"};
+static const char *const categories[] = {NULL,      "equipment", "material", "service",
+                                         "office",  "general",   "medicine"};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+    return v >= 1 && (size_t)v < n ? names[v] : NULL;
+}
+
+static int parse_name(const char *const *names, size_t n, const char *name)
+{
+    if (name == NULL)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return 0;
+}
+
+const char *tt_master_unit_kind_name(tt_unit_kind_t k)
+{
+    return name_of(unit_kinds, COUNT(unit_kinds), (int)k);
+}
+
+const char *tt_master_warehouse_kind_name(tt_warehouse_kind_t k)
+{
+    return name_of(warehouse_kinds, COUNT(warehouse_kinds), (int)k);
+}
+
+const char *tt_master_category_name(tt_item_category_t c)
+{
+    return name_of(categories, COUNT(categories), (int)c);
+}
+
+int tt_master_unit_kind_parse(const char *name)
+{
+    return parse_name(unit_kinds, COUNT(unit_kinds), name);
+}
+
+int tt_master_warehouse_kind_parse(const char *name)
+{
+    return parse_name(warehouse_kinds, COUNT(warehouse_kinds), name);
+}
+
+int tt_master_category_parse(const char *name)
+{
+    return parse_name(categories, COUNT(categories), name);
+}
+
+/* Code point of the valid UTF-8 sequence at s, its length in *len; -1 for an
+ * invalid sequence (overlong, surrogate, above U+10FFFF, truncated). */
+static long utf8_next(const unsigned char *s, size_t *len)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    long cp;
+
+    if (c < 0x80) {
+        *len = 1;
+        return c;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        cp = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        cp = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return -1;
+    }
+    /* A NUL terminator is never a continuation byte, so this stops in time. */
+    if (s[1] < lo || s[1] > hi)
+        return -1;
+    for (size_t k = 1; k <= need; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    *len = need + 1;
+    return cp;
+}
+
+int tt_master_text_valid(const char *text, int may_be_empty)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = strlen(text), i = 0;
+
+    if (n > TT_MASTER_TEXT_MAX || (n == 0 && !may_be_empty))
+        return 0;
+    while (i < n) {
+        size_t k;
+        long cp = utf8_next(s + i, &k);
+        /* Control characters: C0, DEL and C1.  A name is one line on a
+         * terminal's screen and in every report. */
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A cursor is opaque but travels inside JSON and logs: printable ASCII
+ * without '"' and '\\', at most TT_MASTER_CURSOR_MAX bytes, "" allowed. */
+static int cursor_valid(const char *cursor)
+{
+    size_t n = 0;
+    for (; cursor[n]; n++) {
+        unsigned char c = (unsigned char)cursor[n];
+        if (n >= TT_MASTER_CURSOR_MAX || c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
+static void say(char *reason, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(char *reason, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    if (reason == NULL || len == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(reason, len, fmt, ap);
+    va_end(ap);
+}
+
+/* --- row rules, shared by encoder and decoder ---------------------------- */
+
+static int opt_id_valid(const char *id)
+{
+    return id[0] == '\0' || tt_event_id_valid(id);
+}
+
+/* Each returns NULL for a good row, else the name of the first bad field. */
+static const char *unit_fault(const tt_master_unit_t *u)
+{
+    if (!tt_event_id_valid(u->id))
+        return "id";
+    if (!tt_master_text_valid(u->name, 0))
+        return "name";
+    if (!tt_master_unit_kind_name(u->kind))
+        return "kind";
+    return NULL;
+}
+
+static const char *warehouse_fault(const tt_master_warehouse_t *w)
+{
+    if (!tt_event_id_valid(w->id))
+        return "id";
+    if (!tt_master_text_valid(w->name, 0))
+        return "name";
+    if (!tt_master_warehouse_kind_name(w->kind))
+        return "kind";
+    if (!opt_id_valid(w->unit))
+        return "unit";
+    return NULL;
+}
+
+static const char *item_fault(const tt_master_item_t *it)
+{
+    if (!tt_event_code_valid(it->code))
+        return "code";
+    if (!tt_master_text_valid(it->name, 0))
+        return "name";
+    if (!tt_master_text_valid(it->spec, 1))
+        return "spec";
+    if (!tt_master_text_valid(it->uom, 0))
+        return "uom";
+    if (!tt_master_category_name(it->category))
+        return "category";
+    if (it->price < 0)
+        return "price";
+    if (it->active != 0 && it->active != 1)
+        return "active";
+    if (it->nbarcodes > TT_MASTER_BARCODES_MAX)
+        return "barcodes";
+    for (size_t i = 0; i < it->nbarcodes; i++) {
+        if (!tt_event_code_valid(it->barcodes[i]))
+            return "barcodes";
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(it->barcodes[k], it->barcodes[i]) == 0)
+                return "barcodes";
+    }
+    return NULL;
+}
+
+static const char *operator_fault(const tt_master_operator_t *o)
+{
+    if (!tt_event_id_valid(o->id))
+        return "id";
+    if (!tt_master_text_valid(o->name, 0))
+        return "name";
+    if (!tt_event_id_valid(o->role))
+        return "role";
+    if (!opt_id_valid(o->unit))
+        return "unit";
+    if (o->badge[0] && !tt_event_code_valid(o->badge))
+        return "badge";
+    if (o->active != 0 && o->active != 1)
+        return "active";
+    return NULL;
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+tt_err_t tt_master_req_encode(uint64_t since, const char *cursor, char *buf, size_t len,
+                              size_t *outlen)
+{
+    int n;
+
+    if (since > TT_EVENT_SEQ_MAX || !cursor_valid(cursor))
+        return TT_ERR_INVAL;
+    n = snprintf(buf, len, "{\"v\":%d,\"since\":%llu,\"cursor\":\"%s\"}", TT_EVENT_VERSION,
+                 (unsigned long long)since, cursor);
+    if (n < 0 || (size_t)n >= len)
+        return TT_ERR_FULL;
+    *outlen = (size_t)n;
+    return TT_OK;
+}
+
+/* --- JSON decoding helpers (as in event.c) -------------------------------- */
+
+/* JSON numbers arrive as doubles: an integer must be integral, in range and
+ * exact (every value up to 2^53 is). */
+static int get_uint(const cJSON *j, uint64_t max, uint64_t *out)
+{
+    double d;
+    if (!cJSON_IsNumber(j))
+        return 0;
+    d = j->valuedouble;
+    if (!(d >= 0.0) || d > (double)max || (double)(uint64_t)d != d)
+        return 0;
+    *out = (uint64_t)d;
+    return 1;
+}
+
+/* Copies a JSON string of 0..cap-1 bytes. */
+static int get_str(const cJSON *j, char *dst, size_t cap)
+{
+    size_t n;
+    if (!cJSON_IsString(j) || j->valuestring == NULL)
+        return 0;
+    n = strlen(j->valuestring);
+    if (n >= cap)
+        return 0;
+    memcpy(dst, j->valuestring, n + 1);
+    return 1;
+}
+
+static int get_bool(const cJSON *j, int *out)
+{
+    if (!cJSON_IsBool(j))
+        return 0;
+    *out = cJSON_IsTrue(j) ? 1 : 0;
+    return 1;
+}
+
+#define NAME_SHOWN 41
+
+/* Finds names[0..n-1] among obj's members; unknown and repeated members are
+ * refused (the offending name copied to bad[NAME_SHOWN] as printable ASCII)
+ * and, when `all`, so are missing ones.  Returns 0 on success, 1 when obj
+ * is not an object, 2 for a bad member (named in bad). */
+static int members(const cJSON *obj, const char *const *names, const cJSON **found, size_t n,
+                   int all, char *bad)
+{
+    if (!cJSON_IsObject(obj))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        found[i] = NULL;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        size_t i = 0;
+        while (i < n && strcmp(c->string, names[i]) != 0)
+            i++;
+        if (i == n || found[i]) {
+            size_t k = 0;
+            for (; c->string[k] && k < NAME_SHOWN - 1; k++) {
+                unsigned char ch = (unsigned char)c->string[k];
+                bad[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+            }
+            bad[k] = '\0';
+            return 2;
+        }
+        found[i] = c;
+    }
+    for (size_t i = 0; all && i < n; i++) {
+        if (!found[i]) {
+            snprintf(bad, NAME_SHOWN, "%s", names[i]);
+            return 3;
+        }
+    }
+    return 0;
+}
+
+static void say_members(char *reason, size_t rlen, const char *where, int m, const char *bad)
+{
+    if (m == 1)
+        say(reason, rlen, "%s: not a JSON object", where);
+    else if (m == 2)
+        say(reason, rlen, "%s: unknown or repeated field '%s'", where, bad);
+    else
+        say(reason, rlen, "%s: missing field '%s'", where, bad);
+}
+
+/* True when the JSON text has a NUL byte or a \u0000 escape: cJSON's strings
+ * are NUL-terminated, so "ab\u0000cd" would be read as "ab". */
+static int has_nul(const char *buf, size_t len)
+{
+    if (memchr(buf, '\0', len))
+        return 1;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\\')
+            continue;
+        if (buf[i + 1] == 'u' && len - i >= 6 && memcmp(buf + i + 2, "0000", 4) == 0)
+            return 1;
+        i++;   /* skip the escaped character, so "\\u0000" is not taken for one */
+    }
+    return 0;
+}
+
+/* Parses exactly one JSON object document with the protocol version; on
+ * TT_OK *root is the caller's.  f receives names[0..n-1], names[0] == "v". */
+static tt_err_t envelope(const char *buf, size_t len, const char *const *names, const cJSON **f,
+                         size_t n, cJSON **root, char *reason, size_t rlen)
+{
+    const char *end = NULL;
+    char bad[NAME_SHOWN];
+    uint64_t v;
+    int m;
+
+    *root = NULL;
+    if (has_nul(buf, len)) {
+        say(reason, rlen, "contains a NUL character");
+        return TT_ERR_PARSE;
+    }
+    *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    if (*root == NULL) {
+        say(reason, rlen, "not valid JSON");
+        return TT_ERR_PARSE;
+    }
+    for (; end < buf + len; end++) {
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            say(reason, rlen, "not valid JSON: data after the document");
+            cJSON_Delete(*root);
+            *root = NULL;
+            return TT_ERR_PARSE;
+        }
+    }
+    /* The version first, so that a v2 message with v2 fields says "version". */
+    m = members(*root, names, f, n, 0, bad);
+    if (m == 1) {
+        say(reason, rlen, "not a JSON object");
+        goto proto;
+    }
+    {
+        const cJSON *vj = cJSON_GetObjectItemCaseSensitive(*root, "v");
+        if (!vj || !get_uint(vj, 1000, &v)) {
+            say(reason, rlen, "v: missing or not an integer");
+            goto proto;
+        }
+        if (v != TT_EVENT_VERSION) {
+            say(reason, rlen, "v: protocol version %llu not supported", (unsigned long long)v);
+            cJSON_Delete(*root);
+            *root = NULL;
+            return TT_ERR_VERSION;
+        }
+    }
+    m = members(*root, names, f, n, 1, bad);
+    if (m != 0) {
+        say_members(reason, rlen, "message", m, bad);
+        goto proto;
+    }
+    return TT_OK;
+proto:
+    cJSON_Delete(*root);
+    *root = NULL;
+    return TT_ERR_PROTO;
+}
+
+tt_err_t tt_master_req_decode(const char *buf, size_t len, uint64_t *since, char *cursor,
+                              char *reason, size_t rlen)
+{
+    static const char *const names[] = {"v", "since", "cursor"};
+    const cJSON *f[3];
+    cJSON *root;
+    tt_err_t rc = envelope(buf, len, names, f, 3, &root, reason, rlen);
+
+    if (rc != TT_OK)
+        return rc;
+    if (!get_uint(f[1], TT_EVENT_SEQ_MAX, since)) {
+        say(reason, rlen, "since: not a version number");
+        rc = TT_ERR_PROTO;
+    } else if (!get_str(f[2], cursor, TT_MASTER_CURSOR_MAX + 1) || !cursor_valid(cursor)) {
+        say(reason, rlen, "cursor: not a string of at most %d printable characters",
+            TT_MASTER_CURSOR_MAX);
+        cursor[0] = '\0';
+        rc = TT_ERR_PROTO;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* --- pages: encoding ------------------------------------------------------ */
+
+static int add_raw_uint(cJSON *obj, const char *name, uint64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return cJSON_AddRawToObject(obj, name, num) != NULL;
+}
+
+static cJSON *row_object(cJSON *list)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddItemToArray(list, o)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int put_unit(cJSON *list, const tt_master_unit_t *u)
+{
+    cJSON *o = row_object(list);
+    return o && cJSON_AddStringToObject(o, "id", u->id) &&
+           cJSON_AddStringToObject(o, "name", u->name) &&
+           cJSON_AddStringToObject(o, "kind", tt_master_unit_kind_name(u->kind));
+}
+
+static int put_warehouse(cJSON *list, const tt_master_warehouse_t *w)
+{
+    cJSON *o = row_object(list);
+    return o && cJSON_AddStringToObject(o, "id", w->id) &&
+           cJSON_AddStringToObject(o, "name", w->name) &&
+           cJSON_AddStringToObject(o, "kind", tt_master_warehouse_kind_name(w->kind)) &&
+           cJSON_AddStringToObject(o, "unit", w->unit);
+}
+
+static int put_item(cJSON *list, const tt_master_item_t *it)
+{
+    char price[TT_MONEY_TEXT_MAX];
+    cJSON *o = row_object(list), *codes;
+
+    if (!o || tt_money_format(it->price, price, sizeof price) < 0)
+        return 0;
+    if (!cJSON_AddStringToObject(o, "code", it->code) ||
+        !cJSON_AddStringToObject(o, "name", it->name) ||
+        !cJSON_AddStringToObject(o, "spec", it->spec) ||
+        !cJSON_AddStringToObject(o, "uom", it->uom) ||
+        !cJSON_AddStringToObject(o, "category", tt_master_category_name(it->category)) ||
+        !cJSON_AddStringToObject(o, "price", price) ||
+        !cJSON_AddBoolToObject(o, "active", it->active) ||
+        !(codes = cJSON_AddArrayToObject(o, "barcodes")))
+        return 0;
+    for (size_t i = 0; i < it->nbarcodes; i++) {
+        cJSON *s = cJSON_CreateString(it->barcodes[i]);
+        if (!s || !cJSON_AddItemToArray(codes, s)) {
+            cJSON_Delete(s);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int put_operator(cJSON *list, const tt_master_operator_t *op)
+{
+    cJSON *o = row_object(list);
+    return o && cJSON_AddStringToObject(o, "id", op->id) &&
+           cJSON_AddStringToObject(o, "name", op->name) &&
+           cJSON_AddStringToObject(o, "role", op->role) &&
+           cJSON_AddStringToObject(o, "unit", op->unit) &&
+           cJSON_AddStringToObject(o, "badge", op->badge) &&
+           cJSON_AddBoolToObject(o, "active", op->active);
+}
+
+static int page_shape_valid(const tt_master_page_t *p)
+{
+    size_t rows = p->nunits + p->nwarehouses + p->nitems + p->noperators;
+    if (p->since > TT_EVENT_SEQ_MAX || p->to > TT_EVENT_SEQ_MAX || !cursor_valid(p->cursor) ||
+        (p->last != 0 && p->last != 1) || (p->last != 0) != (p->cursor[0] == '\0') ||
+        rows > TT_MASTER_PAGE_ROWS)
+        return 0;
+    return (!p->nunits || p->units) && (!p->nwarehouses || p->warehouses) &&
+           (!p->nitems || p->items) && (!p->noperators || p->operators);
+}
+
+tt_err_t tt_master_page_encode(const tt_master_page_t *page, char **out, size_t *outlen)
+{
+    cJSON *root, *units = NULL, *whs = NULL, *items = NULL, *ops = NULL;
+    char *text;
+    int ok;
+
+    *out = NULL;
+    if (!page_shape_valid(page))
+        return TT_ERR_INVAL;
+    for (size_t i = 0; i < page->nunits; i++)
+        if (unit_fault(&page->units[i]))
+            return TT_ERR_INVAL;
+    for (size_t i = 0; i < page->nwarehouses; i++)
+        if (warehouse_fault(&page->warehouses[i]))
+            return TT_ERR_INVAL;
+    for (size_t i = 0; i < page->nitems; i++)
+        if (item_fault(&page->items[i]))
+            return TT_ERR_INVAL;
+    for (size_t i = 0; i < page->noperators; i++)
+        if (operator_fault(&page->operators[i]))
+            return TT_ERR_INVAL;
+
+    root = cJSON_CreateObject();
+    if (!root)
+        return TT_ERR_NOMEM;
+    /* Versions are written as exact integers (cJSON prints doubles with 15
+     * significant digits). */
+    ok = add_raw_uint(root, "v", TT_EVENT_VERSION) && add_raw_uint(root, "since", page->since) &&
+         add_raw_uint(root, "to", page->to) &&
+         cJSON_AddStringToObject(root, "cursor", page->cursor) &&
+         cJSON_AddBoolToObject(root, "last", page->last) &&
+         (units = cJSON_AddArrayToObject(root, "units")) &&
+         (whs = cJSON_AddArrayToObject(root, "warehouses")) &&
+         (items = cJSON_AddArrayToObject(root, "items")) &&
+         (ops = cJSON_AddArrayToObject(root, "operators"));
+    for (size_t i = 0; ok && i < page->nunits; i++)
+        ok = put_unit(units, &page->units[i]);
+    for (size_t i = 0; ok && i < page->nwarehouses; i++)
+        ok = put_warehouse(whs, &page->warehouses[i]);
+    for (size_t i = 0; ok && i < page->nitems; i++)
+        ok = put_item(items, &page->items[i]);
+    for (size_t i = 0; ok && i < page->noperators; i++)
+        ok = put_operator(ops, &page->operators[i]);
+    text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return TT_ERR_NOMEM;
+    *out = text;
+    *outlen = strlen(text);
+    return TT_OK;
+}
+
+/* --- pages: decoding ------------------------------------------------------ */
+
+/* Each decodes one row object into *row, or says why not (reason prefixed
+ * with `where`, e.g. "items[3]") and returns 0. */
+
+static int text_field(const cJSON *j, char *dst, size_t cap, int may_be_empty)
+{
+    return get_str(j, dst, cap) && tt_master_text_valid(dst, may_be_empty);
+}
+
+static int decode_unit(const cJSON *j, tt_master_unit_t *u, const char *where, char *reason,
+                       size_t rlen)
+{
+    static const char *const names[] = {"id", "name", "kind"};
+    const cJSON *f[3];
+    char bad[NAME_SHOWN], kind[24];
+    int m = members(j, names, f, 3, 1, bad);
+
+    if (m) {
+        say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!get_str(f[0], u->id, sizeof u->id) || !tt_event_id_valid(u->id))
+        say(reason, rlen, "%s.id: not a valid id", where);
+    else if (!text_field(f[1], u->name, sizeof u->name, 0))
+        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!get_str(f[2], kind, sizeof kind) || !(u->kind = tt_master_unit_kind_parse(kind)))
+        say(reason, rlen, "%s.kind: not a unit kind", where);
+    else
+        return 1;
+    return 0;
+}
+
+static int decode_warehouse(const cJSON *j, tt_master_warehouse_t *w, const char *where,
+                            char *reason, size_t rlen)
+{
+    static const char *const names[] = {"id", "name", "kind", "unit"};
+    const cJSON *f[4];
+    char bad[NAME_SHOWN], kind[24];
+    int m = members(j, names, f, 4, 1, bad);
+
+    if (m) {
+        say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!get_str(f[0], w->id, sizeof w->id) || !tt_event_id_valid(w->id))
+        say(reason, rlen, "%s.id: not a valid id", where);
+    else if (!text_field(f[1], w->name, sizeof w->name, 0))
+        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!get_str(f[2], kind, sizeof kind) ||
+             !(w->kind = tt_master_warehouse_kind_parse(kind)))
+        say(reason, rlen, "%s.kind: not a warehouse kind", where);
+    else if (!get_str(f[3], w->unit, sizeof w->unit) || !opt_id_valid(w->unit))
+        say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
+    else
+        return 1;
+    return 0;
+}
+
+static int decode_item(const cJSON *j, tt_master_item_t *it, const char *where, char *reason,
+                       size_t rlen)
+{
+    static const char *const names[] = {"code", "name", "spec",   "uom",
+                                        "category", "price", "active", "barcodes"};
+    const cJSON *f[8];
+    char bad[NAME_SHOWN], cat[24], price[TT_MONEY_TEXT_MAX];
+    int m = members(j, names, f, 8, 1, bad);
+    size_t n;
+
+    if (m) {
+        say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!get_str(f[0], it->code, sizeof it->code) || !tt_event_code_valid(it->code)) {
+        say(reason, rlen, "%s.code: not a valid item code", where);
+        return 0;
+    }
+    if (!text_field(f[1], it->name, sizeof it->name, 0)) {
+        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+        return 0;
+    }
+    if (!text_field(f[2], it->spec, sizeof it->spec, 1)) {
+        say(reason, rlen, "%s.spec: not a text of 0-%d bytes", where, TT_MASTER_TEXT_MAX);
+        return 0;
+    }
+    if (!text_field(f[3], it->uom, sizeof it->uom, 0)) {
+        say(reason, rlen, "%s.uom: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+        return 0;
+    }
+    if (!get_str(f[4], cat, sizeof cat) || !(it->category = tt_master_category_parse(cat))) {
+        say(reason, rlen, "%s.category: not an item category", where);
+        return 0;
+    }
+    if (!get_str(f[5], price, sizeof price) || tt_money_parse(price, &it->price) != TT_OK ||
+        it->price < 0) {
+        say(reason, rlen, "%s.price: not a non-negative amount with at most 2 decimals", where);
+        return 0;
+    }
+    if (!get_bool(f[6], &it->active)) {
+        say(reason, rlen, "%s.active: not true or false", where);
+        return 0;
+    }
+    if (!cJSON_IsArray(f[7]) || (n = (size_t)cJSON_GetArraySize(f[7])) > TT_MASTER_BARCODES_MAX) {
+        say(reason, rlen, "%s.barcodes: not an array of at most %d barcodes", where,
+            TT_MASTER_BARCODES_MAX);
+        return 0;
+    }
+    it->nbarcodes = 0;
+    for (const cJSON *b = f[7]->child; b; b = b->next) {
+        char *dst = it->barcodes[it->nbarcodes];
+        if (!get_str(b, dst, TT_EVENT_CODE_MAX + 1) || !tt_event_code_valid(dst)) {
+            say(reason, rlen, "%s.barcodes[%zu]: not a valid barcode", where, it->nbarcodes);
+            return 0;
+        }
+        for (size_t k = 0; k < it->nbarcodes; k++) {
+            if (strcmp(it->barcodes[k], dst) == 0) {
+                say(reason, rlen, "%s.barcodes[%zu]: listed twice", where, it->nbarcodes);
+                return 0;
+            }
+        }
+        it->nbarcodes++;
+    }
+    return 1;
+}
+
+static int decode_operator(const cJSON *j, tt_master_operator_t *o, const char *where,
+                           char *reason, size_t rlen)
+{
+    static const char *const names[] = {"id", "name", "role", "unit", "badge", "active"};
+    const cJSON *f[6];
+    char bad[NAME_SHOWN];
+    int m = members(j, names, f, 6, 1, bad);
+
+    if (m) {
+        say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!get_str(f[0], o->id, sizeof o->id) || !tt_event_id_valid(o->id))
+        say(reason, rlen, "%s.id: not a valid id", where);
+    else if (!text_field(f[1], o->name, sizeof o->name, 0))
+        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!get_str(f[2], o->role, sizeof o->role) || !tt_event_id_valid(o->role))
+        say(reason, rlen, "%s.role: not a valid id", where);
+    else if (!get_str(f[3], o->unit, sizeof o->unit) || !opt_id_valid(o->unit))
+        say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
+    else if (!get_str(f[4], o->badge, sizeof o->badge) ||
+             (o->badge[0] && !tt_event_code_valid(o->badge)))
+        say(reason, rlen, "%s.badge: not a valid barcode or \"\"", where);
+    else if (!get_bool(f[5], &o->active))
+        say(reason, rlen, "%s.active: not true or false", where);
+    else
+        return 1;
+    return 0;
+}
+
+/* Allocates *rows for the array j of `size` bytes per row (none for an empty
+ * array), checking it is an array; *total accumulates rows. */
+static tt_err_t rows_of(const cJSON *j, const char *name, size_t size, void **rows, size_t *n,
+                        size_t *total, char *reason, size_t rlen)
+{
+    if (!cJSON_IsArray(j)) {
+        say(reason, rlen, "%s: not an array", name);
+        return TT_ERR_PROTO;
+    }
+    *n = (size_t)cJSON_GetArraySize(j);
+    *total += *n;
+    if (*total > TT_MASTER_PAGE_ROWS) {
+        say(reason, rlen, "more than %d rows in one page", TT_MASTER_PAGE_ROWS);
+        return TT_ERR_PROTO;
+    }
+    if (*n == 0)
+        return TT_OK;
+    *rows = calloc(*n, size);
+    if (!*rows) {
+        say(reason, rlen, "out of memory");
+        return TT_ERR_NOMEM;
+    }
+    return TT_OK;
+}
+
+tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **out,
+                               char *reason, size_t rlen)
+{
+    static const char *const names[] = {"v",     "since",      "to",    "cursor",   "last",
+                                        "units", "warehouses", "items", "operators"};
+    const cJSON *f[9];
+    cJSON *root;
+    tt_master_page_t *p;
+    size_t total = 0, i;
+    char where[32];
+    tt_err_t rc;
+
+    *out = NULL;
+    rc = envelope(buf, len, names, f, 9, &root, reason, rlen);
+    if (rc != TT_OK)
+        return rc;
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        cJSON_Delete(root);
+        say(reason, rlen, "out of memory");
+        return TT_ERR_NOMEM;
+    }
+    rc = TT_ERR_PROTO;
+    if (!get_uint(f[1], TT_EVENT_SEQ_MAX, &p->since)) {
+        say(reason, rlen, "since: not a version number");
+        goto fail;
+    }
+    if (!get_uint(f[2], TT_EVENT_SEQ_MAX, &p->to)) {
+        say(reason, rlen, "to: not a version number");
+        goto fail;
+    }
+    if (!get_str(f[3], p->cursor, sizeof p->cursor) || !cursor_valid(p->cursor)) {
+        say(reason, rlen, "cursor: not a string of at most %d printable characters",
+            TT_MASTER_CURSOR_MAX);
+        goto fail;
+    }
+    if (!get_bool(f[4], &p->last)) {
+        say(reason, rlen, "last: not true or false");
+        goto fail;
+    }
+    if (p->last != (p->cursor[0] == '\0')) {
+        say(reason, rlen, p->last ? "cursor: must be \"\" on the last page"
+                                  : "cursor: missing on a page that is not the last");
+        goto fail;
+    }
+    {
+        void *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        rc = rows_of(f[5], "units", sizeof *p->units, &a, &p->nunits, &total, reason, rlen);
+        if (rc == TT_OK)
+            rc = rows_of(f[6], "warehouses", sizeof *p->warehouses, &b, &p->nwarehouses, &total,
+                         reason, rlen);
+        if (rc == TT_OK)
+            rc = rows_of(f[7], "items", sizeof *p->items, &c, &p->nitems, &total, reason, rlen);
+        if (rc == TT_OK)
+            rc = rows_of(f[8], "operators", sizeof *p->operators, &d, &p->noperators, &total,
+                         reason, rlen);
+        p->units = a;
+        p->warehouses = b;
+        p->items = c;
+        p->operators = d;
+        if (rc != TT_OK)
+            goto fail;
+    }
+    rc = TT_ERR_PROTO;
+    i = 0;
+    for (const cJSON *r = f[5]->child; r; r = r->next, i++) {
+        snprintf(where, sizeof where, "units[%zu]", i);
+        if (!decode_unit(r, &p->units[i], where, reason, rlen))
+            goto fail;
+    }
+    i = 0;
+    for (const cJSON *r = f[6]->child; r; r = r->next, i++) {
+        snprintf(where, sizeof where, "warehouses[%zu]", i);
+        if (!decode_warehouse(r, &p->warehouses[i], where, reason, rlen))
+            goto fail;
+    }
+    i = 0;
+    for (const cJSON *r = f[7]->child; r; r = r->next, i++) {
+        snprintf(where, sizeof where, "items[%zu]", i);
+        if (!decode_item(r, &p->items[i], where, reason, rlen))
+            goto fail;
+    }
+    i = 0;
+    for (const cJSON *r = f[8]->child; r; r = r->next, i++) {
+        snprintf(where, sizeof where, "operators[%zu]", i);
+        if (!decode_operator(r, &p->operators[i], where, reason, rlen))
+            goto fail;
+    }
+    cJSON_Delete(root);
+    *out = p;
+    return TT_OK;
+fail:
+    cJSON_Delete(root);
+    tt_master_page_free(p);
+    return rc;
+}
+
+void tt_master_page_free(tt_master_page_t *page)
+{
+    if (page == NULL)
+        return;
+    free(page->units);
+    free(page->warehouses);
+    free(page->items);
+    free(page->operators);
+    free(page);
+}
