@@ -14,6 +14,7 @@ struct tt_counter {
     int commit_waiting;
     int has_lookup;
     tt_counter_lookup_t lk;
+    tt_counter_stock_check_t stock_check;
 };
 
 /* Every message a person may see, in Chinese and English. */
@@ -26,7 +27,7 @@ enum {
     M_INACTIVE_ITEM, M_UNKNOWN_OPERATOR, M_UNKNOWN_WAREHOUSE, M_UNKNOWN_UNIT, M_LOOKUP_FAILED,
     M_LINE_NAMED, M_ASSET_TAG, M_MODE_PROMPT, M_NEED_TO, M_NEED_ACTION, M_NEED_TO_UNIT,
     M_NEED_RESULT, M_TO, M_ACTION, M_TO_UNIT, M_RESULT, M_CARD_NOT_HERE, M_BAD_RESULT,
-    M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_COUNT
+    M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_BEYOND_STOCK, M_BEYOND_STOCK_TAKEN, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -84,6 +85,8 @@ static const char *const text[M_COUNT][2] = {
     [M_BAD_RESULT] = {"此步骤没有这个结果：%s", "not a result of this step: %s"},
     [M_ASSET_LINE] = {"第 %zu 行：设备 %s  %s", "line %zu: asset %s  %s"},
     [M_NOT_ASSET] = {"请扫设备标签", "scan the asset's tag"},
+    [M_BEYOND_STOCK] = {"超出本地库存：%s 可用 %s，需 %s", "beyond local stock: %s has %s, needs %s"},
+    [M_BEYOND_STOCK_TAKEN] = {"注意：超出本地库存（可用 %s），已记入第 %zu 行", "warning: beyond local stock (%s on hand), taken as line %zu"},
     [M_SAME_WAREHOUSE] = {"调出与调入仓库相同", "the destination is the same warehouse"},
     [M_LINE_NAMED] = {"第 %zu 行：%s %s × %s %s", "line %zu: %s %s x %s %s"},
 };
@@ -185,6 +188,11 @@ tt_err_t tt_counter_new(const char *warehouse, tt_counter_lang_t lang, tt_counte
 void tt_counter_free(tt_counter_t *c)
 {
     free(c);
+}
+
+void tt_counter_set_stock_check(tt_counter_t *c, tt_counter_stock_check_t check)
+{
+    c->stock_check = check;
 }
 
 void tt_counter_set_lookup(tt_counter_t *c, const tt_counter_lookup_t *lookup)
@@ -536,6 +544,28 @@ have_item:
         memcpy(l->name, it.name, sizeof l->name);
         memcpy(l->spec, it.spec, sizeof l->spec);
         memcpy(l->uom, it.uom, sizeof l->uom);
+    }
+    if (c->has_lookup && c->lk.stock && c->stock_check != TT_COUNTER_STOCK_OFF &&
+        (c->v.mode == TT_COUNTER_MODE_ISSUE || c->v.mode == TT_COUNTER_MODE_TRANSFER)) {
+        tt_qty_t have, want = qty;
+        /* Lines of this document not yet stored take from the same stock. */
+        for (size_t i = 0; i < c->v.nlines; i++)
+            if (strcmp(c->v.lines[i].item, item) == 0)
+                want += c->v.lines[i].qty;
+        if (c->lk.stock(c->lk.ctx, c->v.warehouse, item, &have) == TT_OK && want > have) {
+            char h[TT_MONEY_TEXT_MAX], w[TT_MONEY_TEXT_MAX];
+            tt_qty_format(have, h, sizeof h);
+            tt_qty_format(want, w, sizeof w);
+            if (c->stock_check == TT_COUNTER_STOCK_REFUSE)
+                return say(c, 1, M_BEYOND_STOCK, item, h, w);
+            c->v.nlines++;
+            memcpy(l->item, item, strlen(item) + 1);
+            l->qty = qty;
+            c->v.next_qty = 0;
+            c->v.next_qty_set = 0;
+            c->commit_waiting = 0;
+            return say(c, 1, M_BEYOND_STOCK_TAKEN, h, c->v.nlines);
+        }
     }
     c->v.nlines++;
     memcpy(l->item, item, strlen(item) + 1);

@@ -87,7 +87,19 @@ typedef struct {
     tt_err_t (*operator_)(void *ctx, const char *id_or_badge, tt_master_operator_t *out);
     tt_err_t (*warehouse)(void *ctx, const char *id, tt_master_warehouse_t *out);
     tt_err_t (*unit)(void *ctx, const char *id, tt_master_unit_t *out);
+    /* The local stock view of (warehouse, item): TT_OK with *qty, or
+     * TT_ERR_NOTFOUND when there is no snapshot of the warehouse yet. */
+    tt_err_t (*stock)(void *ctx, const char *warehouse, const char *item, tt_qty_t *qty);
 } tt_counter_lookup_t;
+
+/* What to do when an issue or transfer line goes beyond the local stock
+ * view (a board or site setting): nothing, warn (the line is taken, with an
+ * error beep and the shortfall shown), or refuse the line. */
+typedef enum {
+    TT_COUNTER_STOCK_OFF = 0,
+    TT_COUNTER_STOCK_WARN = 1,
+    TT_COUNTER_STOCK_REFUSE = 2,
+} tt_counter_stock_check_t;
 
 /* The screen's view of the counter; read-only for callers. */
 typedef struct {
@@ -131,6 +143,9 @@ const char *tt_counter_mode_label(tt_counter_mode_t mode, tt_counter_lang_t lang
  * of measure.  Without a lookup every well-formed id and code is accepted
  * (for tests of the logic alone). */
 void tt_counter_set_lookup(tt_counter_t *c, const tt_counter_lookup_t *lookup);
+
+/* Sets the stock check (default TT_COUNTER_STOCK_OFF; it needs a lookup). */
+void tt_counter_set_stock_check(tt_counter_t *c, tt_counter_stock_check_t check);
 
 /* The current view; valid until the next call on c. */
 const tt_counter_view_t *tt_counter_view(const tt_counter_t *c);

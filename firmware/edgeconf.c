@@ -10,6 +10,7 @@
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const languages[] = {"zh", "en", NULL};
+static const char *const stock_checks[] = {"off", "warn", "refuse", NULL};
 
 #define STR(k, req, field) {k, TT_CONF_STR, req, 0, 0, NULL, offsetof(tt_edgeconf_t, field), \
                             sizeof(((tt_edgeconf_t *)0)->field)}
@@ -69,6 +70,7 @@ static const tt_conf_key_t schema[] = {
     STR("site", 1, site),
     STR("warehouse", 0, warehouse),
     {"language", TT_CONF_ENUM, 0, 0, 0, languages, offsetof(tt_edgeconf_t, language), 0},
+    {"stock_check", TT_CONF_ENUM, 0, 0, 0, stock_checks, offsetof(tt_edgeconf_t, stock_check), 0},
     STR("store", 1, store),
     STR("control_socket", 1, control_socket),
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_edgeconf_t, log_level), 0},
@@ -130,6 +132,7 @@ static void defaults(tt_edgeconf_t *c)
 {
     memset(c, 0, sizeof *c);
     c->log_level = TT_LOG_INFO;
+    c->stock_check = 1;   /* warn */
     c->mqtt_keepalive_s = 10;
     c->uplink_batch_max = 1000;
     c->uplink_window = 8;

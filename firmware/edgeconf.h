@@ -29,6 +29,7 @@ typedef struct {
     char site[TT_EVENT_ID_MAX + 1];
     char warehouse[TT_EVENT_ID_MAX + 1];   /* the counter's warehouse, "" if chosen by card */
     int language;                          /* 0 zh, 1 en */
+    int stock_check;                       /* tt_counter_stock_check_t: off, warn, refuse */
     char store[TT_EDGECONF_PATH_MAX];
     char control_socket[108];          /* sun_path */
     char mqtt_url[TT_EDGECONF_PATH_MAX];

@@ -21,6 +21,7 @@
 #include "control.h"
 #include "counter.h"
 #include "master.h"
+#include "snapshot.h"
 #include "edgeconf.h"
 #include "event.h"
 #include "log.h"
@@ -122,6 +123,12 @@ static tt_err_t look_unit(void *ctx, const char *id, tt_master_unit_t *out)
 {
     edge_t *e = ctx;
     return have_master(e) ? tt_outbox_unit(e->ob, id, out) : TT_ERR_BUSY;
+}
+
+static tt_err_t look_stock(void *ctx, const char *warehouse, const char *item, tt_qty_t *qty)
+{
+    edge_t *e = ctx;
+    return tt_outbox_stock_view(e->ob, warehouse, item, qty);
 }
 
 /* Stores a committed counter document, all lines or none. */
@@ -532,6 +539,7 @@ static int run(edge_t *e)
         drain_scanner(e);
         now = tt_clock_mono_ms();
         tt_uplink_tick(e->up, now);
+        tt_sync_watch_warehouse(e->sync, tt_counter_view(e->counter)->warehouse);
         tt_sync_pump(e->sync, now);
         update_indicator(e);
         if (e->ind)
@@ -554,7 +562,8 @@ int main(int argc, char **argv)
     int check = 0, rc = 1;
     char err[TT_CONF_ERR_MAX];
     char client_id[64], will[64], ack_topic[TT_EVENT_TOPIC_MAX], master_topic[TT_EVENT_TOPIC_MAX];
-    const char *subs[3];
+    char snap_topic[TT_EVENT_TOPIC_MAX];
+    const char *subs[4];
     struct sigaction sa;
 
     for (int i = 1; i < argc; i++) {
@@ -608,8 +617,10 @@ int main(int argc, char **argv)
     if (tt_counter_new(e.conf.warehouse, (tt_counter_lang_t)e.conf.language, &e.counter) != TT_OK)
         goto out;
     {
-        tt_counter_lookup_t lk = {&e, look_item, look_operator, look_warehouse, look_unit};
+        tt_counter_lookup_t lk = {&e, look_item, look_operator, look_warehouse, look_unit,
+                                  look_stock};
         tt_counter_set_lookup(e.counter, &lk);
+        tt_counter_set_stock_check(e.counter, (tt_counter_stock_check_t)e.conf.stock_check);
     }
     if (tt_scanner_open(&e.conf.scanner, &e.scanner) != TT_OK) {
         tt_log_error(e.log, "scanner '%s' cannot be opened", e.conf.scanner.driver);
@@ -632,6 +643,8 @@ int main(int argc, char **argv)
     subs[0] = ack_topic;
     subs[1] = TT_EVENT_TOPIC_SERVER_STATUS;
     subs[2] = master_topic;
+    tt_event_topic(snap_topic, sizeof snap_topic, e.conf.terminal_id, TT_SNAPSHOT_LEAF);
+    subs[3] = snap_topic;
     snprintf(client_id, sizeof client_id, "tt-edge-%s", e.conf.terminal_id);
     snprintf(will, sizeof will, "{\"v\":1,\"state\":\"offline\"}");
     {
@@ -648,7 +661,7 @@ int main(int argc, char **argv)
         uc.will_topic = e.status_topic;
         uc.will_payload = will;
         uc.subscriptions = subs;
-        uc.nsubscriptions = 3;
+        uc.nsubscriptions = 4;
         uc.max_queued_bytes = 1 << 20;
         if (tt_uplink_new(&uc, &e.up, err, sizeof err) != TT_OK) {
             tt_log_error(e.log, "%s", err);

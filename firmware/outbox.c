@@ -10,7 +10,8 @@
 /* Master data statements. */
 enum {
     M_UNIT, M_WAREHOUSE, M_ITEM, M_BARCODES_DROP, M_BARCODE, M_OPERATOR, M_VERSION,
-    M_FIND_ITEM, M_FIND_OPERATOR, M_FIND_WAREHOUSE, M_FIND_UNIT, M_COUNT
+    M_FIND_ITEM, M_FIND_OPERATOR, M_FIND_WAREHOUSE, M_FIND_UNIT, M_MOVE, M_SNAP_DROP, M_SNAP_ROW,
+    M_SNAP_META, M_VIEW, M_COUNT
 };
 
 static const char *const m_sql[M_COUNT] = {
@@ -28,6 +29,14 @@ static const char *const m_sql[M_COUNT] = {
                         " WHERE id = ?1 OR (badge <> '' AND badge = ?1) ORDER BY id = ?1 DESC LIMIT 1",
     [M_FIND_WAREHOUSE] = "SELECT id, name, kind, unit FROM m_warehouse WHERE id = ?1",
     [M_FIND_UNIT] = "SELECT id, name, kind FROM m_unit WHERE id = ?1",
+    [M_MOVE] = "INSERT INTO movement VALUES (?1, ?2, ?3, ?4)",
+    [M_SNAP_DROP] = "DELETE FROM snap WHERE warehouse = ?1",
+    [M_SNAP_ROW] = "INSERT OR REPLACE INTO snap VALUES (?1, ?2, ?3)",
+    [M_SNAP_META] = "INSERT OR REPLACE INTO snap_meta VALUES (?1, ?2, ?3)",
+    /* The snapshot plus this terminal's movements it does not include. */
+    [M_VIEW] = "SELECT m.applied, COALESCE((SELECT qty FROM snap WHERE warehouse = ?1 AND item = ?2), 0)"
+               " + COALESCE((SELECT SUM(delta) FROM movement WHERE warehouse = ?1 AND item = ?2"
+               "   AND seq > m.applied), 0) FROM snap_meta m WHERE m.warehouse = ?1",
 };
 
 struct tt_outbox {
@@ -69,6 +78,15 @@ static const char *const migrations[] = {
     "  unit TEXT NOT NULL, badge TEXT NOT NULL, active INTEGER NOT NULL);"
     "CREATE INDEX m_operator_badge ON m_operator (badge);"
     "INSERT INTO state VALUES ('master_version', 0);",
+    /* 3: the local stock view: the server's last snapshot of a warehouse,
+     * and what each of this terminal's events does to stock. */
+    "CREATE TABLE movement (seq INTEGER NOT NULL, warehouse TEXT NOT NULL, item TEXT NOT NULL,"
+    "  delta INTEGER NOT NULL);"
+    "CREATE INDEX movement_key ON movement (warehouse, item, seq);"
+    "CREATE TABLE snap (warehouse TEXT NOT NULL, item TEXT NOT NULL, qty INTEGER NOT NULL,"
+    "  PRIMARY KEY (warehouse, item)) WITHOUT ROWID;"
+    "CREATE TABLE snap_meta (warehouse TEXT PRIMARY KEY, applied INTEGER NOT NULL,"
+    "  at_ms INTEGER NOT NULL);",
 };
 
 static tt_err_t step_err(sqlite3 *db)
@@ -217,6 +235,38 @@ void tt_outbox_close(tt_outbox_t *ob)
     free(ob);
 }
 
+static tt_err_t move(tt_outbox_t *ob, uint64_t seq, const char *warehouse, const char *item,
+                     tt_qty_t delta)
+{
+    sqlite3_stmt *st = ob->m[M_MOVE];
+    int rc;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_text(st, 2, warehouse, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, item, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, delta);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TT_OK : step_err(ob->db);
+}
+
+/* What ev does to stock, as the server will apply it (server/db.c). */
+static tt_err_t movements(tt_outbox_t *ob, const tt_event_t *ev)
+{
+    const tt_event_stock_t *b = &ev->body.stock;
+    tt_err_t rc;
+    switch (ev->type) {
+    case TT_EVENT_RECEIVE:
+        return move(ob, ev->seq, b->warehouse, b->item, b->qty);
+    case TT_EVENT_ISSUE:
+        return move(ob, ev->seq, b->warehouse, b->item, -b->qty);
+    case TT_EVENT_TRANSFER:
+        rc = move(ob, ev->seq, b->warehouse, b->item, -b->qty);
+        return rc == TT_OK ? move(ob, ev->seq, b->to, b->item, b->qty) : rc;
+    default:
+        return TT_OK;
+    }
+}
+
 /* Inserts ev as seq last_seq + 1 inside whatever transaction is open. */
 static tt_err_t insert(tt_outbox_t *ob, tt_event_t *ev)
 {
@@ -241,14 +291,18 @@ static tt_err_t insert(tt_outbox_t *ob, tt_event_t *ev)
         return rc;
     }
     sqlite3_reset(ob->insert);
+    rc = movements(ob, ev);
+    if (rc != TT_OK) {
+        ev->seq = 0;
+        return rc;
+    }
     ob->st.last_seq = ev->seq;
     return TT_OK;
 }
 
 tt_err_t tt_outbox_append(tt_outbox_t *ob, tt_event_t *ev)
 {
-    /* Autocommit: the single INSERT is its own durable transaction. */
-    return insert(ob, ev);
+    return tt_outbox_append_many(ob, ev, 1);
 }
 
 tt_err_t tt_outbox_append_many(tt_outbox_t *ob, tt_event_t *evs, size_t n)
@@ -595,4 +649,50 @@ tt_err_t tt_outbox_unit(tt_outbox_t *ob, const char *id, tt_master_unit_t *out)
     }
     sqlite3_reset(st);
     return rc;
+}
+
+/* --- the local stock view ------------------------------------------------- */
+
+tt_err_t tt_outbox_snapshot_apply(tt_outbox_t *ob, const tt_snapshot_t *snap, int64_t now_ms)
+{
+    tt_err_t rc = TT_OK;
+    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return step_err(ob->db);
+    bind_text(ob->m[M_SNAP_DROP], 1, snap->warehouse);
+    rc = run_m(ob, ob->m[M_SNAP_DROP]);
+    for (size_t i = 0; i < snap->count && rc == TT_OK; i++) {
+        sqlite3_stmt *st = ob->m[M_SNAP_ROW];
+        bind_text(st, 1, snap->warehouse);
+        bind_text(st, 2, snap->rows[i].item);
+        sqlite3_bind_int64(st, 3, snap->rows[i].qty);
+        rc = run_m(ob, st);
+    }
+    if (rc == TT_OK) {
+        sqlite3_stmt *st = ob->m[M_SNAP_META];
+        bind_text(st, 1, snap->warehouse);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)snap->applied);
+        sqlite3_bind_int64(st, 3, now_ms);
+        rc = run_m(ob, st);
+    }
+    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = step_err(ob->db);
+    if (rc != TT_OK)
+        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+tt_err_t tt_outbox_stock_view(tt_outbox_t *ob, const char *warehouse, const char *item,
+                              tt_qty_t *qty)
+{
+    sqlite3_stmt *st = ob->m[M_VIEW];
+    int rc;
+    bind_text(st, 1, warehouse);
+    bind_text(st, 2, item);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *qty = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return TT_OK;
+    return rc == SQLITE_DONE ? TT_ERR_NOTFOUND : step_err(ob->db);
 }

@@ -23,6 +23,7 @@
 #include "err.h"
 #include "event.h"
 #include "master.h"
+#include "snapshot.h"
 
 typedef struct tt_outbox tt_outbox_t;
 
@@ -94,5 +95,17 @@ tt_err_t tt_outbox_item(tt_outbox_t *ob, const char *barcode, tt_master_item_t *
 tt_err_t tt_outbox_operator(tt_outbox_t *ob, const char *id_or_badge, tt_master_operator_t *out);
 tt_err_t tt_outbox_warehouse(tt_outbox_t *ob, const char *id, tt_master_warehouse_t *out);
 tt_err_t tt_outbox_unit(tt_outbox_t *ob, const char *id, tt_master_unit_t *out);
+
+/* Replaces the stored snapshot of snap->warehouse with `snap`, in one
+ * transaction.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB. */
+tt_err_t tt_outbox_snapshot_apply(tt_outbox_t *ob, const tt_snapshot_t *snap, int64_t wall_ms);
+
+/* The local stock view of (warehouse, item): the last snapshot's quantity
+ * plus what this terminal's events after the snapshot's `applied` do to it
+ * (receive +, issue -, transfer - and +).  Returns TT_OK with *qty (may be
+ * negative when the terminal has issued more than it knew of),
+ * TT_ERR_NOTFOUND when the warehouse has no snapshot yet, or TT_ERR_DB. */
+tt_err_t tt_outbox_stock_view(tt_outbox_t *ob, const char *warehouse, const char *item,
+                              tt_qty_t *qty);
 
 #endif

@@ -2,7 +2,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "master.h"
+#include "snapshot.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #define RETRY_BUSY_MS 5
 #define MASTER_TIMEOUT_MS 10000
 #define MASTER_POLL_MS 300000   /* new master data is looked for this often */
+#define SNAPSHOT_MIN_MS 10000   /* stock snapshots are asked for at most this often */
 
 struct tt_sync {
     tt_outbox_t *ob;
@@ -25,6 +28,12 @@ struct tt_sync {
     uint64_t master_since;
     char master_cursor[TT_MASTER_CURSOR_MAX + 1];
     int64_t master_sent_at, master_next;
+
+    /* Stock snapshot of the counter's warehouse. */
+    char snap_wh[TT_EVENT_ID_MAX + 1];
+    char topic_snap_req[TT_EVENT_TOPIC_MAX], topic_snap[TT_EVENT_TOPIC_MAX];
+    int snap_due;            /* something changed since the last request */
+    int64_t snap_sent_at;
     size_t batch_max;
     int window;
     int64_t resend_ms;
@@ -67,6 +76,10 @@ tt_err_t tt_sync_new(const tt_sync_conf_t *conf, tt_outbox_t *ob, tt_uplink_t *u
     tt_event_topic(s->topic_master_req, sizeof s->topic_master_req, conf->terminal,
                    TT_MASTER_LEAF_REQ);
     tt_event_topic(s->topic_master, sizeof s->topic_master, conf->terminal, TT_MASTER_LEAF_PAGE);
+    tt_event_topic(s->topic_snap_req, sizeof s->topic_snap_req, conf->terminal,
+                   TT_SNAPSHOT_LEAF_REQ);
+    tt_event_topic(s->topic_snap, sizeof s->topic_snap, conf->terminal, TT_SNAPSHOT_LEAF);
+    s->snap_sent_at = -SNAPSHOT_MIN_MS;
     s->batch_max = conf->batch_max;
     s->window = conf->window;
     s->resend_ms = conf->resend_ms;
@@ -98,6 +111,34 @@ void tt_sync_restart(tt_sync_t *s, int64_t now_ms)
     s->retry_at = -1;
     s->master_pending = 0;
     s->master_next = now_ms;
+    s->snap_due = 1;
+    s->snap_sent_at = now_ms - SNAPSHOT_MIN_MS;
+}
+
+void tt_sync_watch_warehouse(tt_sync_t *s, const char *warehouse)
+{
+    if (strcmp(s->snap_wh, warehouse) == 0)
+        return;
+    snprintf(s->snap_wh, sizeof s->snap_wh, "%s", warehouse);
+    s->snap_due = 1;
+    s->snap_sent_at = -SNAPSHOT_MIN_MS;   /* a new warehouse is asked for at once */
+}
+
+static void on_snapshot(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
+{
+    tt_snapshot_t *snap;
+    char reason[160];
+    tt_err_t rc = tt_snapshot_decode(payload, len, &snap, reason, sizeof reason);
+    if (rc != TT_OK) {
+        tt_log_warn(s->log, "ignoring malformed stock snapshot: %s", reason);
+        return;
+    }
+    (void)now_ms;
+    rc = tt_outbox_snapshot_apply(s->ob, snap, tt_clock_wall_ms());
+    if (rc != TT_OK)
+        tt_log_error(s->log, "cannot store the stock snapshot of %s: %s", snap->warehouse,
+                     tt_strerror(rc));
+    tt_snapshot_free(snap);
 }
 
 static void master_request(tt_sync_t *s, uint64_t since, const char *cursor, int64_t now_ms)
@@ -183,6 +224,7 @@ static void on_ack(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms
     if (s->sent < after.synced)
         s->sent = after.synced;
     s->progress_at = now_ms;
+    s->snap_due = 1;   /* the server's stock changed with what it applied */
 }
 
 static void on_server_status(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
@@ -207,6 +249,8 @@ void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_
         on_ack(s, payload, len, now_ms);
     else if (strcmp(topic, s->topic_master) == 0)
         on_master(s, payload, len, now_ms);
+    else if (strcmp(topic, s->topic_snap) == 0)
+        on_snapshot(s, payload, len, now_ms);
     else if (strcmp(topic, TT_EVENT_TOPIC_SERVER_STATUS) == 0)
         on_server_status(s, payload, len, now_ms);
 }
@@ -246,6 +290,15 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
         s->master_pending = 0;
         s->master_next = now_ms;
     }
+    if (s->snap_wh[0] && s->snap_due && now_ms - s->snap_sent_at >= SNAPSHOT_MIN_MS) {
+        char buf[96];
+        size_t len;
+        if (tt_snapshot_req_encode(s->snap_wh, buf, sizeof buf, &len) == TT_OK &&
+            tt_uplink_publish(s->up, s->topic_snap_req, buf, len, 0) == TT_OK) {
+            s->snap_due = 0;
+            s->snap_sent_at = now_ms;
+        }
+    }
     if (!s->master_pending && now_ms >= s->master_next) {
         tt_outbox_stats_t st;
         tt_outbox_stats(s->ob, &st);
@@ -284,6 +337,8 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
 int64_t tt_sync_deadline(const tt_sync_t *s)
 {
     int64_t d = s->master_pending ? s->master_sent_at + MASTER_TIMEOUT_MS : s->master_next;
+    if (s->snap_wh[0] && s->snap_due && s->snap_sent_at + SNAPSHOT_MIN_MS < d)
+        d = s->snap_sent_at + SNAPSHOT_MIN_MS;
     if (s->ninflight > 0 && s->progress_at + s->resend_ms < d)
         d = s->progress_at + s->resend_ms;
     if (s->retry_at >= 0 && (d < 0 || s->retry_at < d))

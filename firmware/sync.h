@@ -47,8 +47,8 @@ void tt_sync_free(tt_sync_t *s);
 /* The uplink (re)connected, or a publish failed: restart from the watermark. */
 void tt_sync_restart(tt_sync_t *s, int64_t now_ms);
 
-/* A message arrived on the terminal's ack topic, its master data topic or
- * the server status topic (the uplink must subscribe to all three).  Malformed acks are logged
+/* A message arrived on the terminal's ack, master data or stock snapshot
+ * topic, or the server status topic (the uplink subscribes to all four).  Malformed acks are logged
  * and ignored (the resend timer recovers). */
 void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_t len,
                      int64_t now_ms);
@@ -58,6 +58,11 @@ void tt_sync_recorded(tt_sync_t *s, uint64_t seq, int64_t now_ms);
 
 /* Sends what the window allows and handles the resend timer. */
 void tt_sync_pump(tt_sync_t *s, int64_t now_ms);
+
+/* Keeps the stock snapshot of `warehouse` (the counter's) fresh: asked for
+ * on a change of warehouse, on (re)connect, and after acks, at most every
+ * 10 s.  "" stops asking. */
+void tt_sync_watch_warehouse(tt_sync_t *s, const char *warehouse);
 
 /* Next moment (tt_clock_mono_ms) tt_sync_pump has timed work, or -1. */
 int64_t tt_sync_deadline(const tt_sync_t *s);

@@ -1,5 +1,7 @@
 #include "ingest.h"
 
+#include "snapshot.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +363,67 @@ static tt_err_t master_req(tt_ingest_t *ing, const char *terminal, const char *t
     return TT_OK;
 }
 
+static int snapshot_row(void *ctx, const char *warehouse, const char *item, tt_qty_t qty)
+{
+    tt_snapshot_t *s = ctx;
+    (void)warehouse;
+    if (s->count == TT_SNAPSHOT_ITEMS_MAX)
+        return 1;
+    memcpy(s->rows[s->count].item, item, strlen(item) + 1);
+    s->rows[s->count++].qty = qty;
+    return 0;
+}
+
+/* Answers a stock request with the warehouse's stock and how far the asking
+ * terminal's own events are in it: both read in this round's transaction,
+ * with the in-memory watermark that matches them. */
+static tt_err_t stock_req(tt_ingest_t *ing, const char *terminal, const char *topic,
+                          const char *payload, size_t len, int64_t now)
+{
+    char reason[TT_EVENT_REASON_MAX];
+    tt_snapshot_t snap;
+    term_t *t;
+    ack_t *a;
+    char *text = NULL;
+    size_t outlen;
+    tt_err_t rc;
+
+    memset(&snap, 0, sizeof snap);
+    if (len > 1024)
+        return bad_message(ing, terminal, topic, "stock request too long", payload, len, now);
+    rc = tt_snapshot_req_decode(payload, len, snap.warehouse, reason, sizeof reason);
+    if (rc != TT_OK)
+        return bad_message(ing, terminal, topic, reason, payload, len, now);
+    rc = term(ing, terminal, &t);
+    if (rc != TT_OK)
+        return rc;
+    snap.applied = t->applied;
+    snap.rows = malloc(TT_SNAPSHOT_ITEMS_MAX * sizeof *snap.rows);
+    if (!snap.rows)
+        return TT_ERR_NOMEM;
+    rc = tt_db_stock_each(ing->db, snap.warehouse, NULL, snapshot_row, &snap);
+    if (rc == TT_OK)
+        rc = tt_snapshot_encode(&snap, &text, &outlen);
+    free(snap.rows);
+    if (rc != TT_OK)
+        return rc;
+    if (outlen > ing->conf.max_payload) {
+        tt_log_error(ing->log, "stock of %s is %zu bytes, over ingest.max_payload: not sent",
+                     snap.warehouse, outlen);
+        free(text);
+        return TT_OK;
+    }
+    a = push_ack(ing);
+    if (!a) {
+        free(text);
+        return TT_ERR_NOMEM;
+    }
+    tt_event_topic(a->topic, sizeof a->topic, terminal, TT_SNAPSHOT_LEAF);
+    a->payload = text;
+    a->len = outlen;
+    return TT_OK;
+}
+
 tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payload, size_t len,
                            int64_t now_ms)
 {
@@ -374,6 +437,8 @@ tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payl
         return events(ing, terminal, topic, payload, len, now_ms);
     if (strcmp(leaf, TT_MASTER_LEAF_REQ) == 0)
         return master_req(ing, terminal, topic, payload, len, now_ms);
+    if (strcmp(leaf, TT_SNAPSHOT_LEAF_REQ) == 0)
+        return stock_req(ing, terminal, topic, payload, len, now_ms);
     if (strcmp(leaf, TT_EVENT_LEAF_STATUS) == 0) {
         /* An empty retained message is how a status is cleared: not an error. */
         return len == 0 ? TT_OK : presence(ing, terminal, topic, payload, len, now_ms);

@@ -26,6 +26,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "serverconf.h"
+#include "snapshot.h"
 #include "uplink.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -274,7 +275,8 @@ int main(int argc, char **argv)
     }
     {
         static const char *const subs[] = {"tt/v1/t/+/events", "tt/v1/t/+/status",
-                                           "tt/v1/t/+/" TT_MASTER_LEAF_REQ};
+                                           "tt/v1/t/+/" TT_MASTER_LEAF_REQ,
+                                           "tt/v1/t/+/" TT_SNAPSHOT_LEAF_REQ};
         tt_uplink_conf_t uc;
         memset(&uc, 0, sizeof uc);
         uc.url = s.conf.mqtt_url;
