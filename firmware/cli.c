@@ -25,8 +25,9 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
-#include "control.h"   /* for the line limits only: the tool links tt_shared alone */
+#include "control.h"   /* for the line limits only: the tool does not link the edge */
 #include "event.h"
+#include "labels.h"
 #include "money.h"
 #include "tag.h"
 
@@ -54,7 +55,9 @@ enum {
     M_NOT_RECORDED, M_RECORDED, M_REJECTION, M_SRV_ERR, M_SRV_STATUS, M_NOMEM, M_OUTPUT,
     M_YES, M_NO, M_NONE, M_SERVER, M_OPERATOR, M_TERMINAL, M_SITE, M_BOARD, M_FIRMWARE,
     M_LAST_SEQ, M_SYNCED, M_PENDING, M_REJECTED, M_CONNECTED, M_SERVER_ONLINE, M_WAREHOUSE,
-    M_ITEM, M_QTY, M_ONLINE, M_APPLIED, M_REJ_EVENTS, M_REJ_MESSAGES, M_LAST_SEEN, M_COUNT
+    M_ITEM, M_QTY, M_ONLINE, M_APPLIED, M_REJ_EVENTS, M_REJ_MESSAGES, M_LAST_SEEN,
+    M_LABEL_BAD, M_LABEL_FORMAT, M_LABEL_SYMBOLOGY, M_LABEL_PNG_OUT, M_LABEL_WRITE,   /* labels */
+    M_COUNT
 };
 
 static const struct {
@@ -115,6 +118,14 @@ static const struct {
     [M_REJ_EVENTS] = {"被拒事件", "rejected events"},
     [M_REJ_MESSAGES] = {"被拒消息", "rejected messages"},
     [M_LAST_SEEN] = {"最后在线", "last seen"},
+    /* labels */
+    [M_LABEL_BAD] = {"无法生成标签：%s", "cannot make the label: %s"},
+    [M_LABEL_FORMAT] = {"--format 必须是 svg、png 或 zpl，不是 '%s'",
+                        "--format must be svg, png or zpl, not '%s'"},
+    [M_LABEL_SYMBOLOGY] = {"--symbology 必须是 gs1-128、datamatrix 或 qr，不是 '%s'",
+                           "--symbology must be gs1-128, datamatrix or qr, not '%s'"},
+    [M_LABEL_PNG_OUT] = {"PNG 格式需要 --out 文件名", "PNG needs --out FILE"},
+    [M_LABEL_WRITE] = {"无法写入 %s：%s", "cannot write %s: %s"},
 };
 
 enum { OPT_SOCKET = 1, OPT_SERVER = 2, OPT_JSON = 4, OPT_WAREHOUSE = 8, OPT_ITEM = 16 };
@@ -141,12 +152,14 @@ typedef struct {
     int json;
     int nargs;
     char *args[5];
+    char **rest;             /* a command with nargs -1: the words after its name */
+    int nrest;
 } cli_t;
 
 struct command {
     const char *name;
     const char *synopsis;
-    int nargs;                    /* positional arguments, exactly */
+    int nargs;                    /* positional arguments, exactly; -1: reads c->rest itself */
     unsigned opts;                /* OPT_* bits it accepts */
     int (*run)(const cli_t *c);   /* returns an RC_* */
 };
@@ -701,6 +714,147 @@ static int cmd_decode(const cli_t *c)
     return RC_OK;
 }
 
+/* ---- labels: cards and labels to print (firmware/labels.h) ---- */
+
+/* labels cards|item|asset [options]: the counter's operation cards (every
+ * card without an id, plus one per id given), an item label or an equipment
+ * label, as SVG (default, to stdout or --out), ZPL (likewise) or PNG (--out
+ * required; several cards become FILE-01.png, FILE-02.png ..., whose names
+ * are printed).  It reads its own words (c->rest): ids repeat and each kind
+ * has its own options.  Refused data is a usage error (2); a file that
+ * cannot be written is 1. */
+static int cmd_labels(const cli_t *c)
+{
+    enum { K_CARDS = 1, K_ITEM = 2, K_ASSET = 4 };
+    enum { O_GTIN = 5, O_BATCH, O_EXPIRY, O_COUNT, O_GIAI, O_NAME, O_SYM, O_FORMAT, O_OUT,
+           O_FONT, O_N };
+    static const struct {
+        const char *name;
+        int kinds, id_kind;   /* id_kind: tt_labels_id_kind_t of a card option, else -1 */
+    } opts[O_N] = {
+        {"--operator", K_CARDS, TT_LABELS_OPERATOR}, {"--warehouse", K_CARDS, TT_LABELS_WAREHOUSE},
+        {"--to", K_CARDS, TT_LABELS_TO}, {"--unit", K_CARDS, TT_LABELS_UNIT},
+        {"--tounit", K_CARDS, TT_LABELS_TOUNIT}, [O_GTIN] = {"--gtin", K_ITEM, -1},
+        [O_BATCH] = {"--batch", K_ITEM, -1}, [O_EXPIRY] = {"--expiry", K_ITEM, -1},
+        [O_COUNT] = {"--count", K_ITEM, -1}, [O_GIAI] = {"--giai", K_ASSET, -1},
+        [O_NAME] = {"--name", K_ITEM | K_ASSET, -1},
+        [O_SYM] = {"--symbology", K_ITEM | K_ASSET, -1}, [O_FORMAT] = {"--format", 7, -1},
+        [O_OUT] = {"--out", 7, -1}, [O_FONT] = {"--font", 7, -1},
+    };
+    const char *val[O_N] = {NULL}, *kind = c->nrest > 0 ? c->rest[0] : "";
+    int k = !strcmp(kind, "cards") ? K_CARDS : !strcmp(kind, "item") ? K_ITEM
+          : !strcmp(kind, "asset") ? K_ASSET : 0, rc = RC_OK;
+    tt_labels_format_t fmt = TT_LABELS_SVG;
+    tt_labels_symbology_t sym = TT_LABELS_GS1_128;
+    tt_labels_label_t *labels;
+    char reason[TT_LABELS_REASON_MAX], path[4096], *text = NULL;
+    size_t n = 0, len = 0;
+    tt_err_t err = TT_OK;
+
+    if (!strcmp(kind, "--help") || !strcmp(kind, "-h")) {
+        printf("%s\n  tagtrail %s\n", msg(c->lang, M_USAGE), c->cmd->synopsis);
+        return RC_OK;
+    }
+    if (!k) {
+        say(c->lang, M_SYNOPSIS, c->cmd->synopsis);
+        return RC_USAGE;
+    }
+    /* Room for the fixed cards and one card for every two words left. */
+    labels = calloc(TT_LABELS_FIXED_CARDS + (size_t)c->nrest / 2 + 1, sizeof *labels);
+    if (!labels) {
+        say(c->lang, M_NOMEM);
+        return RC_ANSWER;
+    }
+    if (k == K_CARDS) {
+        tt_labels_fixed_cards(labels);
+        n = TT_LABELS_FIXED_CARDS;
+    }
+    for (int i = 1; i < c->nrest && rc == RC_OK; i++) {
+        const char *a = c->rest[i];
+        int o = 0;
+        while (o < O_N && strcmp(a, opts[o].name) != 0)
+            o++;
+        if (a[0] != '-') {
+            say(c->lang, M_SYNOPSIS, c->cmd->synopsis);
+            rc = RC_USAGE;
+        } else if (o == O_N || !(opts[o].kinds & k)) {
+            say(c->lang, M_BAD_OPTION, a, c->cmd->name);
+            rc = RC_USAGE;
+        } else if (i + 1 >= c->nrest) {
+            say(c->lang, M_NEEDS_VALUE, a);
+            rc = RC_USAGE;
+        } else if (opts[o].id_kind >= 0) {
+            err = tt_labels_id_card((tt_labels_id_kind_t)opts[o].id_kind, c->rest[++i],
+                                    &labels[n++], reason, sizeof reason);
+        } else {
+            val[o] = c->rest[++i];
+        }
+        if (rc == RC_OK && err != TT_OK) {
+            say(c->lang, M_LABEL_BAD, reason);
+            rc = RC_USAGE;
+        }
+    }
+    if (rc == RC_OK && val[O_FORMAT] && tt_labels_format_parse(val[O_FORMAT], &fmt) != TT_OK) {
+        say(c->lang, M_LABEL_FORMAT, val[O_FORMAT]);
+        rc = RC_USAGE;
+    }
+    if (rc == RC_OK && val[O_SYM] && tt_labels_symbology_parse(val[O_SYM], &sym) != TT_OK) {
+        say(c->lang, M_LABEL_SYMBOLOGY, val[O_SYM]);
+        rc = RC_USAGE;
+    }
+    if (rc == RC_OK && fmt == TT_LABELS_PNG && !val[O_OUT]) {
+        say(c->lang, M_LABEL_PNG_OUT);
+        rc = RC_USAGE;
+    }
+    if (rc == RC_OK && k != K_CARDS) {
+        tt_labels_item_t item = {val[O_GTIN], val[O_BATCH], val[O_EXPIRY], val[O_COUNT],
+                                 val[O_NAME], sym};
+        n = 1;
+        err = k == K_ITEM ? tt_labels_item(&item, labels, reason, sizeof reason)
+                          : tt_labels_asset(val[O_GIAI], val[O_NAME], sym, labels, reason,
+                                            sizeof reason);
+        if (err != TT_OK) {
+            say(c->lang, M_LABEL_BAD, reason);
+            rc = RC_USAGE;
+        }
+    }
+    for (size_t i = 0; rc == RC_OK && fmt == TT_LABELS_PNG && i < n; i++) {
+        if (tt_labels_numbered_path(val[O_OUT], i, n, path, sizeof path) != TT_OK)
+            snprintf(reason, sizeof reason, "file name too long");
+        else if ((err = tt_labels_png(&labels[i], path, reason, sizeof reason)) == TT_OK)
+            continue;
+        say(c->lang, M_LABEL_BAD, reason);
+        rc = err == TT_ERR_IO ? RC_ANSWER : RC_USAGE;
+    }
+    for (size_t i = 0; rc == RC_OK && fmt == TT_LABELS_PNG && n > 1 && i < n; i++) {
+        tt_labels_numbered_path(val[O_OUT], i, n, path, sizeof path);
+        printf("%s\n", path);
+    }
+    if (rc == RC_OK && fmt != TT_LABELS_PNG) {
+        err = fmt == TT_LABELS_SVG
+                  ? tt_labels_svg(labels, n, &text, &len, reason, sizeof reason)
+                  : tt_labels_zpl(labels, n, val[O_FONT], &text, &len, reason, sizeof reason);
+        if (err != TT_OK) {
+            say(c->lang, err == TT_ERR_NOMEM ? M_NOMEM : M_LABEL_BAD, reason);
+            rc = err == TT_ERR_INVAL ? RC_USAGE : RC_ANSWER;
+        } else if (val[O_OUT]) {
+            FILE *f = fopen(val[O_OUT], "wb");
+            int bad = !f || fwrite(text, 1, len, f) != len;
+            if (f && fclose(f) != 0)
+                bad = 1;
+            if (bad) {
+                say(c->lang, M_LABEL_WRITE, val[O_OUT], strerror(errno));
+                rc = RC_ANSWER;
+            }
+        } else {
+            fwrite(text, 1, len, stdout);   /* main() checks stdout for errors */
+        }
+    }
+    free(text);
+    free(labels);
+    return rc;
+}
+
 /* ---- the command line ---- */
 
 static const command_t COMMANDS[] = {
@@ -712,6 +866,15 @@ static const command_t COMMANDS[] = {
      OPT_SERVER | OPT_WAREHOUSE | OPT_ITEM | OPT_JSON, cmd_stock},
     {"terminals", "terminals [-S URL] [--json]", 0, OPT_SERVER | OPT_JSON, cmd_terminals},
     {"decode", "decode DATA", 1, 0, cmd_decode},
+    {"labels",
+     "labels cards [--operator ID]... [--warehouse ID]... [--to ID]... [--unit ID]... "
+     "[--tounit ID]... [OUTPUT]\n"
+     "  tagtrail labels item --gtin GTIN [--batch BATCH] [--expiry YYMMDD] [--count N] "
+     "[--name TEXT] [--symbology gs1-128|datamatrix|qr] [OUTPUT]\n"
+     "  tagtrail labels asset --giai GIAI [--name TEXT] [--symbology gs1-128|datamatrix|qr] "
+     "[OUTPUT]\n"
+     "    OUTPUT: [--format svg|png|zpl] [--out FILE] [--font PRINTER-FONT (zpl, for Chinese)]",
+     -1, 0, cmd_labels},
 };
 
 static void usage(lang_t lang, FILE *f)
@@ -748,6 +911,11 @@ static int parse_args(int argc, char **argv, cli_t *c)
     if (!c->cmd) {
         say(c->lang, M_UNKNOWN_CMD, argv[1]);
         return RC_USAGE;
+    }
+    if (c->cmd->nargs < 0) {   /* parses its own options (labels: ids repeat) */
+        c->rest = argv + 2;
+        c->nrest = argc - 2;
+        return -1;
     }
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];

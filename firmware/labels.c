@@ -311,6 +311,8 @@ void tt_labels_fixed_cards(tt_labels_label_t out[TT_LABELS_FIXED_CARDS])
 tt_err_t tt_labels_id_card(tt_labels_id_kind_t kind, const char *id, tt_labels_label_t *out,
                            char *reason, size_t rlen)
 {
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!id || !out || (unsigned)kind >= sizeof ID_CARDS / sizeof ID_CARDS[0])
         return fail(reason, rlen, TT_ERR_INVAL, "no card kind or id");
     /* The counter refuses a card whose id is not a valid event id. */
@@ -349,10 +351,11 @@ static tt_err_t add_ai(char *buf, size_t cap, const char *ai, const char *value,
 
 /* Checks `bracketed` with the project's GS1 decoder and, if it passes,
  * fills *out: zint's square-bracket data and the human-readable line from
- * the decoded pairs, the caption, and a trial encoding so that data too long
- * for the symbology is refused now rather than when drawing. */
+ * the decoded pairs, the caption (its id is the value of AI id_ai), and a
+ * trial encoding so that data too long for the symbology is refused now
+ * rather than when drawing. */
 static tt_err_t gs1_label(const char *bracketed, tt_labels_symbology_t sym, const char *zh,
-                          const char *id, const char *en, const char *name,
+                          const char *id_ai, const char *en, const char *name,
                           tt_labels_label_t *out, char *reason, size_t rlen)
 {
     struct zint_symbol *s;
@@ -381,7 +384,8 @@ static tt_err_t gs1_label(const char *bracketed, tt_labels_symbology_t sym, cons
     }
     out->symbology = sym;
     snprintf(out->zh, sizeof out->zh, "%s", zh);
-    snprintf(out->id, sizeof out->id, "%s", id);
+    snprintf(out->id, sizeof out->id, "%s",
+             tt_gs1_find(&out->gs1, id_ai) ? tt_gs1_find(&out->gs1, id_ai) : "");
     snprintf(out->en, sizeof out->en, "%s", en);
     snprintf(out->name, sizeof out->name, "%s", name ? name : "");
     err = zint_encode(out, 0, &s, reason, rlen);
@@ -397,32 +401,34 @@ static tt_err_t gs1_label(const char *bracketed, tt_labels_symbology_t sym, cons
 tt_err_t tt_labels_item(const tt_labels_item_t *item, tt_labels_label_t *out, char *reason,
                         size_t rlen)
 {
-    char text[4 * (2 * TT_GS1_VALUE_MAX + 8)] = "", gtin[15] = "";
+    char text[4 * (2 * TT_GS1_VALUE_MAX + 8)] = "", padded[15];
+    const char *gtin;
     tt_err_t err;
 
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!item || !out)
         return fail(reason, rlen, TT_ERR_INVAL, "no item");
-    if (item->gtin && *item->gtin) {
-        size_t n = strlen(item->gtin);
+    gtin = item->gtin;
+    if (gtin && *gtin) {
+        size_t n = strlen(gtin);
         /* GTIN-8, -12 and -13 are GTIN-14s with leading zeros (as in a
          * Digital Link); anything else goes to the decoder as given. */
-        if (strspn(item->gtin, "0123456789") == n && (n == 8 || n == 12 || n == 13))
-            snprintf(gtin, sizeof gtin, "%0*d%s", (int)(14 - n), 0, item->gtin);
-        else if (n <= TT_GS1_VALUE_MAX)
-            snprintf(gtin, sizeof gtin, "%s", item->gtin);
-        if ((err = add_ai(text, sizeof text, "01", gtin[0] && n < 14 ? gtin : item->gtin,
-                          reason, rlen)) != TT_OK)
-            return err;
+        if (strspn(gtin, "0123456789") == n && (n == 8 || n == 12 || n == 13)) {
+            snprintf(padded, sizeof padded, "%0*d%s", (int)(14 - n), 0, gtin);
+            gtin = padded;
+        }
     }
-    if ((err = add_ai(text, sizeof text, "17", item->expiry, reason, rlen)) != TT_OK ||
+    /* Without a GTIN the decoder refuses the rest by the association rules
+     * ("AI (10) requires AI (01) or (02)"), which is the reason to show. */
+    if ((err = add_ai(text, sizeof text, "01", gtin, reason, rlen)) != TT_OK ||
+        (err = add_ai(text, sizeof text, "17", item->expiry, reason, rlen)) != TT_OK ||
         (err = add_ai(text, sizeof text, "10", item->batch, reason, rlen)) != TT_OK ||
         (err = add_ai(text, sizeof text, "30", item->count, reason, rlen)) != TT_OK)
         return err;
     if (!text[0])
         return fail(reason, rlen, TT_ERR_INVAL, "nothing to encode: give a GTIN");
-    return gs1_label(text, item->symbology, "物资",
-                     tt_gs1_find(&(tt_gs1_result_t){0}, "01") ? "" : gtin, "ITEM", item->name,
-                     out, reason, rlen);
+    return gs1_label(text, item->symbology, "物资", "01", "ITEM", item->name, out, reason, rlen);
 }
 
 tt_err_t tt_labels_asset(const char *giai, const char *name, tt_labels_symbology_t symbology,
@@ -431,11 +437,13 @@ tt_err_t tt_labels_asset(const char *giai, const char *name, tt_labels_symbology
     char text[2 * TT_GS1_VALUE_MAX + 8] = "";
     tt_err_t err;
 
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!giai || !*giai || !out)
         return fail(reason, rlen, TT_ERR_INVAL, "no GIAI");
     if ((err = add_ai(text, sizeof text, "8004", giai, reason, rlen)) != TT_OK)
         return err;
-    return gs1_label(text, symbology, "设备", giai, "ASSET", name, out, reason, rlen);
+    return gs1_label(text, symbology, "设备", "8004", "ASSET", name, out, reason, rlen);
 }
 
 /* ---- SVG ---- */
@@ -470,20 +478,26 @@ static int is_linear(tt_labels_symbology_t sym)
     return sym == TT_LABELS_CODE128 || sym == TT_LABELS_GS1_128;
 }
 
-/* Rough width of s at font size `size`: CJK about 1 em, the rest 0.6.  Only
- * used to squeeze text that would overflow its cell (textLength). */
-static double text_width(const char *s, double size)
+/* Width of s at font size `size`, erring wide: CJK 1 em, other characters
+ * `latin` em (bold sans capitals and digits run to 0.72, monospace 0.6).
+ * It sizes single labels and squeezes text that would overflow a sheet's
+ * cell (textLength, which not every renderer honours). */
+static double text_width(const char *s, double size, double latin)
 {
     double w = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if ((*p & 0xC0) != 0x80)
-            w += (*p >= 0xE0 ? 1.0 : 0.6) * size;
+            w += (*p >= 0xE0 ? 1.0 : latin) * size;
     return w;
 }
 
+#define LATIN_BOLD 0.72
+#define LATIN 0.62
+#define LATIN_MONO 0.61
+
 /* One centred line of text with its top at `top`. */
-static void svg_text(sbuf_t *b, const char *cls, double size, const char *s, double cx,
-                     double top, double maxw)
+static void svg_text(sbuf_t *b, const char *cls, double size, double latin, const char *s,
+                     double cx, double top, double maxw)
 {
     put(b, "<text class=\"");
     put(b, cls);
@@ -492,7 +506,7 @@ static void svg_text(sbuf_t *b, const char *cls, double size, const char *s, dou
     put(b, "\" y=\"");
     put_mm(b, top + size * 0.88);   /* the baseline, about 0.88 em below the top */
     put(b, "\"");
-    if (text_width(s, size) > maxw) {
+    if (text_width(s, size, latin) > maxw) {
         put(b, " textLength=\"");
         put_mm(b, maxw);
         put(b, "\" lengthAdjust=\"spacingAndGlyphs\"");
@@ -540,10 +554,10 @@ static tt_err_t svg_label(sbuf_t *b, const tt_labels_label_t *l, double x, doubl
     }
     top = y + (h - content_h(l, code_h)) / 2;
     caption(l, 1, title, sizeof title);
-    svg_text(b, "t", TITLE_SIZE, title, x + w / 2, top, avail_w);
+    svg_text(b, "t", TITLE_SIZE, LATIN_BOLD, title, x + w / 2, top, avail_w);
     top += TITLE_H;
     if (l->name[0]) {
-        svg_text(b, "n", NAME_SIZE, l->name, x + w / 2, top, avail_w);
+        svg_text(b, "n", NAME_SIZE, LATIN, l->name, x + w / 2, top, avail_w);
         top += NAME_H;
     }
     top += GAP;
@@ -563,19 +577,21 @@ static tt_err_t svg_label(sbuf_t *b, const tt_labels_label_t *l, double x, doubl
     }
     put(b, "</g>\n");
     top += code_h + GAP;
-    svg_text(b, "d", HRI_SIZE, l->hri, x + w / 2, top, avail_w);
+    svg_text(b, "d", HRI_SIZE, LATIN_MONO, l->hri, x + w / 2, top, avail_w);
     ZBarcode_Delete(s);
     return TT_OK;
 }
 
 /* The page size for a label on its own: wide enough for the symbol at its
- * preferred module size with quiet zones, tall enough for the content. */
+ * preferred module size with quiet zones and for each line of text, tall
+ * enough for the content. */
 static tt_err_t natural_size(const tt_labels_label_t *l, double *w, double *h, char *reason,
                              size_t rlen)
 {
     struct zint_symbol *s;
     tt_err_t err = zint_encode(l, 0, &s, reason, rlen);
-    double code_w, code_h;
+    char title[3 * TT_LABELS_TEXT_MAX];
+    double code_w, code_h, text_w[3];
 
     if (err != TT_OK)
         return err;
@@ -586,7 +602,14 @@ static tt_err_t natural_size(const tt_labels_label_t *l, double *w, double *h, c
         code_w = code_h = MATRIX_SIDE;
     }
     ZBarcode_Delete(s);
-    *w = code_w + 2 * PAD > MIN_LABEL_W ? code_w + 2 * PAD : MIN_LABEL_W;
+    caption(l, 1, title, sizeof title);
+    text_w[0] = text_width(title, TITLE_SIZE, LATIN_BOLD);
+    text_w[1] = text_width(l->name, NAME_SIZE, LATIN);
+    text_w[2] = text_width(l->hri, HRI_SIZE, LATIN_MONO);
+    *w = code_w > MIN_LABEL_W - 2 * PAD ? code_w : MIN_LABEL_W - 2 * PAD;
+    for (int i = 0; i < 3; i++)
+        *w = text_w[i] > *w ? text_w[i] : *w;
+    *w += 2 * PAD;
     *h = content_h(l, code_h) + 2 * PAD;
     return TT_OK;
 }
@@ -601,12 +624,13 @@ static void svg_open(sbuf_t *b, double w, double h)
     put_mm(b, w);
     put(b, " ");
     put_mm(b, h);
-    put(b, "\">\n<style>\n"
-           "text{font-family:" FONTS ";text-anchor:middle;fill:#000}\n"
-           ".t{font-size:" "4.2px;font-weight:bold}\n"
-           ".n{font-size:3.4px}\n"
-           ".d{font-family:'DejaVu Sans Mono','Noto Sans Mono',monospace;font-size:2.8px}\n"
-           ".bars{fill:#000}\n"
+    put(b, "\">\n<style>\ntext{font-family:" FONTS ";text-anchor:middle;fill:#000}\n.t{font-size:");
+    put_mm(b, TITLE_SIZE);
+    put(b, "px;font-weight:bold}\n.n{font-size:");
+    put_mm(b, NAME_SIZE);
+    put(b, "px}\n.d{font-family:'DejaVu Sans Mono','Noto Sans Mono',monospace;font-size:");
+    put_mm(b, HRI_SIZE);
+    put(b, "px}\n.bars{fill:#000}\n"
            ".cut{fill:none;stroke:#aaa;stroke-width:0.2;stroke-dasharray:1.5 1.5}\n"
            "</style>\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");
 }
@@ -785,13 +809,17 @@ static tt_err_t zpl_label(sbuf_t *b, const tt_labels_label_t *l, const char *fon
         tt_err_t err = zint_encode(l, 0, &s, reason, rlen);
         if (err != TT_OK)
             return err;
-        /* The printer picks the size itself; zint's square choice for the
-         * same data is what it will be (both follow ISO 16022). */
+        /* The printer picks the symbol size itself; zint's square choice
+         * for the same data is used only to centre it and size the label
+         * (should the printer pick another size, it is just off-centre). */
         code_w = code_h = Z_DM_MODULE * s->width;
         ZBarcode_Delete(s);
         put(&field, "_1");
         for (const char *p = element; *p; p++)
-            put(&field, *p == TT_GS1_GS ? "_1" : *p == '_' ? "__" : (char[2]){*p, '\0'});
+            if (*p == TT_GS1_GS || *p == '_')
+                put(&field, *p == '_' ? "__" : "_1");
+            else
+                put_n(&field, p, 1);
     }
     w = code_w + 2 * Z_MARGIN + 2 * QUIET_LINEAR * Z_MODULE;
     w = w > Z_MIN_W ? w : Z_MIN_W;

@@ -20,7 +20,8 @@
  * comes back in malloc'd buffers the caller frees; PNG goes to a file the
  * caller names.  Reasons are one English line in a caller-owned buffer of
  * rlen bytes (reason may be NULL when rlen is 0); TT_LABELS_REASON_MAX bytes
- * always hold them.  On TT_OK the reason is "".
+ * always hold them.  On TT_OK the reason is "".  A builder that fails leaves
+ * its label cleared (all zero), never half-filled.
  */
 #ifndef TT_LABELS_H
 #define TT_LABELS_H
@@ -101,7 +102,8 @@ tt_err_t tt_labels_id_card(tt_labels_id_kind_t kind, const char *id, tt_labels_l
  * refuses (bad check digit, impossible date, a batch without GTIN, ...),
  * with its reason; TT_ERR_INVAL also for a NULL argument, Code 128, or a name
  * too long; TT_ERR_TOOBIG when the data is valid but does not fit the
- * symbology (GS1-128 holds 48 characters), with zint's reason. */
+ * symbology, with zint's reason (TT_ERR_INVAL with zint's reason should zint
+ * refuse data the decoder accepted). */
 tt_err_t tt_labels_item(const tt_labels_item_t *item, tt_labels_label_t *out, char *reason,
                         size_t rlen);
 
