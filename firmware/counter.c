@@ -94,9 +94,20 @@ static const char *const text[M_COUNT][2] = {
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
 {
     va_list ap;
+    int n;
     va_start(ap, msg);
-    vsnprintf(c->v.message, sizeof c->v.message, text[msg][c->lang], ap);
+    n = vsnprintf(c->v.message, sizeof c->v.message, text[msg][c->lang], ap);
     va_end(ap);
+    /* A message cut short must not end inside a UTF-8 character: back off
+     * over continuation bytes and the lead byte they belong to. */
+    if (n >= (int)sizeof c->v.message) {
+        size_t k = sizeof c->v.message - 1;
+        while (k > 0 && ((unsigned char)c->v.message[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && ((unsigned char)c->v.message[k - 1] & 0x80))
+            k--;
+        c->v.message[k] = '\0';
+    }
     c->v.message_is_error = error;
     return error ? TT_COUNTER_BEEP_ERROR : TT_COUNTER_BEEP_OK;
 }

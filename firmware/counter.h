@@ -44,7 +44,7 @@
 #include "master.h"
 
 #define TT_COUNTER_LINES_MAX 64
-#define TT_COUNTER_MSG_MAX 160
+#define TT_COUNTER_MSG_MAX 320   /* bytes of a message, with NUL; cut at a character */
 
 typedef enum { TT_COUNTER_LANG_ZH = 0, TT_COUNTER_LANG_EN = 1 } tt_counter_lang_t;
 

@@ -48,26 +48,51 @@ static const char *L(const tt_ui_t *ui, int k)
 }
 
 /* Writes `s` at (y, x), cut to `cols` display columns (CJK take two). */
-static void put(int y, int x, const char *s, int cols)
+/* Decodes s into w[cap] (stopping at an invalid byte) and returns how many
+ * characters fit in `cols` display columns (CJK take two); *width gets the
+ * columns they take. */
+static size_t fit(const char *s, wchar_t *w, size_t cap, int cols, int *width)
 {
-    wchar_t w[256];
-    size_t n = mbstowcs(w, s, 255);
+    mbstate_t st;
+    size_t n = 0, len = strlen(s);
     int used = 0;
-    size_t k = 0;
 
-    if (n == (size_t)-1) {
-        mvaddnstr(y, x, s, cols);
-        return;
-    }
-    for (; k < n; k++) {
-        int cw = wcwidth(w[k]);
+    memset(&st, 0, sizeof st);
+    while (n < cap && len > 0) {
+        size_t r = mbrtowc(&w[n], s, len, &st);
+        int cw;
+        if (r == 0 || r == (size_t)-1 || r == (size_t)-2)
+            break;
+        cw = wcwidth(w[n]);
         if (cw < 0)
             cw = 1;
         if (used + cw > cols)
             break;
         used += cw;
+        s += r;
+        len -= r;
+        n++;
     }
-    mvaddnwstr(y, x, w, (int)k);
+    *width = used;
+    return n;
+}
+
+/* Writes s at (y, x), cut to `cols` display columns. */
+static void put(int y, int x, const char *s, int cols)
+{
+    wchar_t w[512];
+    int width;
+    size_t n = fit(s, w, 512, cols, &width);
+    mvaddnwstr(y, x, w, (int)n);
+}
+
+/* Writes s right-aligned in a field of `cols` display columns at (y, x). */
+static void put_right(int y, int x, const char *s, int cols)
+{
+    wchar_t w[128];
+    int width;
+    size_t n = fit(s, w, 128, cols, &width);
+    mvaddnwstr(y, x + cols - width, w, (int)n);
 }
 
 tt_err_t tt_ui_open(tt_counter_lang_t lang, tt_ui_t **out)
@@ -123,10 +148,11 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
     /* Title: who this terminal is and whether its scans are getting through. */
     attron(COLOR_PAIR(P_TITLE));
     mvhline(0, 0, ' ', cols);
-    snprintf(buf, sizeof buf, " tagtrail %s · %s   %s   %s %llu   %s %llu   %s %llu",
-             st->terminal_id, st->site, st->online ? L(ui, L_ONLINE) : L(ui, L_OFFLINE),
-             L(ui, L_WAITING), (unsigned long long)st->waiting, L(ui, L_SYNCED),
-             (unsigned long long)st->synced, L(ui, L_REJECTED), (unsigned long long)st->rejected);
+    /* The state first: an id or site of any length must not push it off. */
+    snprintf(buf, sizeof buf, " %s  %s %llu  %s %llu  %s %llu  · %s · %s",
+             st->online ? L(ui, L_ONLINE) : L(ui, L_OFFLINE), L(ui, L_WAITING),
+             (unsigned long long)st->waiting, L(ui, L_SYNCED), (unsigned long long)st->synced,
+             L(ui, L_REJECTED), (unsigned long long)st->rejected, st->terminal_id, st->site);
     put(0, 0, buf, cols);
     attroff(COLOR_PAIR(P_TITLE));
 
@@ -157,8 +183,10 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
 
     /* The document, newest lines last; older ones scroll off the top. */
     mvhline(5, 0, ACS_HLINE, cols);
-    snprintf(buf, sizeof buf, "  #  %10s      %s", L(ui, L_QTY), L(ui, L_ITEM));
-    put(6, 0, buf, cols);
+    /* Columns: # (3), quantity right-aligned (10), unit (4), then the item. */
+    put(6, 0, "  #", 3);
+    put_right(6, 5, L(ui, L_QTY), 10);
+    put(6, 21, L(ui, L_ITEM), cols - 21);
     room = rows - 11;
     y = 7;
     if (room > 0 && v->nlines > (size_t)room) {
@@ -171,12 +199,12 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
         tt_qty_format(l->qty, q, sizeof q);
         /* Quantity first, at a fixed column: the name after it may be long
          * and is cut at the screen's edge, never the number. */
-        if (l->result[0])
-            snprintf(buf, sizeof buf, "%3zu  %10s %-4s %s", i + 1, l->result, "", l->item);
-        else
-            snprintf(buf, sizeof buf, "%3zu  %10s %-4s %s %s %s", i + 1, q, l->uom, l->item,
-                     l->name, l->spec);
-        put(y++, 0, buf, cols);
+        snprintf(buf, sizeof buf, "%3zu", i + 1);
+        put(y, 0, buf, 3);
+        put_right(y, 5, l->result[0] ? l->result : q, 10);
+        put(y, 16, l->uom, 4);
+        snprintf(buf, sizeof buf, "%s %s %s", l->item, l->name, l->spec);
+        put(y++, 21, buf, cols - 21);
     }
 
     mvhline(rows - 4, 0, ACS_HLINE, cols);
