@@ -27,7 +27,8 @@ enum {
     M_INACTIVE_ITEM, M_UNKNOWN_OPERATOR, M_UNKNOWN_WAREHOUSE, M_UNKNOWN_UNIT, M_LOOKUP_FAILED,
     M_LINE_NAMED, M_ASSET_TAG, M_MODE_PROMPT, M_NEED_TO, M_NEED_ACTION, M_NEED_TO_UNIT,
     M_NEED_RESULT, M_TO, M_ACTION, M_TO_UNIT, M_RESULT, M_CARD_NOT_HERE, M_BAD_RESULT,
-    M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_BEYOND_STOCK, M_BEYOND_STOCK_TAKEN, M_COUNT
+    M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_BEYOND_STOCK, M_BEYOND_STOCK_TAKEN,
+    M_TO_UNIT_HANDOVER, M_INVALID_DOC, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -87,6 +88,8 @@ static const char *const text[M_COUNT][2] = {
     [M_NOT_ASSET] = {"请扫设备标签", "scan the asset's tag"},
     [M_BEYOND_STOCK] = {"超出本地库存：%s 可用 %s，需 %s", "beyond local stock: %s has %s, needs %s"},
     [M_BEYOND_STOCK_TAKEN] = {"注意：超出本地库存（可用 %s），已记入第 %zu 行", "warning: beyond local stock (%s on hand), taken as line %zu"},
+    [M_TO_UNIT_HANDOVER] = {"接收单位卡仅用于交接：请先扫交接卡", "a receiving unit is for a handover: scan the handover card first"},
+    [M_INVALID_DOC] = {"单据不完整或无效", "the document is incomplete or invalid"},
     [M_SAME_WAREHOUSE] = {"调出与调入仓库相同", "the destination is the same warehouse"},
     [M_LINE_NAMED] = {"第 %zu 行：%s %s × %s %s", "line %zu: %s %s x %s %s"},
 };
@@ -136,23 +139,23 @@ static const mode_def_t modes[TT_COUNTER_MODE_LAST + 1] = {
     [TT_COUNTER_MODE_ISSUE] = {"issue", {"出库", "ISSUE"}, TT_EVENT_ISSUE, NULL,
                                N_WH | N_UNIT | N_REF, N_WH | N_UNIT | N_REF, NULL},
     [TT_COUNTER_MODE_RETURN] = {"return", {"交旧", "RETURN"}, TT_EVENT_RETURN, NULL,
-                                N_WH | N_UNIT, N_WH | N_UNIT | N_REF, NULL},
+                                N_WH | N_UNIT, N_WH | N_UNIT, NULL},
     [TT_COUNTER_MODE_TRANSFER] = {"transfer", {"调拨", "TRANSFER"}, TT_EVENT_TRANSFER, NULL,
-                                  N_WH | N_TO, N_WH | N_TO | N_REF, NULL},
+                                  N_WH | N_TO, N_WH | N_TO, NULL},
     [TT_COUNTER_MODE_COUNT] = {"count", {"盘点", "COUNT"}, TT_EVENT_COUNT, NULL, N_WH,
-                               N_WH | N_REF, NULL},
+                               N_WH, NULL},
     [TT_COUNTER_MODE_REVOLVE] = {"revolve", {"周转材料", "REVOLVING"}, TT_EVENT_REVOLVE, NULL,
-                                 N_WH | N_UNIT | N_ACTION, N_WH | N_UNIT | N_ACTION | N_REF,
+                                 N_WH | N_UNIT | N_ACTION, N_WH | N_UNIT | N_ACTION,
                                  NULL},
     [TT_COUNTER_MODE_APPRAISAL] = {"appraisal", {"鉴定", "APPRAISAL"}, TT_EVENT_EQUIPMENT,
-                                   "appraisal", N_RESULT, N_RESULT | N_REF, appraisal_results},
+                                   "appraisal", N_RESULT, N_RESULT, appraisal_results},
     [TT_COUNTER_MODE_SELFCHECK] = {"selfcheck", {"自检", "SELF-CHECK"}, TT_EVENT_EQUIPMENT,
-                                   "selfcheck", N_RESULT, N_RESULT | N_REF, check_results},
+                                   "selfcheck", N_RESULT, N_RESULT, check_results},
     [TT_COUNTER_MODE_ACCEPTANCE] = {"acceptance", {"验收", "ACCEPTANCE"}, TT_EVENT_EQUIPMENT,
-                                    "acceptance", N_RESULT, N_RESULT | N_REF, check_results},
+                                    "acceptance", N_RESULT, N_RESULT, check_results},
     [TT_COUNTER_MODE_EQUIP_ISSUE] = {"equip-issue", {"设备出库", "EQUIP ISSUE"},
                                      TT_EVENT_EQUIPMENT, "issue", N_UNIT | N_RESULT,
-                                     N_UNIT | N_RESULT | N_REF, issue_results},
+                                     N_UNIT | N_RESULT, issue_results},
 };
 
 const char *tt_counter_mode_word(tt_counter_mode_t mode)
@@ -318,6 +321,8 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
             if (rc != TT_OK)
                 return lookup_failed(c, rc, M_UNKNOWN_WAREHOUSE, arg + 3);
         }
+        if (c->v.to[0] && strcmp(arg + 3, c->v.to) == 0)
+            return say(c, 1, M_SAME_WAREHOUSE);
         card_id(arg + 3, c->v.warehouse);
         return say(c, 0, M_WAREHOUSE, c->v.warehouse);
     }
@@ -342,6 +347,10 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
         const char *id = arg + (to_wh ? 3 : 7);
         if (to_wh ? !(M(c)->take & N_TO) : !(M(c)->take & N_ACTION))
             return say(c, 1, M_CARD_NOT_HERE, code);
+        /* A receiving unit belongs to a handover only (it may be scanned
+         * before the action card; another action card then drops it). */
+        if (!to_wh && c->v.action[0] && strcmp(c->v.action, "handover") != 0)
+            return say(c, 1, M_TO_UNIT_HANDOVER);
         if (c->v.nlines)
             return say(c, 1, M_DOC_OPEN);
         if (!tt_event_id_valid(id))
@@ -428,10 +437,10 @@ static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
 {
     char asset[TT_EVENT_CODE_MAX + 1];
     tt_counter_line_t *l;
+    tt_epc_t e;   /* code may point into it below */
 
     if (strspn(code, "0123456789ABCDEFabcdef") == strlen(code) &&
         (strlen(code) == 24 || strlen(code) == 52)) {
-        tt_epc_t e;
         if (tt_epc_decode(code, &e, NULL, 0) == TT_OK) {
             if (e.scheme == TT_EPC_SGTIN_96)
                 return say(c, 1, M_NOT_ASSET);
@@ -493,8 +502,11 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
     /* A badge is its own barcode: scanning it logs its operator in. */
     if (c->has_lookup && c->v.nlines == 0 && tt_event_code_valid(code)) {
         tt_master_operator_t op;
-        if (c->lk.operator_(c->lk.ctx, code, &op) == TT_OK && strcmp(op.badge, code) == 0)
+        tt_err_t rc = c->lk.operator_(c->lk.ctx, code, &op);
+        if (rc == TT_OK && strcmp(op.badge, code) == 0)
             return login(c, code);
+        if (rc == TT_ERR_BUSY && !c->v.operator_id[0])
+            return say(c, 1, M_NO_MASTER);   /* it may well be a badge: say why it fails */
     }
     need = missing(c);
     if (need >= 0)
@@ -659,7 +671,9 @@ tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t f
     if (result != TT_OK) {
         c->commit_waiting = 0;
         return say(c, 1, M_NOT_STORED,
-                   text[result == TT_ERR_FULL ? M_DISK_FULL : M_STORE_ERROR][c->lang]);
+                   text[result == TT_ERR_FULL    ? M_DISK_FULL
+                        : result == TT_ERR_INVAL ? M_INVALID_DOC
+                                                 : M_STORE_ERROR][c->lang]);
     }
     clear_document(c);
     return say(c, 0, M_COMMITTED, n, (unsigned long long)first_seq);

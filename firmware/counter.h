@@ -27,11 +27,13 @@
  *   TT:ACT:<action>          revolving: draw, handover, loss, burial, scrap
  *   TT:RES:<result>          equipment: major|medium|minor (appraisal),
  *                            pass|fail (selfcheck, acceptance),
- *                            in_use|standby (equip-issue), for the next asset
+ *                            in_use|standby (equip-issue), for the assets
+ *                            that follow until another result card
  *   TT:COMMIT  TT:UNDO  TT:CANCEL
  *
  * What each mode needs before its first line is in its table in counter.c
- * and is what the screen asks for.
+ * and is what the screen asks for.  A reference number (plan serial,
+ * requisition number) is typed on the keypad in receive and issue only.
  */
 #ifndef TT_COUNTER_H
 #define TT_COUNTER_H

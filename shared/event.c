@@ -1,10 +1,11 @@
 #include "event.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "wire.h"
 
 static const char *const type_names[] = {NULL,       "receive", "issue",  "return",
                                          "transfer", "count",   "revolve", "equipment"};
@@ -84,19 +85,6 @@ tt_err_t tt_event_topic_parse(const char *topic, char *terminal, const char **le
     return TT_OK;
 }
 
-static void say(char *reason, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *reason, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    if (reason == NULL || len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(reason, len, fmt, ap);
-    va_end(ap);
-}
-
 /* Which body fields each type needs (N), may have (O) or must not have (-). */
 enum { F_WAREHOUSE, F_ITEM, F_QTY, F_TO, F_ACTION, F_TO_UNIT, F_ASSET, F_STEP, F_RESULT,
        F_UNIT, F_REF, F_COUNT };
@@ -157,19 +145,19 @@ tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
     int step;
 
     if (ev->seq < 1 || ev->seq > TT_EVENT_SEQ_MAX) {
-        say(reason, len, "seq out of range");
+        tt_wire_say(reason, len, "seq out of range");
         return TT_ERR_INVAL;
     }
     if (ev->ts_ms < 0 || (uint64_t)ev->ts_ms > TT_EVENT_SEQ_MAX) {
-        say(reason, len, "ts out of range");
+        tt_wire_say(reason, len, "ts out of range");
         return TT_ERR_INVAL;
     }
     if (!tt_event_id_valid(ev->operator_id)) {
-        say(reason, len, "operator: not a valid id");
+        tt_wire_say(reason, len, "operator: not a valid id");
         return TT_ERR_INVAL;
     }
     if (ev->type < TT_EVENT_RECEIVE || ev->type > TT_EVENT_TYPE_LAST) {
-        say(reason, len, "unknown event type");
+        tt_wire_say(reason, len, "unknown event type");
         return TT_ERR_INVAL;
     }
     rule = rules[ev->type];
@@ -177,11 +165,13 @@ tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
         if (f == F_QTY)
             continue;
         if (rule[f] == 'N' && !present(b, f)) {
-            say(reason, len, "body.%s: required for %s", field_names[f], type_names[ev->type]);
+            tt_wire_say(reason, len, "body.%s: required for %s", field_names[f],
+                        type_names[ev->type]);
             return TT_ERR_INVAL;
         }
         if (rule[f] == '-' && present(b, f)) {
-            say(reason, len, "body.%s: not allowed for %s", field_names[f], type_names[ev->type]);
+            tt_wire_say(reason, len, "body.%s: not allowed for %s", field_names[f],
+                        type_names[ev->type]);
             return TT_ERR_INVAL;
         }
     }
@@ -189,55 +179,57 @@ tt_err_t tt_event_validate(const tt_event_t *ev, char *reason, size_t len)
         (b->to[0] && !tt_event_id_valid(b->to)) || (b->unit[0] && !tt_event_id_valid(b->unit)) ||
         (b->to_unit[0] && !tt_event_id_valid(b->to_unit)) ||
         (b->ref[0] && !tt_event_id_valid(b->ref))) {
-        say(reason, len, "body: warehouse, to, unit, to_unit and ref must be valid ids");
+        tt_wire_say(reason, len, "body: warehouse, to, unit, to_unit and ref must be valid ids");
         return TT_ERR_INVAL;
     }
     if ((b->item[0] && !tt_event_code_valid(b->item)) ||
         (b->asset[0] && !tt_event_code_valid(b->asset))) {
-        say(reason, len, "body.item/asset: not a valid code");
+        tt_wire_say(reason, len, "body.item/asset: not a valid code");
         return TT_ERR_INVAL;
     }
     if (rule[F_QTY] == 'N' && (b->qty < 0 || (b->qty == 0 && ev->type != TT_EVENT_COUNT))) {
-        say(reason, len, ev->type == TT_EVENT_COUNT ? "body.qty: must not be negative"
-                                                    : "body.qty: must be greater than zero");
+        tt_wire_say(reason, len, "%s",
+                    ev->type == TT_EVENT_COUNT ? "body.qty: must not be negative"
+                                               : "body.qty: must be greater than zero");
         return TT_ERR_INVAL;
     }
     if (rule[F_QTY] == '-' && b->qty != 0) {
-        say(reason, len, "body.qty: not allowed for %s", type_names[ev->type]);
+        tt_wire_say(reason, len, "body.qty: not allowed for %s", type_names[ev->type]);
         return TT_ERR_INVAL;
     }
     if (ev->type == TT_EVENT_TRANSFER && strcmp(b->to, b->warehouse) == 0) {
-        say(reason, len, "body.to: a transfer needs two different warehouses");
+        tt_wire_say(reason, len, "body.to: a transfer needs two different warehouses");
         return TT_ERR_INVAL;
     }
     if (ev->type == TT_EVENT_REVOLVE) {
         int a = one_of(b->action, revolve_actions);
         if (a < 0) {
-            say(reason, len, "body.action: one of draw, handover, loss, burial, scrap");
+            tt_wire_say(reason, len, "body.action: one of draw, handover, loss, burial, scrap");
             return TT_ERR_INVAL;
         }
         if ((a == 1) != (b->to_unit[0] != '\0')) {
-            say(reason, len, "body.to_unit: required for a handover and only for it");
+            tt_wire_say(reason, len, "body.to_unit: required for a handover and only for it");
             return TT_ERR_INVAL;
         }
     }
     if (ev->type == TT_EVENT_EQUIPMENT) {
         step = one_of(b->step, equipment_steps);
         if (step < 0) {
-            say(reason, len, "body.step: one of appraisal, selfcheck, acceptance, issue");
+            tt_wire_say(reason, len, "body.step: one of appraisal, selfcheck, acceptance, issue");
             return TT_ERR_INVAL;
         }
         if (one_of(b->result, step_results[step]) < 0) {
-            say(reason, len, "body.result: not a result of step %s", b->step);
+            tt_wire_say(reason, len, "body.result: not a result of step %s", b->step);
             return TT_ERR_INVAL;
         }
         if (step == 3 && !b->unit[0]) {
-            say(reason, len, "body.unit: required when equipment is issued");
+            tt_wire_say(reason, len, "body.unit: required when equipment is issued");
             return TT_ERR_INVAL;
         }
     }
     if (b->lines > TT_EVENT_LINES_MAX || (b->lines == 0) != (b->line == 0) || b->line > b->lines) {
-        say(reason, len, "body.line/lines: need 1 <= line <= lines <= %d", TT_EVENT_LINES_MAX);
+        tt_wire_say(reason, len, "body.line/lines: need 1 <= line <= lines <= %d",
+                    TT_EVENT_LINES_MAX);
         return TT_ERR_INVAL;
     }
     return TT_OK;
@@ -322,68 +314,6 @@ tt_err_t tt_event_batch_build(const char *terminal, uint64_t synced, const char 
 
 /* --- decoding ------------------------------------------------------------ */
 
-/* JSON numbers arrive as doubles; an integer field must be integral, in
- * range, and exactly representable (all values up to 2^53 are). */
-static int get_uint(const cJSON *j, uint64_t max, uint64_t *out)
-{
-    double d;
-    if (!cJSON_IsNumber(j))
-        return 0;
-    d = j->valuedouble;
-    if (!(d >= 0.0) || d > (double)max)
-        return 0;
-    if ((double)(uint64_t)d != d)
-        return 0;
-    *out = (uint64_t)d;
-    return 1;
-}
-
-/* Copies a JSON string of 1..cap-1 bytes (envelope() has already refused
- * messages with embedded NULs, and cJSON invalid escapes). */
-static int get_str(const cJSON *j, char *dst, size_t cap)
-{
-    size_t n;
-    if (!cJSON_IsString(j) || j->valuestring == NULL)
-        return 0;
-    n = strlen(j->valuestring);
-    if (n == 0 || n >= cap)
-        return 0;
-    memcpy(dst, j->valuestring, n + 1);
-    return 1;
-}
-
-enum { MEMBERS_OK, MEMBERS_NOT_OBJECT, MEMBERS_BAD_FIELD };
-
-/* Finds each name in `names` among obj's members, refusing unknown and
- * repeated members.  On MEMBERS_BAD_FIELD the offending name is copied to
- * bad[NAME_SHOWN] as printable ASCII ('?' for anything else), so a reason
- * built from it is always valid UTF-8 and bounded. */
-#define NAME_SHOWN 41
-static int members(const cJSON *obj, const char *const *names, const cJSON **found, size_t n,
-                   char *bad)
-{
-    if (!cJSON_IsObject(obj))
-        return MEMBERS_NOT_OBJECT;
-    for (size_t i = 0; i < n; i++)
-        found[i] = NULL;
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        size_t i = 0;
-        while (i < n && strcmp(c->string, names[i]) != 0)
-            i++;
-        if (i == n || found[i]) {
-            size_t k = 0;
-            for (; c->string[k] && k < NAME_SHOWN - 1; k++) {
-                unsigned char ch = (unsigned char)c->string[k];
-                bad[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-            }
-            bad[k] = '\0';
-            return MEMBERS_BAD_FIELD;
-        }
-        found[i] = c;
-    }
-    return MEMBERS_OK;
-}
-
 static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t len)
 {
     static const char *const names[] = {"warehouse", "item", "qty", "to", "action", "to_unit",
@@ -396,34 +326,35 @@ static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t
                            sizeof b->action, sizeof b->to_unit, sizeof b->asset,
                            sizeof b->step, sizeof b->result, sizeof b->unit, sizeof b->ref};
     const cJSON *f[13];
-    char bad[NAME_SHOWN], qty[TT_MONEY_TEXT_MAX];
+    char bad[TT_WIRE_NAME_SHOWN], qty[TT_MONEY_TEXT_MAX];
     uint64_t line = 0, lines = 0;
-    int m = members(j, names, f, 13, bad);
+    tt_wire_members_t m = tt_wire_find(j, names, f, 13, 0, bad);
 
-    if (m != MEMBERS_OK) {
-        if (m == MEMBERS_NOT_OBJECT)
-            say(reason, len, "body: not an object");
+    if (m != TT_WIRE_MEMBERS_OK) {
+        if (m == TT_WIRE_MEMBERS_NOT_OBJECT)
+            tt_wire_say(reason, len, "body: not an object");
         else
-            say(reason, len, "body: unknown or repeated field '%s'", bad);
+            tt_wire_say(reason, len, "body: unknown or repeated field '%s'", bad);
         return TT_ERR_PROTO;
     }
     for (int i = 0; i < F_COUNT; i++) {
         if (i == F_QTY || !f[i])
             continue;
-        if (!get_str(f[i], dst[i], cap[i])) {
-            say(reason, len, "body.%s: not a string of 1-%zu bytes", names[i], cap[i] - 1);
+        if (!tt_wire_read_str(f[i], dst[i], cap[i], 0)) {
+            tt_wire_say(reason, len, "body.%s: not a string of 1-%zu bytes", names[i], cap[i] - 1);
             return TT_ERR_PROTO;
         }
     }
-    if (f[F_QTY] && (!get_str(f[F_QTY], qty, sizeof qty) || tt_qty_parse(qty, &b->qty) != TT_OK)) {
-        say(reason, len, "body.qty: not a decimal string with at most 3 decimals");
+    if (f[F_QTY] &&
+        (!tt_wire_read_str(f[F_QTY], qty, sizeof qty, 0) || tt_qty_parse(qty, &b->qty) != TT_OK)) {
+        tt_wire_say(reason, len, "body.qty: not a decimal string with at most 3 decimals");
         return TT_ERR_PROTO;
     }
-    if (!f[11] != !f[12] || (f[11] && (!get_uint(f[11], TT_EVENT_LINES_MAX, &line) ||
-                                       !get_uint(f[12], TT_EVENT_LINES_MAX, &lines) ||
+    if (!f[11] != !f[12] || (f[11] && (!tt_wire_read_uint(f[11], TT_EVENT_LINES_MAX, &line) ||
+                                       !tt_wire_read_uint(f[12], TT_EVENT_LINES_MAX, &lines) ||
                                        line < 1 || line > lines))) {
-        say(reason, len, "body.line/lines: need both, 1 <= line <= lines <= %d",
-            TT_EVENT_LINES_MAX);
+        tt_wire_say(reason, len, "body.line/lines: need both, 1 <= line <= lines <= %d",
+                    TT_EVENT_LINES_MAX);
         return TT_ERR_PROTO;
     }
     b->line = (uint16_t)line;
@@ -434,7 +365,7 @@ static tt_err_t decode_body(const cJSON *j, tt_event_t *ev, char *reason, size_t
         return TT_ERR_PROTO;
     /* A count of 0 is valid, so a missing qty is only caught here. */
     if (!f[F_QTY] && ev->type != TT_EVENT_EQUIPMENT) {
-        say(reason, len, "body.qty: missing");
+        tt_wire_say(reason, len, "body.qty: missing");
         return TT_ERR_PROTO;
     }
     return TT_OK;
@@ -448,47 +379,40 @@ static tt_err_t decode_event(const cJSON *j, tt_event_item_t *item)
     const cJSON *f[5];
     const cJSON *seqj = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "seq") : NULL;
     tt_event_t *ev = &item->ev;
-    char bad[NAME_SHOWN];
+    char bad[TT_WIRE_NAME_SHOWN];
     uint64_t u;
     char type[16];
 
     memset(ev, 0, sizeof *ev);
-    if (!seqj || !get_uint(seqj, TT_EVENT_SEQ_MAX, &u) || u == 0) {
-        say(item->reason, sizeof item->reason, "event without a valid seq");
+    if (!seqj || !tt_wire_read_uint(seqj, TT_EVENT_SEQ_MAX, &u) || u == 0) {
+        tt_wire_say(item->reason, sizeof item->reason, "event without a valid seq");
         return TT_ERR_PROTO;
     }
     ev->seq = u;
-    if (members(j, names, f, 5, bad) != MEMBERS_OK) {
-        say(item->reason, sizeof item->reason, "unknown or repeated field '%s'", bad);
+    if (tt_wire_find(j, names, f, 5, 0, bad) != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say(item->reason, sizeof item->reason, "unknown or repeated field '%s'", bad);
         return TT_ERR_PROTO;
     }
-    if (!f[1] || !get_uint(f[1], TT_EVENT_SEQ_MAX, &u)) {
-        say(item->reason, sizeof item->reason, "ts: missing or not a non-negative integer");
+    if (!f[1] || !tt_wire_read_uint(f[1], TT_EVENT_SEQ_MAX, &u)) {
+        tt_wire_say(item->reason, sizeof item->reason, "ts: missing or not a non-negative integer");
         return TT_ERR_PROTO;
     }
     ev->ts_ms = (int64_t)u;
-    if (!f[2] || !get_str(f[2], ev->operator_id, sizeof ev->operator_id) ||
+    if (!f[2] || !tt_wire_read_str(f[2], ev->operator_id, sizeof ev->operator_id, 0) ||
         !tt_event_id_valid(ev->operator_id)) {
-        say(item->reason, sizeof item->reason, "operator: missing or not a valid id");
+        tt_wire_say(item->reason, sizeof item->reason, "operator: missing or not a valid id");
         return TT_ERR_PROTO;
     }
-    if (!f[3] || !get_str(f[3], type, sizeof type) || !type_from_name(type, &ev->type)) {
-        say(item->reason, sizeof item->reason, "type: missing or not a known event type");
+    if (!f[3] || !tt_wire_read_str(f[3], type, sizeof type, 0) ||
+        !type_from_name(type, &ev->type)) {
+        tt_wire_say(item->reason, sizeof item->reason, "type: missing or not a known event type");
         return TT_ERR_PROTO;
     }
     if (!f[4]) {
-        say(item->reason, sizeof item->reason, "body: missing");
+        tt_wire_say(item->reason, sizeof item->reason, "body: missing");
         return TT_ERR_PROTO;
     }
     return decode_body(f[4], ev, item->reason, sizeof item->reason);
-}
-
-static int has_nul_escape(const char *buf, size_t len)
-{
-    for (size_t i = 0; i + 6 <= len; i++)
-        if (buf[i] == '\\' && memcmp(buf + i + 1, "u0000", 5) == 0)
-            return 1;
-    return 0;
 }
 
 /* Parses the common envelope {"v":1,"terminal":...,<list>:[...]} of batches
@@ -497,58 +421,33 @@ static tt_err_t envelope(const char *buf, size_t len, const char *expect_termina
                          const char *const *names, const cJSON **f, size_t n, cJSON **root,
                          char *reason, size_t rlen)
 {
-    char bad[NAME_SHOWN];
-    const char *end = NULL;
-    int m;
-    uint64_t v;
+    char bad[TT_WIRE_NAME_SHOWN];
+    tt_wire_members_t m;
+    tt_err_t rc = tt_wire_parse(buf, len, root, reason, rlen);
 
-    /* cJSON's strings are NUL-terminated, so a NUL inside one would silently
-     * shorten it ("ab\u0000cd" read as "ab"); no valid message contains one. */
-    if (memchr(buf, '\0', len) || has_nul_escape(buf, len)) {
-        *root = NULL;
-        say(reason, rlen, "contains a NUL character");
-        return TT_ERR_PARSE;
-    }
-    *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-    if (*root == NULL) {
-        say(reason, rlen, "not valid JSON");
-        return TT_ERR_PARSE;
-    }
-    /* cJSON stops after the first value: anything but white space after it
-     * means the message is not the one JSON document it claims to be. */
-    for (; end < buf + len; end++) {
-        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
-            say(reason, rlen, "not valid JSON: data after the document");
-            cJSON_Delete(*root);
-            *root = NULL;
-            return TT_ERR_PARSE;
-        }
-    }
-    m = members(*root, names, f, n, bad);
-    if (m != MEMBERS_OK) {
-        if (m == MEMBERS_NOT_OBJECT)
-            say(reason, rlen, "not a JSON object");
-        else
-            say(reason, rlen, "unknown or repeated field '%s'", bad);
+    if (rc != TT_OK)
+        return rc;
+    /* The members before the version, as batches and acks always have been
+     * checked: a message of another version with a field v1 does not know is
+     * refused for that field (TT_ERR_PROTO), not for its version. */
+    m = tt_wire_find(*root, names, f, n, 0, bad);
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, NULL, m, bad);
         goto fail;
     }
-    if (!f[0] || !get_uint(f[0], 1000, &v)) {
-        say(reason, rlen, "v: missing or not an integer");
-        goto fail;
-    }
-    if (v != TT_EVENT_VERSION) {
-        say(reason, rlen, "v: protocol version %llu not supported", (unsigned long long)v);
+    rc = tt_wire_check_version(f[0], TT_EVENT_VERSION, reason, rlen);
+    if (rc != TT_OK) {
         cJSON_Delete(*root);
         *root = NULL;
-        return TT_ERR_VERSION;
+        return rc;
     }
     if (!f[1] || !cJSON_IsString(f[1]) || !tt_event_id_valid(f[1]->valuestring)) {
-        say(reason, rlen, "terminal: missing or not a valid id");
+        tt_wire_say(reason, rlen, "terminal: missing or not a valid id");
         goto fail;
     }
     if (strcmp(f[1]->valuestring, expect_terminal) != 0) {
-        say(reason, rlen, "terminal '%.32s' does not match its topic's '%.32s'",
-            f[1]->valuestring, expect_terminal);
+        tt_wire_say(reason, rlen, "terminal '%.32s' does not match its topic's '%.32s'",
+                    f[1]->valuestring, expect_terminal);
         cJSON_Delete(*root);
         *root = NULL;
         return TT_ERR_DENIED;
@@ -575,19 +474,19 @@ tt_err_t tt_event_batch_decode(const char *buf, size_t len, const char *topic_te
     rc = envelope(buf, len, topic_terminal, names, f, 4, &root, reason, rlen);
     if (rc != TT_OK)
         return rc;
-    if (!f[3] || !get_uint(f[3], TT_EVENT_SEQ_MAX, &synced)) {
-        say(reason, rlen, "synced: missing or not a sequence number");
+    if (!f[3] || !tt_wire_read_uint(f[3], TT_EVENT_SEQ_MAX, &synced)) {
+        tt_wire_say(reason, rlen, "synced: missing or not a sequence number");
         cJSON_Delete(root);
         return TT_ERR_PROTO;
     }
     if (!f[2] || !cJSON_IsArray(f[2])) {
-        say(reason, rlen, "events: missing or not an array");
+        tt_wire_say(reason, rlen, "events: missing or not an array");
         cJSON_Delete(root);
         return TT_ERR_PROTO;
     }
     n = (size_t)cJSON_GetArraySize(f[2]);
     if (n == 0 || n > TT_EVENT_BATCH_MAX) {
-        say(reason, rlen, "events: %zu events, allowed 1..%d", n, TT_EVENT_BATCH_MAX);
+        tt_wire_say(reason, rlen, "events: %zu events, allowed 1..%d", n, TT_EVENT_BATCH_MAX);
         cJSON_Delete(root);
         return n == 0 ? TT_ERR_PROTO : TT_ERR_TOOBIG;
     }
@@ -597,7 +496,7 @@ tt_err_t tt_event_batch_decode(const char *buf, size_t len, const char *topic_te
     if (!b || !b->items) {
         free(b);
         cJSON_Delete(root);
-        say(reason, rlen, "out of memory");
+        tt_wire_say(reason, rlen, "out of memory");
         return TT_ERR_NOMEM;
     }
     strcpy(b->terminal, topic_terminal);
@@ -607,12 +506,12 @@ tt_err_t tt_event_batch_decode(const char *buf, size_t len, const char *topic_te
         tt_event_item_t *it = &b->items[i];
         it->err = decode_event(e, it);
         if (it->ev.seq == 0) {
-            say(reason, rlen, "events[%zu]: %s", i, it->reason);
+            tt_wire_say(reason, rlen, "events[%zu]: %s", i, it->reason);
             goto broken;
         }
         if (i > 0 && it->ev.seq <= b->items[i - 1].ev.seq) {
-            say(reason, rlen, "events[%zu]: seq %llu not above the previous one", i,
-                (unsigned long long)it->ev.seq);
+            tt_wire_say(reason, rlen, "events[%zu]: seq %llu not above the previous one", i,
+                        (unsigned long long)it->ev.seq);
             goto broken;
         }
         if (it->err == TT_OK)
@@ -696,7 +595,7 @@ tt_err_t tt_event_ack_decode(const char *buf, size_t len, const char *terminal,
     if (rc != TT_OK)
         return rc;
     if (!f[3] || !cJSON_IsArray(f[3])) {
-        say(reason, rlen, "rejected: missing or not an array");
+        tt_wire_say(reason, rlen, "rejected: missing or not an array");
         cJSON_Delete(root);
         return TT_ERR_PROTO;
     }
@@ -707,20 +606,21 @@ tt_err_t tt_event_ack_decode(const char *buf, size_t len, const char *terminal,
     if (!a || (n > 0 && !a->rejected)) {
         free(a);
         cJSON_Delete(root);
-        say(reason, rlen, "out of memory");
+        tt_wire_say(reason, rlen, "out of memory");
         return TT_ERR_NOMEM;
     }
     strcpy(a->terminal, terminal);
-    if (!f[2] || !get_uint(f[2], TT_EVENT_SEQ_MAX, &a->applied)) {
-        say(reason, rlen, "applied: missing or not a sequence number");
+    if (!f[2] || !tt_wire_read_uint(f[2], TT_EVENT_SEQ_MAX, &a->applied)) {
+        tt_wire_say(reason, rlen, "applied: missing or not a sequence number");
         goto broken;
     }
     for (const cJSON *r = f[3]->child; r; r = r->next, i++) {
         const cJSON *g[2];
-        char bad[NAME_SHOWN];
-        if (members(r, rnames, g, 2, bad) != MEMBERS_OK || !g[0] || !get_uint(g[0], TT_EVENT_SEQ_MAX, &a->rejected[i].seq) ||
-            a->rejected[i].seq == 0 || !g[1] || !cJSON_IsString(g[1])) {
-            say(reason, rlen, "rejected[%zu]: needs a seq and a reason, nothing else", i);
+        char bad[TT_WIRE_NAME_SHOWN];
+        if (tt_wire_find(r, rnames, g, 2, 1, bad) != TT_WIRE_MEMBERS_OK ||
+            !tt_wire_read_uint(g[0], TT_EVENT_SEQ_MAX, &a->rejected[i].seq) ||
+            a->rejected[i].seq == 0 || !cJSON_IsString(g[1])) {
+            tt_wire_say(reason, rlen, "rejected[%zu]: needs a seq and a reason, nothing else", i);
             goto broken;
         }
         snprintf(a->rejected[i].reason, sizeof a->rejected[i].reason, "%s", g[1]->valuestring);

@@ -2,19 +2,21 @@
  * master: master data rows and their wire codec (see master.h and
  * docs/protocol.md, "Master data").
  *
- * The decoder faces the network like the event decoder: every member is
- * type-, length- and charset-checked, unknown, repeated and missing members
- * are refused, and one bad row refuses the whole page (a terminal must never
- * store half of a change).  The encoder checks rows with the same rules, so
+ * The decoder faces the network like the event decoder, with the same
+ * strict JSON reading (shared/wire.h): every member is type-, length- and
+ * charset-checked, unknown, repeated and missing members are refused, and
+ * one bad row refuses the whole page (a terminal must never store half of a
+ * change).  The encoder checks rows with the same rules, so
  * whatever it writes decodes.
  */
 #include "master.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "wire.h"
 
 static const char *const unit_kinds[] = {NULL, "work_area", "department", "shop"};
 static const char *const warehouse_kinds[] = {NULL, "central", "recycling", "work_area"};
@@ -142,19 +144,6 @@ static int cursor_valid(const char *cursor)
     return 1;
 }
 
-static void say(char *reason, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *reason, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    if (reason == NULL || len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(reason, len, fmt, ap);
-    va_end(ap);
-}
-
 /* --- row rules, shared by encoder and decoder ---------------------------- */
 
 static int opt_id_valid(const char *id)
@@ -249,181 +238,23 @@ tt_err_t tt_master_req_encode(uint64_t since, const char *cursor, char *buf, siz
     return TT_OK;
 }
 
-/* --- JSON decoding helpers (as in event.c) -------------------------------- */
-
-/* JSON numbers arrive as doubles: an integer must be integral, in range and
- * exact (every value up to 2^53 is). */
-static int get_uint(const cJSON *j, uint64_t max, uint64_t *out)
-{
-    double d;
-    if (!cJSON_IsNumber(j))
-        return 0;
-    d = j->valuedouble;
-    if (!(d >= 0.0) || d > (double)max || (double)(uint64_t)d != d)
-        return 0;
-    *out = (uint64_t)d;
-    return 1;
-}
-
-/* Copies a JSON string of 0..cap-1 bytes. */
-static int get_str(const cJSON *j, char *dst, size_t cap)
-{
-    size_t n;
-    if (!cJSON_IsString(j) || j->valuestring == NULL)
-        return 0;
-    n = strlen(j->valuestring);
-    if (n >= cap)
-        return 0;
-    memcpy(dst, j->valuestring, n + 1);
-    return 1;
-}
-
-static int get_bool(const cJSON *j, int *out)
-{
-    if (!cJSON_IsBool(j))
-        return 0;
-    *out = cJSON_IsTrue(j) ? 1 : 0;
-    return 1;
-}
-
-#define NAME_SHOWN 41
-
-/* Finds names[0..n-1] among obj's members; unknown and repeated members are
- * refused (the offending name copied to bad[NAME_SHOWN] as printable ASCII)
- * and, when `all`, so are missing ones.  Returns 0 on success, 1 when obj
- * is not an object, 2 for a bad member (named in bad). */
-static int members(const cJSON *obj, const char *const *names, const cJSON **found, size_t n,
-                   int all, char *bad)
-{
-    if (!cJSON_IsObject(obj))
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        found[i] = NULL;
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        size_t i = 0;
-        while (i < n && strcmp(c->string, names[i]) != 0)
-            i++;
-        if (i == n || found[i]) {
-            size_t k = 0;
-            for (; c->string[k] && k < NAME_SHOWN - 1; k++) {
-                unsigned char ch = (unsigned char)c->string[k];
-                bad[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-            }
-            bad[k] = '\0';
-            return 2;
-        }
-        found[i] = c;
-    }
-    for (size_t i = 0; all && i < n; i++) {
-        if (!found[i]) {
-            snprintf(bad, NAME_SHOWN, "%s", names[i]);
-            return 3;
-        }
-    }
-    return 0;
-}
-
-static void say_members(char *reason, size_t rlen, const char *where, int m, const char *bad)
-{
-    if (m == 1)
-        say(reason, rlen, "%s: not a JSON object", where);
-    else if (m == 2)
-        say(reason, rlen, "%s: unknown or repeated field '%s'", where, bad);
-    else
-        say(reason, rlen, "%s: missing field '%s'", where, bad);
-}
-
-/* True when the JSON text has a NUL byte or a \u0000 escape: cJSON's strings
- * are NUL-terminated, so "ab\u0000cd" would be read as "ab". */
-static int has_nul(const char *buf, size_t len)
-{
-    if (memchr(buf, '\0', len))
-        return 1;
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (buf[i] != '\\')
-            continue;
-        if (buf[i + 1] == 'u' && len - i >= 6 && memcmp(buf + i + 2, "0000", 4) == 0)
-            return 1;
-        i++;   /* skip the escaped character, so "\\u0000" is not taken for one */
-    }
-    return 0;
-}
-
-/* Parses exactly one JSON object document with the protocol version; on
- * TT_OK *root is the caller's.  f receives names[0..n-1], names[0] == "v". */
-static tt_err_t envelope(const char *buf, size_t len, const char *const *names, const cJSON **f,
-                         size_t n, cJSON **root, char *reason, size_t rlen)
-{
-    const char *end = NULL;
-    char bad[NAME_SHOWN];
-    uint64_t v;
-    int m;
-
-    *root = NULL;
-    if (has_nul(buf, len)) {
-        say(reason, rlen, "contains a NUL character");
-        return TT_ERR_PARSE;
-    }
-    *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-    if (*root == NULL) {
-        say(reason, rlen, "not valid JSON");
-        return TT_ERR_PARSE;
-    }
-    for (; end < buf + len; end++) {
-        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
-            say(reason, rlen, "not valid JSON: data after the document");
-            cJSON_Delete(*root);
-            *root = NULL;
-            return TT_ERR_PARSE;
-        }
-    }
-    /* The version first, so that a v2 message with v2 fields says "version". */
-    m = members(*root, names, f, n, 0, bad);
-    if (m == 1) {
-        say(reason, rlen, "not a JSON object");
-        goto proto;
-    }
-    {
-        const cJSON *vj = cJSON_GetObjectItemCaseSensitive(*root, "v");
-        if (!vj || !get_uint(vj, 1000, &v)) {
-            say(reason, rlen, "v: missing or not an integer");
-            goto proto;
-        }
-        if (v != TT_EVENT_VERSION) {
-            say(reason, rlen, "v: protocol version %llu not supported", (unsigned long long)v);
-            cJSON_Delete(*root);
-            *root = NULL;
-            return TT_ERR_VERSION;
-        }
-    }
-    m = members(*root, names, f, n, 1, bad);
-    if (m != 0) {
-        say_members(reason, rlen, "message", m, bad);
-        goto proto;
-    }
-    return TT_OK;
-proto:
-    cJSON_Delete(*root);
-    *root = NULL;
-    return TT_ERR_PROTO;
-}
-
 tt_err_t tt_master_req_decode(const char *buf, size_t len, uint64_t *since, char *cursor,
                               char *reason, size_t rlen)
 {
     static const char *const names[] = {"v", "since", "cursor"};
     const cJSON *f[3];
     cJSON *root;
-    tt_err_t rc = envelope(buf, len, names, f, 3, &root, reason, rlen);
+    tt_err_t rc = tt_wire_open(buf, len, TT_EVENT_VERSION, names, f, 3, &root, reason, rlen);
 
     if (rc != TT_OK)
         return rc;
-    if (!get_uint(f[1], TT_EVENT_SEQ_MAX, since)) {
-        say(reason, rlen, "since: not a version number");
+    if (!tt_wire_read_uint(f[1], TT_EVENT_SEQ_MAX, since)) {
+        tt_wire_say(reason, rlen, "since: not a version number");
         rc = TT_ERR_PROTO;
-    } else if (!get_str(f[2], cursor, TT_MASTER_CURSOR_MAX + 1) || !cursor_valid(cursor)) {
-        say(reason, rlen, "cursor: not a string of at most %d printable characters",
-            TT_MASTER_CURSOR_MAX);
+    } else if (!tt_wire_read_str(f[2], cursor, TT_MASTER_CURSOR_MAX + 1, 1) ||
+               !cursor_valid(cursor)) {
+        tt_wire_say(reason, rlen, "cursor: not a string of at most %d printable characters",
+                    TT_MASTER_CURSOR_MAX);
         cursor[0] = '\0';
         rc = TT_ERR_PROTO;
     }
@@ -574,7 +405,7 @@ tt_err_t tt_master_page_encode(const tt_master_page_t *page, char **out, size_t 
 
 static int text_field(const cJSON *j, char *dst, size_t cap, int may_be_empty)
 {
-    return get_str(j, dst, cap) && tt_master_text_valid(dst, may_be_empty);
+    return tt_wire_read_str(j, dst, cap, may_be_empty) && tt_master_text_valid(dst, may_be_empty);
 }
 
 static int decode_unit(const cJSON *j, tt_master_unit_t *u, const char *where, char *reason,
@@ -582,19 +413,20 @@ static int decode_unit(const cJSON *j, tt_master_unit_t *u, const char *where, c
 {
     static const char *const names[] = {"id", "name", "kind"};
     const cJSON *f[3];
-    char bad[NAME_SHOWN], kind[24];
-    int m = members(j, names, f, 3, 1, bad);
+    char bad[TT_WIRE_NAME_SHOWN], kind[24];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 3, 1, bad);
 
-    if (m) {
-        say_members(reason, rlen, where, m, bad);
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
         return 0;
     }
-    if (!get_str(f[0], u->id, sizeof u->id) || !tt_event_id_valid(u->id))
-        say(reason, rlen, "%s.id: not a valid id", where);
+    if (!tt_wire_read_str(f[0], u->id, sizeof u->id, 0) || !tt_event_id_valid(u->id))
+        tt_wire_say(reason, rlen, "%s.id: not a valid id", where);
     else if (!text_field(f[1], u->name, sizeof u->name, 0))
-        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
-    else if (!get_str(f[2], kind, sizeof kind) || !(u->kind = tt_master_unit_kind_parse(kind)))
-        say(reason, rlen, "%s.kind: not a unit kind", where);
+        tt_wire_say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!tt_wire_read_str(f[2], kind, sizeof kind, 0) ||
+             !(u->kind = tt_master_unit_kind_parse(kind)))
+        tt_wire_say(reason, rlen, "%s.kind: not a unit kind", where);
     else
         return 1;
     return 0;
@@ -605,22 +437,22 @@ static int decode_warehouse(const cJSON *j, tt_master_warehouse_t *w, const char
 {
     static const char *const names[] = {"id", "name", "kind", "unit"};
     const cJSON *f[4];
-    char bad[NAME_SHOWN], kind[24];
-    int m = members(j, names, f, 4, 1, bad);
+    char bad[TT_WIRE_NAME_SHOWN], kind[24];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 4, 1, bad);
 
-    if (m) {
-        say_members(reason, rlen, where, m, bad);
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
         return 0;
     }
-    if (!get_str(f[0], w->id, sizeof w->id) || !tt_event_id_valid(w->id))
-        say(reason, rlen, "%s.id: not a valid id", where);
+    if (!tt_wire_read_str(f[0], w->id, sizeof w->id, 0) || !tt_event_id_valid(w->id))
+        tt_wire_say(reason, rlen, "%s.id: not a valid id", where);
     else if (!text_field(f[1], w->name, sizeof w->name, 0))
-        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
-    else if (!get_str(f[2], kind, sizeof kind) ||
+        tt_wire_say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!tt_wire_read_str(f[2], kind, sizeof kind, 0) ||
              !(w->kind = tt_master_warehouse_kind_parse(kind)))
-        say(reason, rlen, "%s.kind: not a warehouse kind", where);
-    else if (!get_str(f[3], w->unit, sizeof w->unit) || !opt_id_valid(w->unit))
-        say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
+        tt_wire_say(reason, rlen, "%s.kind: not a warehouse kind", where);
+    else if (!tt_wire_read_str(f[3], w->unit, sizeof w->unit, 1) || !opt_id_valid(w->unit))
+        tt_wire_say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
     else
         return 1;
     return 0;
@@ -632,58 +464,62 @@ static int decode_item(const cJSON *j, tt_master_item_t *it, const char *where, 
     static const char *const names[] = {"code", "name", "spec",   "uom",
                                         "category", "price", "active", "barcodes"};
     const cJSON *f[8];
-    char bad[NAME_SHOWN], cat[24], price[TT_MONEY_TEXT_MAX];
-    int m = members(j, names, f, 8, 1, bad);
+    char bad[TT_WIRE_NAME_SHOWN], cat[24], price[TT_MONEY_TEXT_MAX];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 8, 1, bad);
     size_t n;
 
-    if (m) {
-        say_members(reason, rlen, where, m, bad);
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
         return 0;
     }
-    if (!get_str(f[0], it->code, sizeof it->code) || !tt_event_code_valid(it->code)) {
-        say(reason, rlen, "%s.code: not a valid item code", where);
+    if (!tt_wire_read_str(f[0], it->code, sizeof it->code, 0) || !tt_event_code_valid(it->code)) {
+        tt_wire_say(reason, rlen, "%s.code: not a valid item code", where);
         return 0;
     }
     if (!text_field(f[1], it->name, sizeof it->name, 0)) {
-        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+        tt_wire_say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
         return 0;
     }
     if (!text_field(f[2], it->spec, sizeof it->spec, 1)) {
-        say(reason, rlen, "%s.spec: not a text of 0-%d bytes", where, TT_MASTER_TEXT_MAX);
+        tt_wire_say(reason, rlen, "%s.spec: not a text of 0-%d bytes", where, TT_MASTER_TEXT_MAX);
         return 0;
     }
     if (!text_field(f[3], it->uom, sizeof it->uom, 0)) {
-        say(reason, rlen, "%s.uom: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+        tt_wire_say(reason, rlen, "%s.uom: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
         return 0;
     }
-    if (!get_str(f[4], cat, sizeof cat) || !(it->category = tt_master_category_parse(cat))) {
-        say(reason, rlen, "%s.category: not an item category", where);
+    if (!tt_wire_read_str(f[4], cat, sizeof cat, 0) ||
+        !(it->category = tt_master_category_parse(cat))) {
+        tt_wire_say(reason, rlen, "%s.category: not an item category", where);
         return 0;
     }
-    if (!get_str(f[5], price, sizeof price) || tt_money_parse(price, &it->price) != TT_OK ||
+    if (!tt_wire_read_str(f[5], price, sizeof price, 0) ||
+        tt_money_parse(price, &it->price) != TT_OK ||
         it->price < 0) {
-        say(reason, rlen, "%s.price: not a non-negative amount with at most 2 decimals", where);
+        tt_wire_say(reason, rlen, "%s.price: not a non-negative amount with at most 2 decimals",
+                    where);
         return 0;
     }
-    if (!get_bool(f[6], &it->active)) {
-        say(reason, rlen, "%s.active: not true or false", where);
+    if (!tt_wire_read_bool(f[6], &it->active)) {
+        tt_wire_say(reason, rlen, "%s.active: not true or false", where);
         return 0;
     }
     if (!cJSON_IsArray(f[7]) || (n = (size_t)cJSON_GetArraySize(f[7])) > TT_MASTER_BARCODES_MAX) {
-        say(reason, rlen, "%s.barcodes: not an array of at most %d barcodes", where,
-            TT_MASTER_BARCODES_MAX);
+        tt_wire_say(reason, rlen, "%s.barcodes: not an array of at most %d barcodes", where,
+                    TT_MASTER_BARCODES_MAX);
         return 0;
     }
     it->nbarcodes = 0;
     for (const cJSON *b = f[7]->child; b; b = b->next) {
         char *dst = it->barcodes[it->nbarcodes];
-        if (!get_str(b, dst, TT_EVENT_CODE_MAX + 1) || !tt_event_code_valid(dst)) {
-            say(reason, rlen, "%s.barcodes[%zu]: not a valid barcode", where, it->nbarcodes);
+        if (!tt_wire_read_str(b, dst, TT_EVENT_CODE_MAX + 1, 0) || !tt_event_code_valid(dst)) {
+            tt_wire_say(reason, rlen, "%s.barcodes[%zu]: not a valid barcode", where,
+                        it->nbarcodes);
             return 0;
         }
         for (size_t k = 0; k < it->nbarcodes; k++) {
             if (strcmp(it->barcodes[k], dst) == 0) {
-                say(reason, rlen, "%s.barcodes[%zu]: listed twice", where, it->nbarcodes);
+                tt_wire_say(reason, rlen, "%s.barcodes[%zu]: listed twice", where, it->nbarcodes);
                 return 0;
             }
         }
@@ -697,26 +533,26 @@ static int decode_operator(const cJSON *j, tt_master_operator_t *o, const char *
 {
     static const char *const names[] = {"id", "name", "role", "unit", "badge", "active"};
     const cJSON *f[6];
-    char bad[NAME_SHOWN];
-    int m = members(j, names, f, 6, 1, bad);
+    char bad[TT_WIRE_NAME_SHOWN];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 6, 1, bad);
 
-    if (m) {
-        say_members(reason, rlen, where, m, bad);
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
         return 0;
     }
-    if (!get_str(f[0], o->id, sizeof o->id) || !tt_event_id_valid(o->id))
-        say(reason, rlen, "%s.id: not a valid id", where);
+    if (!tt_wire_read_str(f[0], o->id, sizeof o->id, 0) || !tt_event_id_valid(o->id))
+        tt_wire_say(reason, rlen, "%s.id: not a valid id", where);
     else if (!text_field(f[1], o->name, sizeof o->name, 0))
-        say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
-    else if (!get_str(f[2], o->role, sizeof o->role) || !tt_event_id_valid(o->role))
-        say(reason, rlen, "%s.role: not a valid id", where);
-    else if (!get_str(f[3], o->unit, sizeof o->unit) || !opt_id_valid(o->unit))
-        say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
-    else if (!get_str(f[4], o->badge, sizeof o->badge) ||
+        tt_wire_say(reason, rlen, "%s.name: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!tt_wire_read_str(f[2], o->role, sizeof o->role, 0) || !tt_event_id_valid(o->role))
+        tt_wire_say(reason, rlen, "%s.role: not a valid id", where);
+    else if (!tt_wire_read_str(f[3], o->unit, sizeof o->unit, 1) || !opt_id_valid(o->unit))
+        tt_wire_say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
+    else if (!tt_wire_read_str(f[4], o->badge, sizeof o->badge, 1) ||
              (o->badge[0] && !tt_event_code_valid(o->badge)))
-        say(reason, rlen, "%s.badge: not a valid barcode or \"\"", where);
-    else if (!get_bool(f[5], &o->active))
-        say(reason, rlen, "%s.active: not true or false", where);
+        tt_wire_say(reason, rlen, "%s.badge: not a valid barcode or \"\"", where);
+    else if (!tt_wire_read_bool(f[5], &o->active))
+        tt_wire_say(reason, rlen, "%s.active: not true or false", where);
     else
         return 1;
     return 0;
@@ -728,20 +564,20 @@ static tt_err_t rows_of(const cJSON *j, const char *name, size_t size, void **ro
                         size_t *total, char *reason, size_t rlen)
 {
     if (!cJSON_IsArray(j)) {
-        say(reason, rlen, "%s: not an array", name);
+        tt_wire_say(reason, rlen, "%s: not an array", name);
         return TT_ERR_PROTO;
     }
     *n = (size_t)cJSON_GetArraySize(j);
     *total += *n;
     if (*total > TT_MASTER_PAGE_ROWS) {
-        say(reason, rlen, "more than %d rows in one page", TT_MASTER_PAGE_ROWS);
+        tt_wire_say(reason, rlen, "more than %d rows in one page", TT_MASTER_PAGE_ROWS);
         return TT_ERR_PROTO;
     }
     if (*n == 0)
         return TT_OK;
     *rows = calloc(*n, size);
     if (!*rows) {
-        say(reason, rlen, "out of memory");
+        tt_wire_say(reason, rlen, "out of memory");
         return TT_ERR_NOMEM;
     }
     return TT_OK;
@@ -760,36 +596,36 @@ tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **o
     tt_err_t rc;
 
     *out = NULL;
-    rc = envelope(buf, len, names, f, 9, &root, reason, rlen);
+    rc = tt_wire_open(buf, len, TT_EVENT_VERSION, names, f, 9, &root, reason, rlen);
     if (rc != TT_OK)
         return rc;
     p = calloc(1, sizeof *p);
     if (!p) {
         cJSON_Delete(root);
-        say(reason, rlen, "out of memory");
+        tt_wire_say(reason, rlen, "out of memory");
         return TT_ERR_NOMEM;
     }
     rc = TT_ERR_PROTO;
-    if (!get_uint(f[1], TT_EVENT_SEQ_MAX, &p->since)) {
-        say(reason, rlen, "since: not a version number");
+    if (!tt_wire_read_uint(f[1], TT_EVENT_SEQ_MAX, &p->since)) {
+        tt_wire_say(reason, rlen, "since: not a version number");
         goto fail;
     }
-    if (!get_uint(f[2], TT_EVENT_SEQ_MAX, &p->to)) {
-        say(reason, rlen, "to: not a version number");
+    if (!tt_wire_read_uint(f[2], TT_EVENT_SEQ_MAX, &p->to)) {
+        tt_wire_say(reason, rlen, "to: not a version number");
         goto fail;
     }
-    if (!get_str(f[3], p->cursor, sizeof p->cursor) || !cursor_valid(p->cursor)) {
-        say(reason, rlen, "cursor: not a string of at most %d printable characters",
-            TT_MASTER_CURSOR_MAX);
+    if (!tt_wire_read_str(f[3], p->cursor, sizeof p->cursor, 1) || !cursor_valid(p->cursor)) {
+        tt_wire_say(reason, rlen, "cursor: not a string of at most %d printable characters",
+                    TT_MASTER_CURSOR_MAX);
         goto fail;
     }
-    if (!get_bool(f[4], &p->last)) {
-        say(reason, rlen, "last: not true or false");
+    if (!tt_wire_read_bool(f[4], &p->last)) {
+        tt_wire_say(reason, rlen, "last: not true or false");
         goto fail;
     }
     if (p->last != (p->cursor[0] == '\0')) {
-        say(reason, rlen, p->last ? "cursor: must be \"\" on the last page"
-                                  : "cursor: missing on a page that is not the last");
+        tt_wire_say(reason, rlen, p->last ? "cursor: must be \"\" on the last page"
+                                          : "cursor: missing on a page that is not the last");
         goto fail;
     }
     {

@@ -1,3 +1,14 @@
+/*
+ * snapshot: a warehouse's stock as the server sends it to a terminal, and
+ * the terminal's request for it (see snapshot.h and docs/protocol.md, "Stock
+ * snapshots").
+ *
+ * Both decoders face the network like the event and master-data decoders
+ * (shared/wire.h): exactly one JSON object of protocol version 1 with the
+ * documented members, each once and none missing or unknown, every value
+ * type-, range- and charset-checked.  The encoders check what they write
+ * with the same rules, so whatever they write decodes.
+ */
 #include "snapshot.h"
 
 #include <cjson/cJSON.h>
@@ -5,45 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tt_err_t fail(tt_err_t rc, char *reason, size_t rlen, const char *why)
-{
-    if (reason && rlen)
-        snprintf(reason, rlen, "%s", why);
-    return rc;
-}
+#include "wire.h"
 
-/* Parses {"v":1,...} and checks the version; on TT_OK *root is the caller's. */
-static tt_err_t open_doc(const char *buf, size_t len, cJSON **root, char *reason, size_t rlen)
+/* Reads j, which must be a string holding a valid id, into
+ * warehouse[TT_EVENT_ID_MAX + 1]; warehouse is untouched when it is not. */
+static int read_warehouse(const cJSON *j, char *warehouse)
 {
-    const cJSON *v;
-    const char *end = NULL;
+    char id[TT_EVENT_ID_MAX + 1];
 
-    if (memchr(buf, '\0', len))
-        return fail(TT_ERR_PARSE, reason, rlen, "contains a NUL character");
-    *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-    if (!*root)
-        return fail(TT_ERR_PARSE, reason, rlen, "not valid JSON");
-    while (end < buf + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
-        end++;
-    if (end != buf + len || !cJSON_IsObject(*root)) {
-        cJSON_Delete(*root);
-        return fail(TT_ERR_PARSE, reason, rlen, "not one JSON object");
-    }
-    v = cJSON_GetObjectItemCaseSensitive(*root, "v");
-    if (!cJSON_IsNumber(v) || v->valuedouble != 1) {
-        cJSON_Delete(*root);
-        return fail(TT_ERR_VERSION, reason, rlen, "v: not protocol version 1");
-    }
-    return TT_OK;
-}
-
-/* Copies the "warehouse" member, which must be a valid id. */
-static int warehouse_of(const cJSON *root, char *warehouse)
-{
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warehouse");
-    if (!cJSON_IsString(w) || !tt_event_id_valid(w->valuestring))
+    if (!tt_wire_read_str(j, id, sizeof id, 0) || !tt_event_id_valid(id))
         return 0;
-    memcpy(warehouse, w->valuestring, strlen(w->valuestring) + 1);
+    strcpy(warehouse, id);
     return 1;
 }
 
@@ -52,7 +35,7 @@ tt_err_t tt_snapshot_req_encode(const char *warehouse, char *buf, size_t len, si
     int n;
     if (!tt_event_id_valid(warehouse))
         return TT_ERR_INVAL;
-    n = snprintf(buf, len, "{\"v\":1,\"warehouse\":\"%s\"}", warehouse);
+    n = snprintf(buf, len, "{\"v\":%d,\"warehouse\":\"%s\"}", TT_EVENT_VERSION, warehouse);
     if (n < 0 || (size_t)n >= len)
         return TT_ERR_FULL;
     *outlen = (size_t)n;
@@ -62,45 +45,65 @@ tt_err_t tt_snapshot_req_encode(const char *warehouse, char *buf, size_t len, si
 tt_err_t tt_snapshot_req_decode(const char *buf, size_t len, char *warehouse, char *reason,
                                 size_t rlen)
 {
+    static const char *const names[] = {"v", "warehouse"};
+    const cJSON *f[2];
     cJSON *root;
-    tt_err_t rc = open_doc(buf, len, &root, reason, rlen);
+    tt_err_t rc = tt_wire_open(buf, len, TT_EVENT_VERSION, names, f, 2, &root, reason, rlen);
+
     if (rc != TT_OK)
         return rc;
-    if (cJSON_GetArraySize(root) != 2 || !warehouse_of(root, warehouse))
-        rc = fail(TT_ERR_PROTO, reason, rlen, "needs exactly v and a valid warehouse id");
+    if (!read_warehouse(f[1], warehouse)) {
+        tt_wire_say(reason, rlen, "warehouse: not a valid id");
+        rc = TT_ERR_PROTO;
+    }
     cJSON_Delete(root);
     return rc;
 }
 
+/* Adds one row {"item":..,"qty":..} to the array items: 1, or 0 when out of
+ * memory (the row is then not in the array). */
+static int put_row(cJSON *items, const tt_snapshot_row_t *row)
+{
+    char q[TT_MONEY_TEXT_MAX];
+    cJSON *r = cJSON_CreateObject();
+
+    if (!r)
+        return 0;
+    tt_qty_format(row->qty, q, sizeof q);
+    if (!cJSON_AddStringToObject(r, "item", row->item) || !cJSON_AddStringToObject(r, "qty", q) ||
+        !cJSON_AddItemToArray(items, r)) {
+        cJSON_Delete(r);
+        return 0;
+    }
+    return 1;
+}
+
 tt_err_t tt_snapshot_encode(const tt_snapshot_t *snap, char **out, size_t *outlen)
 {
-    cJSON *root, *items;
-    char num[24], q[TT_MONEY_TEXT_MAX];
+    cJSON *root, *items = NULL;
+    char num[24];
+    int ok;
 
     *out = NULL;
-    if (!tt_event_id_valid(snap->warehouse) || snap->applied > TT_EVENT_SEQ_MAX)
+    if (!tt_event_id_valid(snap->warehouse) || snap->applied > TT_EVENT_SEQ_MAX ||
+        snap->count > TT_SNAPSHOT_ITEMS_MAX)
         return TT_ERR_INVAL;
+    for (size_t i = 0; i < snap->count; i++)
+        if (!tt_event_code_valid(snap->rows[i].item) || snap->rows[i].qty < 0)
+            return TT_ERR_INVAL;
     root = cJSON_CreateObject();
     if (!root)
         return TT_ERR_NOMEM;
+    /* applied is written as an exact integer: cJSON prints doubles with 15
+     * significant digits, which loses seqs above about 2^50. */
     snprintf(num, sizeof num, "%llu", (unsigned long long)snap->applied);
-    cJSON_AddNumberToObject(root, "v", 1);
-    cJSON_AddStringToObject(root, "warehouse", snap->warehouse);
-    cJSON_AddRawToObject(root, "applied", num);
-    items = cJSON_AddArrayToObject(root, "items");
-    for (size_t i = 0; items && i < snap->count; i++) {
-        cJSON *r = cJSON_CreateObject();
-        if (!r || !tt_event_code_valid(snap->rows[i].item) || snap->rows[i].qty < 0) {
-            cJSON_Delete(r);
-            cJSON_Delete(root);
-            return r ? TT_ERR_INVAL : TT_ERR_NOMEM;
-        }
-        tt_qty_format(snap->rows[i].qty, q, sizeof q);
-        cJSON_AddStringToObject(r, "item", snap->rows[i].item);
-        cJSON_AddStringToObject(r, "qty", q);
-        cJSON_AddItemToArray(items, r);
-    }
-    *out = cJSON_PrintUnformatted(root);
+    ok = cJSON_AddNumberToObject(root, "v", TT_EVENT_VERSION) &&
+         cJSON_AddStringToObject(root, "warehouse", snap->warehouse) &&
+         cJSON_AddRawToObject(root, "applied", num) &&
+         (items = cJSON_AddArrayToObject(root, "items"));
+    for (size_t i = 0; ok && i < snap->count; i++)
+        ok = put_row(items, &snap->rows[i]);
+    *out = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!*out)
         return TT_ERR_NOMEM;
@@ -108,57 +111,89 @@ tt_err_t tt_snapshot_encode(const tt_snapshot_t *snap, char **out, size_t *outle
     return TT_OK;
 }
 
+/* Decodes the row object j into *row; else says why (reason naming
+ * items[i]) and returns 0. */
+static int decode_row(const cJSON *j, size_t i, tt_snapshot_row_t *row, char *reason,
+                      size_t rlen)
+{
+    static const char *const names[] = {"item", "qty"};
+    const cJSON *f[2];
+    char bad[TT_WIRE_NAME_SHOWN], where[32], qty[TT_MONEY_TEXT_MAX];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 2, 1, bad);
+
+    snprintf(where, sizeof where, "items[%zu]", i);
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!tt_wire_read_str(f[0], row->item, sizeof row->item, 0) ||
+        !tt_event_code_valid(row->item)) {
+        tt_wire_say(reason, rlen, "%s.item: not a valid item code", where);
+        return 0;
+    }
+    if (!tt_wire_read_str(f[1], qty, sizeof qty, 0) || tt_qty_parse(qty, &row->qty) != TT_OK ||
+        row->qty < 0) {
+        tt_wire_say(reason, rlen, "%s.qty: not a decimal string >= 0 with at most 3 decimals",
+                    where);
+        return 0;
+    }
+    return 1;
+}
+
 tt_err_t tt_snapshot_decode(const char *buf, size_t len, tt_snapshot_t **out, char *reason,
                             size_t rlen)
 {
+    static const char *const names[] = {"v", "warehouse", "applied", "items"};
+    const cJSON *f[4], *r;
     cJSON *root;
-    const cJSON *applied, *items, *r;
     tt_snapshot_t *s;
     size_t n, i = 0;
     tt_err_t rc;
 
     *out = NULL;
-    rc = open_doc(buf, len, &root, reason, rlen);
+    rc = tt_wire_open(buf, len, TT_EVENT_VERSION, names, f, 4, &root, reason, rlen);
     if (rc != TT_OK)
         return rc;
-    applied = cJSON_GetObjectItemCaseSensitive(root, "applied");
-    items = cJSON_GetObjectItemCaseSensitive(root, "items");
     s = calloc(1, sizeof *s);
     if (!s) {
         cJSON_Delete(root);
-        return fail(TT_ERR_NOMEM, reason, rlen, "out of memory");
+        tt_wire_say(reason, rlen, "out of memory");
+        return TT_ERR_NOMEM;
     }
-    if (cJSON_GetArraySize(root) != 4 || !warehouse_of(root, s->warehouse) ||
-        !cJSON_IsNumber(applied) || !(applied->valuedouble >= 0) ||
-        applied->valuedouble > (double)TT_EVENT_SEQ_MAX ||
-        (double)(uint64_t)applied->valuedouble != applied->valuedouble || !cJSON_IsArray(items)) {
-        rc = fail(TT_ERR_PROTO, reason, rlen, "needs exactly v, warehouse, applied and items");
+    rc = TT_ERR_PROTO;
+    if (!read_warehouse(f[1], s->warehouse)) {
+        tt_wire_say(reason, rlen, "warehouse: not a valid id");
         goto out;
     }
-    s->applied = (uint64_t)applied->valuedouble;
-    n = (size_t)cJSON_GetArraySize(items);
+    if (!tt_wire_read_uint(f[2], TT_EVENT_SEQ_MAX, &s->applied)) {
+        tt_wire_say(reason, rlen, "applied: not a sequence number");
+        goto out;
+    }
+    if (!cJSON_IsArray(f[3])) {
+        tt_wire_say(reason, rlen, "items: not an array");
+        goto out;
+    }
+    n = (size_t)cJSON_GetArraySize(f[3]);
     if (n > TT_SNAPSHOT_ITEMS_MAX) {
-        rc = fail(TT_ERR_TOOBIG, reason, rlen, "too many items");
+        tt_wire_say(reason, rlen, "items: %zu items, at most %d allowed", n,
+                    TT_SNAPSHOT_ITEMS_MAX);
+        rc = TT_ERR_TOOBIG;
         goto out;
     }
     s->rows = calloc(n ? n : 1, sizeof *s->rows);
     if (!s->rows) {
-        rc = fail(TT_ERR_NOMEM, reason, rlen, "out of memory");
+        tt_wire_say(reason, rlen, "out of memory");
+        rc = TT_ERR_NOMEM;
         goto out;
     }
-    cJSON_ArrayForEach(r, items) {
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(r, "item");
-        const cJSON *qty = cJSON_GetObjectItemCaseSensitive(r, "qty");
-        if (cJSON_GetArraySize(r) != 2 || !cJSON_IsString(item) ||
-            !tt_event_code_valid(item->valuestring) || !cJSON_IsString(qty) ||
-            tt_qty_parse(qty->valuestring, &s->rows[i].qty) != TT_OK || s->rows[i].qty < 0) {
-            rc = fail(TT_ERR_PROTO, reason, rlen, "items: each needs an item code and a qty >= 0");
+    /* An item listed twice is not refused: storing keeps its last qty. */
+    cJSON_ArrayForEach(r, f[3]) {
+        if (!decode_row(r, i, &s->rows[i], reason, rlen))
             goto out;
-        }
-        memcpy(s->rows[i].item, item->valuestring, strlen(item->valuestring) + 1);
         i++;
     }
     s->count = n;
+    rc = TT_OK;
 out:
     cJSON_Delete(root);
     if (rc != TT_OK) {
