@@ -363,6 +363,31 @@ static void cmd_view(edge_t *e, uint64_t client)
     free(text);
 }
 
+/* sim rfid EPC | sim rfid-garbage | sim scanner unplug|plug: the sim board's
+ * devices, driven as a person at the counter would (a tag held to the
+ * reader, the scanner's cable pulled). */
+static void cmd_sim(edge_t *e, uint64_t client, char **argv, int argc)
+{
+    tt_err_t rc = TT_ERR_INVAL;
+
+    if (strcmp(argv[1], "rfid") == 0 && argc == 3 && e->rfid)
+        rc = tt_rfid_sim(e->rfid, TT_RFID_SIM_TAP, argv[2]);
+    else if (strcmp(argv[1], "rfid-garbage") == 0 && argc == 2 && e->rfid)
+        rc = tt_rfid_sim(e->rfid, TT_RFID_SIM_GARBAGE, NULL);
+    else if (strcmp(argv[1], "scanner") == 0 && argc == 3 && strcmp(argv[2], "unplug") == 0)
+        rc = tt_scanner_inject(e->scanner, TT_SCANNER_SIM_UNPLUG);
+    else if (strcmp(argv[1], "scanner") == 0 && argc == 3 && strcmp(argv[2], "plug") == 0)
+        rc = tt_scanner_inject(e->scanner, TT_SCANNER_SIM_PLUG);
+    if (rc == TT_OK) {
+        e->dirty = 1;
+        tt_control_reply(e->ctl, client, "ok");
+    } else {
+        tt_control_reply(e->ctl, client, "err inval usage: sim rfid EPC | sim rfid-garbage |"
+                                         " sim scanner unplug|plug (on a board with them): %s",
+                         tt_strerror(rc));
+    }
+}
+
 static void cmd_status(edge_t *e, uint64_t client)
 {
     tt_outbox_stats_t st;
@@ -371,13 +396,15 @@ static void cmd_status(edge_t *e, uint64_t client)
                      "ok {\"terminal\":\"%s\",\"site\":\"%s\",\"board\":\"%s\",\"firmware\":\"%s\","
                      "\"last_seq\":%llu,\"synced\":%llu,\"pending\":%llu,\"rejected\":%llu,"
                      "\"connected\":%s,\"server_online\":%s,\"ack_conflict\":%llu,"
-                     "\"master_version\":%llu}",
+                     "\"master_version\":%llu,\"scanner_present\":%s,\"rfid_present\":%s}",
                      e->conf.terminal_id, e->conf.site, e->conf.board_name, TT_VERSION,
                      (unsigned long long)st.last_seq, (unsigned long long)st.synced,
                      (unsigned long long)(st.last_seq - st.synced),
                      (unsigned long long)st.rejected, tt_uplink_connected(e->up) ? "true" : "false",
                      tt_sync_server_online(e->sync) ? "true" : "false",
-                     (unsigned long long)st.conflict, (unsigned long long)st.master_version);
+                     (unsigned long long)st.conflict, (unsigned long long)st.master_version,
+                     tt_scanner_present(e->scanner) ? "true" : "false",
+                     e->rfid ? (tt_rfid_present(e->rfid) ? "true" : "false") : "null");
 }
 
 static void on_line(void *ctx, uint64_t client, char *line)
@@ -403,6 +430,8 @@ static void on_line(void *ctx, uint64_t client, char *line)
                          tt_counter_view(e->counter)->message);
     } else if (strcmp(argv[0], "view") == 0) {
         cmd_view(e, client);
+    } else if (strcmp(argv[0], "sim") == 0 && argc >= 2) {
+        cmd_sim(e, client, argv, argc);
     } else if (strcmp(argv[0], "status") == 0) {
         cmd_status(e, client);
     } else if (strcmp(argv[0], "rejection") == 0 && argc == 2) {

@@ -90,4 +90,10 @@ tt_err_t tt_scanner_inject(tt_scanner_t *s, const char *code);
 /* Returns non-zero when `driver` names a known backend. */
 int tt_scanner_known(const char *driver);
 
+/* test/sim: injected into the fake backend, these unplug and replug it
+ * (present() follows; while unplugged, codes are refused with
+ * TT_ERR_DEVICE).  They start with SOH, which no scanned code does. */
+#define TT_SCANNER_SIM_UNPLUG "\x01unplug"
+#define TT_SCANNER_SIM_PLUG "\x01plug"
+
 #endif

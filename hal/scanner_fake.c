@@ -12,6 +12,7 @@
 
 typedef struct {
     int pipe[2];
+    int missing;             /* test/sim: unplugged; injected codes are refused */
     size_t head, count;
     char codes[RING][TT_SCANNER_CODE_MAX];
 } fake_t;
@@ -69,8 +70,23 @@ static void fake_service(void *state, const struct pollfd *fds, size_t n, int64_
 
 static int fake_present(void *state)
 {
-    (void)state;
-    return 1;
+    return !((fake_t *)state)->missing;
+}
+
+/* "\x01missing" and "\x01present" are not codes but the sim's unplug and
+ * replug: a real code never starts with SOH. */
+static int sim_command(fake_t *f, const char *code)
+{
+    if (strcmp(code, TT_SCANNER_SIM_UNPLUG) == 0) {
+        f->missing = 1;
+        f->count = 0;   /* an unplugged scanner's unread codes are gone */
+        return 1;
+    }
+    if (strcmp(code, TT_SCANNER_SIM_PLUG) == 0) {
+        f->missing = 0;
+        return 1;
+    }
+    return 0;
 }
 
 static tt_err_t fake_read(void *state, char *code, size_t len)
@@ -101,6 +117,10 @@ static tt_err_t fake_inject(void *state, const char *code)
     fake_t *f = state;
     size_t n = strlen(code);
 
+    if (sim_command(f, code))
+        return TT_OK;
+    if (f->missing)
+        return TT_ERR_DEVICE;
     if (n == 0 || n >= TT_SCANNER_CODE_MAX)
         return TT_ERR_INVAL;
     if (f->count == RING)
