@@ -336,7 +336,13 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
 
 int64_t tt_sync_deadline(const tt_sync_t *s)
 {
-    int64_t d = s->master_pending ? s->master_sent_at + MASTER_TIMEOUT_MS : s->master_next;
+    int64_t d;
+
+    /* Offline there is nothing to time: reconnecting is the uplink's
+     * deadline, and a past one here would spin the loop. */
+    if (!tt_uplink_connected(s->up))
+        return -1;
+    d = s->master_pending ? s->master_sent_at + MASTER_TIMEOUT_MS : s->master_next;
     if (s->snap_wh[0] && s->snap_due && s->snap_sent_at + SNAPSHOT_MIN_MS < d)
         d = s->snap_sent_at + SNAPSHOT_MIN_MS;
     if (s->ninflight > 0 && s->progress_at + s->resend_ms < d)
