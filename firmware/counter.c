@@ -15,6 +15,9 @@ struct tt_counter {
     int has_lookup;
     tt_counter_lookup_t lk;
     tt_counter_stock_check_t stock_check;
+    /* A receipt's approved plan line: its item, which every line must be
+     * ("" when no plan serial was checked against master data). */
+    char plan_item[TT_EVENT_CODE_MAX + 1];
 };
 
 /* Every message a person may see, in Chinese and English. */
@@ -28,7 +31,8 @@ enum {
     M_LINE_NAMED, M_ASSET_TAG, M_MODE_PROMPT, M_NEED_TO, M_NEED_ACTION, M_NEED_TO_UNIT,
     M_NEED_RESULT, M_TO, M_ACTION, M_TO_UNIT, M_RESULT, M_CARD_NOT_HERE, M_BAD_RESULT,
     M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_BEYOND_STOCK, M_BEYOND_STOCK_TAKEN,
-    M_TO_UNIT_HANDOVER, M_INVALID_DOC, M_COUNT
+    M_TO_UNIT_HANDOVER, M_INVALID_DOC, M_UNKNOWN_PLAN, M_PLAN_NOT_APPROVED, M_NOT_IN_PLAN, M_PLAN,
+    M_UNKNOWN_ASSET, M_INACTIVE_ASSET, M_ASSET_LINE_NAMED, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -92,6 +96,13 @@ static const char *const text[M_COUNT][2] = {
     [M_INVALID_DOC] = {"单据不完整或无效", "the document is incomplete or invalid"},
     [M_SAME_WAREHOUSE] = {"调出与调入仓库相同", "the destination is the same warehouse"},
     [M_LINE_NAMED] = {"第 %zu 行：%s %s × %s %s", "line %zu: %s %s x %s %s"},
+    [M_UNKNOWN_PLAN] = {"未知计划序号：%s", "unknown plan serial: %s"},
+    [M_PLAN_NOT_APPROVED] = {"计划 %s 未批准", "plan %s is not approved"},
+    [M_NOT_IN_PLAN] = {"物资 %s %s 不在计划 %s 中", "item %s %s is not in plan %s"},
+    [M_PLAN] = {"计划 %s：%s，批准 %s %s", "plan %s: %s, approved %s %s"},
+    [M_UNKNOWN_ASSET] = {"未知设备：%s", "unknown asset: %s"},
+    [M_INACTIVE_ASSET] = {"设备已停用：%s %s", "asset no longer in use: %s %s"},
+    [M_ASSET_LINE_NAMED] = {"第 %zu 行：设备 %s %s %s", "line %zu: asset %s %s %s"},
 };
 
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
@@ -262,6 +273,7 @@ static void clear_document(tt_counter_t *c)
     c->v.next_qty = 0;
     c->v.next_qty_set = 0;
     c->commit_waiting = 0;
+    c->plan_item[0] = '\0';
 }
 
 /* Copies the id after a card prefix; 0 when it is not a valid id. */
@@ -432,12 +444,16 @@ static int missing(const tt_counter_t *c)
     return -1;
 }
 
-/* An asset scanned at the repair bay: a line with the result chosen. */
+/* An asset scanned at the repair bay: a line with the result chosen.  An
+ * RFID read names the asset by its GIAI; a barcode by itself (its label or
+ * its number).  With master data the asset must be registered and active,
+ * and the line is its asset number, whichever way it was scanned. */
 static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
 {
-    char asset[TT_EVENT_CODE_MAX + 1];
+    tt_master_equipment_t eq;   /* code may point into it below */
     tt_counter_line_t *l;
-    tt_epc_t e;   /* code may point into it below */
+    tt_epc_t e;                 /* ... or into this */
+    int from_tag = 0;
 
     if (strspn(code, "0123456789ABCDEFabcdef") == strlen(code) &&
         (strlen(code) == 24 || strlen(code) == 52)) {
@@ -445,18 +461,30 @@ static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
             if (e.scheme == TT_EPC_SGTIN_96)
                 return say(c, 1, M_NOT_ASSET);
             code = e.key;   /* the GIAI names the asset */
+            from_tag = 1;
         }
     }
     if (!tt_event_code_valid(code))
         return say(c, 1, M_BAD_CODE, code);
     if (c->v.nlines == TT_COUNTER_LINES_MAX)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
-    memcpy(asset, code, strlen(code) + 1);
+    if (c->has_lookup) {
+        tt_err_t rc = c->lk.equipment(c->lk.ctx, code, from_tag, &eq);
+        if (rc != TT_OK)
+            return lookup_failed(c, rc, M_UNKNOWN_ASSET, code);
+        if (!eq.active)
+            return say(c, 1, M_INACTIVE_ASSET, eq.asset, eq.model);
+        code = eq.asset;
+    }
     l = &c->v.lines[c->v.nlines++];
     memset(l, 0, sizeof *l);
-    memcpy(l->item, asset, sizeof asset);
+    memcpy(l->item, code, strlen(code) + 1);   /* a valid code fits */
     memcpy(l->result, c->v.next_result, sizeof l->result);
     c->commit_waiting = 0;
+    if (c->has_lookup) {
+        memcpy(l->name, eq.model, sizeof l->name);
+        return say(c, 0, M_ASSET_LINE_NAMED, c->v.nlines, l->item, l->name, l->result);
+    }
     return say(c, 0, M_ASSET_LINE, c->v.nlines, l->item, l->result);
 }
 
@@ -563,6 +591,9 @@ have_item:
             return lookup_failed(c, rc, M_UNKNOWN_ITEM, item);
         if (!it.active)
             return say(c, 1, M_INACTIVE_ITEM, it.code, it.name);
+        if (c->v.mode == TT_COUNTER_MODE_RECEIVE && c->plan_item[0] &&
+            strcmp(it.code, c->plan_item) != 0)
+            return say(c, 1, M_NOT_IN_PLAN, it.code, it.name, c->v.ref);
         memcpy(item, it.code, sizeof it.code);
         memcpy(l->name, it.name, sizeof l->name);
         memcpy(l->spec, it.spec, sizeof l->spec);
@@ -602,6 +633,30 @@ have_item:
     return say(c, 0, M_LINE, c->v.nlines, l->item, q);
 }
 
+/* A receipt's plan serial checked against master data: the plan line must
+ * be known and approved (a line rejected at a later approval step backs no
+ * receipt).  Its item is then the only item the document takes. */
+static tt_counter_beep_t plan_ref(tt_counter_t *c, const char *serial)
+{
+    tt_master_plan_t p;
+    tt_master_item_t it;
+    char q[TT_MONEY_TEXT_MAX];
+    tt_err_t rc = c->lk.plan(c->lk.ctx, serial, &p);
+
+    if (rc != TT_OK)
+        return lookup_failed(c, rc, M_UNKNOWN_PLAN, serial);
+    if (p.status != TT_PLAN_APPROVED)
+        return say(c, 1, M_PLAN_NOT_APPROVED, serial);
+    memcpy(c->v.ref, serial, strlen(serial) + 1);
+    memcpy(c->plan_item, p.item, sizeof c->plan_item);
+    tt_qty_format(p.qty, q, sizeof q);
+    /* Named as its lines will be; an item this terminal does not know (yet)
+     * is shown by its code. */
+    if (c->lk.item(c->lk.ctx, p.item, &it) == TT_OK)
+        return say(c, 0, M_PLAN, serial, it.name, q, it.uom);
+    return say(c, 0, M_PLAN, serial, p.item, q, "");
+}
+
 tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *entry)
 {
     tt_qty_t q;
@@ -615,6 +670,8 @@ tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *entry)
     if ((M(c)->need & N_REF) && !c->v.ref[0]) {
         if (!tt_event_id_valid(entry))
             return say(c, 1, M_BAD_REF, entry);
+        if (c->has_lookup && c->v.mode == TT_COUNTER_MODE_RECEIVE)
+            return plan_ref(c, entry);
         memcpy(c->v.ref, entry, strlen(entry) + 1);
         return say(c, 0, M_REF, c->v.ref);
     }

@@ -34,6 +34,12 @@
  * What each mode needs before its first line is in its table in counter.c
  * and is what the screen asks for.  A reference number (plan serial,
  * requisition number) is typed on the keypad in receive and issue only.
+ *
+ * With master data (tt_counter_set_lookup), a receipt is backed by an
+ * approved plan line: its serial must be known and approved, and every line
+ * must be the plan line's item.  At the repair bay an asset must be in the
+ * equipment register and active, and its lines carry its asset number
+ * whether it was read from its tag (GIAI), its barcode or its number.
  */
 #ifndef TT_COUNTER_H
 #define TT_COUNTER_H
@@ -72,8 +78,10 @@ typedef enum {
 #define TT_COUNTER_MODE_LAST TT_COUNTER_MODE_EQUIP_ISSUE
 
 typedef struct {
-    char item[TT_EVENT_CODE_MAX + 1];        /* the item's code (not the barcode scanned) */
-    char name[TT_MASTER_TEXT_MAX + 1];       /* from master data, "" without it */
+    char item[TT_EVENT_CODE_MAX + 1];        /* the item's code (not the barcode scanned);
+                                              * equipment lines: the asset number */
+    char name[TT_MASTER_TEXT_MAX + 1];       /* from master data, "" without it;
+                                              * equipment lines: the asset's model */
     char spec[TT_MASTER_TEXT_MAX + 1];
     char uom[TT_MASTER_TEXT_MAX + 1];
     tt_qty_t qty;                            /* 0 for equipment lines */
@@ -82,7 +90,8 @@ typedef struct {
 
 /* Where the counter looks up what is scanned: the terminal's copy of the
  * master data.  Each returns TT_OK with *out filled, TT_ERR_NOTFOUND, or
- * TT_ERR_BUSY when no master data has been received yet. */
+ * TT_ERR_BUSY when no master data has been received yet (any other code is
+ * shown as a failed lookup).  Every function but `stock` must be set. */
 typedef struct {
     void *ctx;
     tt_err_t (*item)(void *ctx, const char *barcode, tt_master_item_t *out);
@@ -92,6 +101,11 @@ typedef struct {
     /* The local stock view of (warehouse, item): TT_OK with *qty, or
      * TT_ERR_NOTFOUND when there is no snapshot of the warehouse yet. */
     tt_err_t (*stock)(void *ctx, const char *warehouse, const char *item, tt_qty_t *qty);
+    /* The plan line with this serial, approved or not. */
+    tt_err_t (*plan)(void *ctx, const char *serial, tt_master_plan_t *out);
+    /* The asset with this GIAI (by_giai: decoded from an RFID tag), else
+     * the asset with this number or barcode; active or not. */
+    tt_err_t (*equipment)(void *ctx, const char *key, int by_giai, tt_master_equipment_t *out);
 } tt_counter_lookup_t;
 
 /* What to do when an issue or transfer line goes beyond the local stock
@@ -138,12 +152,14 @@ void tt_counter_free(tt_counter_t *c);
 const char *tt_counter_mode_word(tt_counter_mode_t mode);
 const char *tt_counter_mode_label(tt_counter_mode_t mode, tt_counter_lang_t lang);
 
-/* Makes the counter check every operator, warehouse, work area and item
- * against master data (copied; the functions and ctx must outlive c).
- * Unknown or deactivated ones are refused, a badge barcode logs its
- * operator in, and item lines carry the item's code, name, spec and unit
- * of measure.  Without a lookup every well-formed id and code is accepted
- * (for tests of the logic alone). */
+/* Makes the counter check every operator, warehouse, work area, item, plan
+ * serial and asset against master data (copied; the functions and ctx must
+ * outlive c).  Unknown or deactivated ones are refused, as are a plan line
+ * that is not approved and an item a receipt's plan line is not for; a
+ * badge barcode logs its operator in; item lines carry the item's code,
+ * name, spec and unit of measure, asset lines the asset number and model.
+ * Without a lookup every well-formed id and code is accepted (for tests of
+ * the logic alone). */
 void tt_counter_set_lookup(tt_counter_t *c, const tt_counter_lookup_t *lookup);
 
 /* Sets the stock check (default TT_COUNTER_STOCK_OFF; it needs a lookup). */
@@ -162,7 +178,9 @@ const tt_counter_view_t *tt_counter_view(const tt_counter_t *c);
 tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code);
 
 /* A line typed on the keypad: a quantity for the next item ("12.5") or,
- * when the mode still needs one, the reference number. */
+ * when the mode still needs one, the reference number (in receive, with a
+ * lookup: a known, approved plan serial, whose item and approved quantity
+ * the message names). */
 tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *text);
 
 /* After a commit card: fills evs[0..*n-1] (caller-owned, at least

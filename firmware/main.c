@@ -125,6 +125,19 @@ static tt_err_t look_unit(void *ctx, const char *id, tt_master_unit_t *out)
     return have_master(e) ? tt_outbox_unit(e->ob, id, out) : TT_ERR_BUSY;
 }
 
+static tt_err_t look_plan(void *ctx, const char *serial, tt_master_plan_t *out)
+{
+    edge_t *e = ctx;
+    return have_master(e) ? tt_outbox_plan(e->ob, serial, out) : TT_ERR_BUSY;
+}
+
+static tt_err_t look_equipment(void *ctx, const char *key, int by_giai,
+                               tt_master_equipment_t *out)
+{
+    edge_t *e = ctx;
+    return have_master(e) ? tt_outbox_equipment(e->ob, key, by_giai, out) : TT_ERR_BUSY;
+}
+
 static tt_err_t look_stock(void *ctx, const char *warehouse, const char *item, tt_qty_t *qty)
 {
     edge_t *e = ctx;
@@ -646,8 +659,8 @@ int main(int argc, char **argv)
     if (tt_counter_new(e.conf.warehouse, (tt_counter_lang_t)e.conf.language, &e.counter) != TT_OK)
         goto out;
     {
-        tt_counter_lookup_t lk = {&e, look_item, look_operator, look_warehouse, look_unit,
-                                  look_stock};
+        tt_counter_lookup_t lk = {&e,         look_item, look_operator, look_warehouse, look_unit,
+                                  look_stock, look_plan, look_equipment};
         tt_counter_set_lookup(e.counter, &lk);
         tt_counter_set_stock_check(e.counter, (tt_counter_stock_check_t)e.conf.stock_check);
     }

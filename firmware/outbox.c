@@ -11,7 +11,7 @@
 enum {
     M_UNIT, M_WAREHOUSE, M_ITEM, M_BARCODES_DROP, M_BARCODE, M_OPERATOR, M_VERSION,
     M_FIND_ITEM, M_FIND_OPERATOR, M_FIND_WAREHOUSE, M_FIND_UNIT, M_MOVE, M_SNAP_DROP, M_SNAP_ROW,
-    M_SNAP_META, M_VIEW, M_COUNT
+    M_SNAP_META, M_VIEW, M_PLAN, M_EQUIPMENT, M_FIND_PLAN, M_FIND_ASSET, M_FIND_GIAI, M_COUNT
 };
 
 static const char *const m_sql[M_COUNT] = {
@@ -37,6 +37,18 @@ static const char *const m_sql[M_COUNT] = {
     [M_VIEW] = "SELECT m.applied, COALESCE((SELECT qty FROM snap WHERE warehouse = ?1 AND item = ?2), 0)"
                " + COALESCE((SELECT SUM(delta) FROM movement WHERE warehouse = ?1 AND item = ?2"
                "   AND seq > m.applied), 0) FROM snap_meta m WHERE m.warehouse = ?1",
+    [M_PLAN] = "INSERT OR REPLACE INTO m_plan VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [M_EQUIPMENT] = "INSERT OR REPLACE INTO m_equipment VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [M_FIND_PLAN] = "SELECT serial, item, qty, category, unit, status FROM m_plan WHERE serial = ?1",
+    /* An asset is found by its number before its barcode, as an operator by
+     * id before badge.  The server keeps numbers, barcodes and GIAIs
+     * unambiguous; between the pages of one change (a barcode or GIAI moved
+     * to an asset on a later page) one may briefly name two assets. */
+    [M_FIND_ASSET] = "SELECT asset, model, item, giai, barcode, unit, active FROM m_equipment"
+                     " WHERE asset = ?1 OR (barcode <> '' AND barcode = ?1)"
+                     " ORDER BY asset = ?1 DESC LIMIT 1",
+    [M_FIND_GIAI] = "SELECT asset, model, item, giai, barcode, unit, active FROM m_equipment"
+                    " WHERE giai <> '' AND giai = ?1 LIMIT 1",
 };
 
 struct tt_outbox {
@@ -87,6 +99,15 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (warehouse, item)) WITHOUT ROWID;"
     "CREATE TABLE snap_meta (warehouse TEXT PRIMARY KEY, applied INTEGER NOT NULL,"
     "  at_ms INTEGER NOT NULL);",
+    /* 4: approved plan lines and the equipment register, the master data
+     * the counter checks receipts and repair-bay assets against.  "" for
+     * an optional value, as in the other m_ tables. */
+    "CREATE TABLE m_plan (serial TEXT PRIMARY KEY, item TEXT NOT NULL, qty INTEGER NOT NULL,"
+    "  category TEXT NOT NULL, unit TEXT NOT NULL, status INTEGER NOT NULL);"
+    "CREATE TABLE m_equipment (asset TEXT PRIMARY KEY, model TEXT NOT NULL, item TEXT NOT NULL,"
+    "  giai TEXT NOT NULL, barcode TEXT NOT NULL, unit TEXT NOT NULL, active INTEGER NOT NULL);"
+    "CREATE INDEX m_equipment_giai ON m_equipment (giai);"
+    "CREATE INDEX m_equipment_barcode ON m_equipment (barcode);",
 };
 
 static tt_err_t step_err(sqlite3 *db)
@@ -552,6 +573,29 @@ tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page)
         sqlite3_bind_int(st, 6, o->active);
         rc = run_m(ob, st);
     }
+    for (size_t i = 0; i < page->nplans && rc == TT_OK; i++) {
+        const tt_master_plan_t *p = &page->plans[i];
+        sqlite3_stmt *st = ob->m[M_PLAN];
+        bind_text(st, 1, p->serial);
+        bind_text(st, 2, p->item);
+        sqlite3_bind_int64(st, 3, p->qty);
+        bind_text(st, 4, p->category);
+        bind_text(st, 5, p->unit);
+        sqlite3_bind_int(st, 6, (int)p->status);
+        rc = run_m(ob, st);
+    }
+    for (size_t i = 0; i < page->nequipment && rc == TT_OK; i++) {
+        const tt_master_equipment_t *q = &page->equipment[i];
+        sqlite3_stmt *st = ob->m[M_EQUIPMENT];
+        bind_text(st, 1, q->asset);
+        bind_text(st, 2, q->model);
+        bind_text(st, 3, q->item);
+        bind_text(st, 4, q->giai);
+        bind_text(st, 5, q->barcode);
+        bind_text(st, 6, q->unit);
+        sqlite3_bind_int(st, 7, q->active);
+        rc = run_m(ob, st);
+    }
     /* The version is adopted with the last page only: an interrupted set of
      * pages is asked for again from the old version. */
     if (rc == TT_OK && page->last && page->to > ob->st.master_version) {
@@ -646,6 +690,42 @@ tt_err_t tt_outbox_unit(tt_outbox_t *ob, const char *id, tt_master_unit_t *out)
         copy_col(st, 0, out->id, sizeof out->id);
         copy_col(st, 1, out->name, sizeof out->name);
         out->kind = (tt_unit_kind_t)sqlite3_column_int(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+tt_err_t tt_outbox_plan(tt_outbox_t *ob, const char *serial, tt_master_plan_t *out)
+{
+    sqlite3_stmt *st = ob->m[M_FIND_PLAN];
+    tt_err_t rc = find(ob, st, serial);
+    if (rc == TT_OK) {
+        memset(out, 0, sizeof *out);
+        copy_col(st, 0, out->serial, sizeof out->serial);
+        copy_col(st, 1, out->item, sizeof out->item);
+        out->qty = sqlite3_column_int64(st, 2);
+        copy_col(st, 3, out->category, sizeof out->category);
+        copy_col(st, 4, out->unit, sizeof out->unit);
+        out->status = (tt_plan_status_t)sqlite3_column_int(st, 5);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+tt_err_t tt_outbox_equipment(tt_outbox_t *ob, const char *key, int by_giai,
+                             tt_master_equipment_t *out)
+{
+    sqlite3_stmt *st = ob->m[by_giai ? M_FIND_GIAI : M_FIND_ASSET];
+    tt_err_t rc = find(ob, st, key);
+    if (rc == TT_OK) {
+        memset(out, 0, sizeof *out);
+        copy_col(st, 0, out->asset, sizeof out->asset);
+        copy_col(st, 1, out->model, sizeof out->model);
+        copy_col(st, 2, out->item, sizeof out->item);
+        copy_col(st, 3, out->giai, sizeof out->giai);
+        copy_col(st, 4, out->barcode, sizeof out->barcode);
+        copy_col(st, 5, out->unit, sizeof out->unit);
+        out->active = sqlite3_column_int(st, 6);
     }
     sqlite3_reset(st);
     return rc;

@@ -9,8 +9,9 @@
  * reasons for the storekeeper to see.  Nothing is ever deleted by syncing.
  *
  * The store also keeps the terminal's offline copy of the server's master
- * data (items and their barcodes, warehouses, units, operators), so the
- * counter can name what is scanned and refuse what is unknown while offline.
+ * data (items and their barcodes, warehouses, units, operators, approved
+ * plan lines, the equipment register), so the counter can name what is
+ * scanned and refuse what is unknown while offline.
  *
  * All SQL of tagtrail-edge lives in this module.  One thread uses a handle.
  */
@@ -81,8 +82,9 @@ void tt_outbox_stats(const tt_outbox_t *ob, tt_outbox_stats_t *st);
  * Returns TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t len);
 
-/* Stores one page of master data in one transaction (rows replace rows with
- * the same key; an item's barcodes are replaced by the page's list).  The
+/* Stores one page of master data in one transaction (rows of every kind
+ * replace rows with the same key; an item's barcodes are replaced by the
+ * page's list).  The page is the caller's and is only read.  The
  * page's `to` becomes the held version only when the page is the last of its
  * set.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB (nothing of the page kept). */
 tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page);
@@ -95,6 +97,17 @@ tt_err_t tt_outbox_item(tt_outbox_t *ob, const char *barcode, tt_master_item_t *
 tt_err_t tt_outbox_operator(tt_outbox_t *ob, const char *id_or_badge, tt_master_operator_t *out);
 tt_err_t tt_outbox_warehouse(tt_outbox_t *ob, const char *id, tt_master_warehouse_t *out);
 tt_err_t tt_outbox_unit(tt_outbox_t *ob, const char *id, tt_master_unit_t *out);
+
+/* The plan line with this serial, whatever its status (the caller tells an
+ * approved line from a rejected one).  Returns as the lookups above. */
+tt_err_t tt_outbox_plan(tt_outbox_t *ob, const char *serial, tt_master_plan_t *out);
+
+/* The asset whose GIAI is `key` when `by_giai` (the key was read from the
+ * asset's RFID tag), else the asset whose number is `key` or, failing
+ * that, whose barcode is `key`; active or not (the caller decides).
+ * Returns as the lookups above. */
+tt_err_t tt_outbox_equipment(tt_outbox_t *ob, const char *key, int by_giai,
+                             tt_master_equipment_t *out);
 
 /* Replaces the stored snapshot of snap->warehouse with `snap`, in one
  * transaction.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB. */

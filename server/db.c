@@ -12,7 +12,8 @@ enum {
     S_COUNT_REJECTED, S_BADMSG_PUT, S_COUNT_BADMSG, S_REJECTIONS,
     S_MV_GET, S_MV_SET, S_UNIT_EXISTS, S_UNIT_PUT, S_WH_PUT, S_ITEM_PUT, S_ITEM_STAMP,
     S_BC_OWNER, S_BC_OF_ITEM, S_BC_DEL, S_BC_PUT, S_OP_PUT, S_BADGE_OWNER, S_BADGE_TAKE,
-    S_COUNT
+    S_ITEM_EXISTS, S_PLAN_PUT, S_ASSET_EXISTS, S_EQ_PUT, S_EQ_BC_OWNER, S_EQ_BC_TAKE,
+    S_GIAI_OWNER, S_GIAI_TAKE, S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -101,6 +102,28 @@ static const char *const sql_text[S_COUNT] = {
                  " OR active IS NOT excluded.active",
     [S_BADGE_OWNER] = "SELECT id FROM operator WHERE badge = ?1",
     [S_BADGE_TAKE] = "UPDATE operator SET badge = NULL, version = ?2 WHERE id = ?1",
+    [S_ITEM_EXISTS] = "SELECT 1 FROM item WHERE code = ?1",
+    [S_PLAN_PUT] = "INSERT INTO plan (serial, item, qty, category, unit, status, version)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                   " ON CONFLICT (serial) DO UPDATE SET item = excluded.item, qty = excluded.qty,"
+                   " category = excluded.category, unit = excluded.unit,"
+                   " status = excluded.status, version = excluded.version"
+                   " WHERE item IS NOT excluded.item OR qty IS NOT excluded.qty"
+                   " OR category IS NOT excluded.category OR unit IS NOT excluded.unit"
+                   " OR status IS NOT excluded.status",
+    [S_ASSET_EXISTS] = "SELECT 1 FROM equipment WHERE asset = ?1",
+    [S_EQ_PUT] = "INSERT INTO equipment (asset, model, item, giai, barcode, unit, active, version)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                 " ON CONFLICT (asset) DO UPDATE SET model = excluded.model, item = excluded.item,"
+                 " giai = excluded.giai, barcode = excluded.barcode, unit = excluded.unit,"
+                 " active = excluded.active, version = excluded.version"
+                 " WHERE model IS NOT excluded.model OR item IS NOT excluded.item"
+                 " OR giai IS NOT excluded.giai OR barcode IS NOT excluded.barcode"
+                 " OR unit IS NOT excluded.unit OR active IS NOT excluded.active",
+    [S_EQ_BC_OWNER] = "SELECT asset FROM equipment WHERE barcode = ?1",
+    [S_EQ_BC_TAKE] = "UPDATE equipment SET barcode = NULL, version = ?2 WHERE asset = ?1",
+    [S_GIAI_OWNER] = "SELECT asset FROM equipment WHERE giai = ?1",
+    [S_GIAI_TAKE] = "UPDATE equipment SET giai = NULL, version = ?2 WHERE asset = ?1",
 };
 
 /* Each entry migrates user_version i to i + 1. */
@@ -214,6 +237,32 @@ static const char *const migrations[] = {
     "ALTER TABLE event ADD COLUMN step TEXT;"
     "ALTER TABLE event ADD COLUMN result TEXT;"
     "ALTER TABLE event ADD COLUMN book_qty INTEGER;",
+    /* 5: approved plan lines and the equipment register, master data like
+     * the rest (docs/operations.md "Importing master data"): stamped with
+     * the master version, never deleted (a plan line is rejected, an asset
+     * deactivated).  An asset's barcode and its GIAI each name one asset;
+     * items and units are referenced like warehouses' units. */
+    "CREATE TABLE plan ("
+    "  serial TEXT PRIMARY KEY,"
+    "  item TEXT NOT NULL REFERENCES item (code),"
+    "  qty INTEGER NOT NULL CHECK (qty > 0),"
+    "  category TEXT,"
+    "  unit TEXT REFERENCES unit (id),"
+    "  status TEXT NOT NULL CHECK (status IN ('approved', 'rejected')),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE equipment ("
+    "  asset TEXT PRIMARY KEY,"
+    "  model TEXT NOT NULL,"
+    "  item TEXT REFERENCES item (code),"
+    "  giai TEXT UNIQUE,"
+    "  barcode TEXT UNIQUE,"
+    "  unit TEXT REFERENCES unit (id),"
+    "  active INTEGER NOT NULL CHECK (active IN (0, 1)),"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER plan_no_delete BEFORE DELETE ON plan"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;"
+    "CREATE TRIGGER equipment_no_delete BEFORE DELETE ON equipment"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;",
 };
 
 struct tt_db {
@@ -758,8 +807,9 @@ static tt_err_t run_put(tt_db_t *db, sqlite3_stmt *st, int *changed)
     return rc;
 }
 
-static const char *const master_table[] = {NULL, "unit", "warehouse", "item", "operator"};
-static const char *const master_key[] = {NULL, "id", "id", "code", "id"};
+static const char *const master_table[] = {NULL,       "unit", "warehouse", "item",
+                                           "operator", "plan", "equipment"};
+static const char *const master_key[] = {NULL, "id", "id", "code", "id", "serial", "asset"};
 
 tt_err_t tt_db_master_version(tt_db_t *db, uint64_t *version)
 {
@@ -784,7 +834,7 @@ tt_err_t tt_db_master_stamped(tt_db_t *db, tt_db_master_t table, uint64_t versio
     sqlite3_stmt *st;
     int rc;
 
-    if (table < TT_DB_UNIT || table > TT_DB_OPERATOR)
+    if (table < TT_DB_UNIT || table > TT_DB_MASTER_LAST)
         return TT_ERR_INVAL;
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE version = ?1", master_table[table]);
     if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -804,7 +854,7 @@ tt_err_t tt_db_master_row_version(tt_db_t *db, tt_db_master_t table, const char 
     sqlite3_stmt *st;
     int rc;
 
-    if (table < TT_DB_UNIT || table > TT_DB_OPERATOR)
+    if (table < TT_DB_UNIT || table > TT_DB_MASTER_LAST)
         return TT_ERR_INVAL;
     snprintf(sql, sizeof sql, "SELECT version FROM %s WHERE %s = ?1", master_table[table],
              master_key[table]);
@@ -837,6 +887,34 @@ tt_err_t tt_db_master_unit_exists(tt_db_t *db, const char *id)
     sqlite3_stmt *st = db->st[S_UNIT_EXISTS];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     return lookup(db, st, NULL, 0);
+}
+
+tt_err_t tt_db_master_item_exists(tt_db_t *db, const char *code)
+{
+    sqlite3_stmt *st = db->st[S_ITEM_EXISTS];
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    return lookup(db, st, NULL, 0);
+}
+
+tt_err_t tt_db_master_asset_exists(tt_db_t *db, const char *asset)
+{
+    sqlite3_stmt *st = db->st[S_ASSET_EXISTS];
+    sqlite3_bind_text(st, 1, asset, -1, SQLITE_STATIC);
+    return lookup(db, st, NULL, 0);
+}
+
+tt_err_t tt_db_master_asset_barcode_owner(tt_db_t *db, const char *barcode, char *asset)
+{
+    sqlite3_stmt *st = db->st[S_EQ_BC_OWNER];
+    sqlite3_bind_text(st, 1, barcode, -1, SQLITE_STATIC);
+    return lookup(db, st, asset, TT_EVENT_CODE_MAX + 1);
+}
+
+tt_err_t tt_db_master_giai_owner(tt_db_t *db, const char *giai, char *asset)
+{
+    sqlite3_stmt *st = db->st[S_GIAI_OWNER];
+    sqlite3_bind_text(st, 1, giai, -1, SQLITE_STATIC);
+    return lookup(db, st, asset, TT_EVENT_CODE_MAX + 1);
 }
 
 tt_err_t tt_db_master_put_unit(tt_db_t *db, const tt_master_unit_t *u, uint64_t version,
@@ -1011,6 +1089,67 @@ tt_err_t tt_db_master_put_operator(tt_db_t *db, const tt_master_operator_t *o,
     return run_put(db, st, changed);
 }
 
+tt_err_t tt_db_master_put_plan(tt_db_t *db, const tt_master_plan_t *p, uint64_t version,
+                               int *changed)
+{
+    sqlite3_stmt *st = db->st[S_PLAN_PUT];
+    sqlite3_bind_text(st, 1, p->serial, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->item, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, p->qty);
+    bind_opt(st, 4, p->category);
+    bind_opt(st, 5, p->unit);
+    sqlite3_bind_text(st, 6, tt_master_plan_status_name(p->status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)version);
+    return run_put(db, st, changed);
+}
+
+/* Takes `key` (a barcode or a GIAI, per the owner / take statements) from
+ * whichever other asset holds it, stamping that asset: its row changed.  The
+ * unique columns never see two holders, so two assets may swap in one
+ * import. */
+static tt_err_t take_from_other(tt_db_t *db, int owner_st, int take_st, const char *key,
+                                const char *asset, uint64_t version)
+{
+    char holder[TT_EVENT_CODE_MAX + 1];
+    sqlite3_stmt *st = db->st[owner_st];
+    tt_err_t rc;
+
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = lookup(db, st, holder, sizeof holder);
+    if (rc == TT_ERR_NOTFOUND)
+        return TT_OK;
+    if (rc != TT_OK || strcmp(holder, asset) == 0)
+        return rc;
+    st = db->st[take_st];
+    sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)version);
+    return run(db, st);
+}
+
+tt_err_t tt_db_master_put_equipment(tt_db_t *db, const tt_master_equipment_t *e,
+                                    uint64_t version, int *changed)
+{
+    sqlite3_stmt *st;
+    tt_err_t rc = TT_OK;
+
+    if (e->barcode[0])
+        rc = take_from_other(db, S_EQ_BC_OWNER, S_EQ_BC_TAKE, e->barcode, e->asset, version);
+    if (rc == TT_OK && e->giai[0])
+        rc = take_from_other(db, S_GIAI_OWNER, S_GIAI_TAKE, e->giai, e->asset, version);
+    if (rc != TT_OK)
+        return rc;
+    st = db->st[S_EQ_PUT];
+    sqlite3_bind_text(st, 1, e->asset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->model, -1, SQLITE_STATIC);
+    bind_opt(st, 3, e->item);
+    bind_opt(st, 4, e->giai);
+    bind_opt(st, 5, e->barcode);
+    bind_opt(st, 6, e->unit);
+    sqlite3_bind_int(st, 7, e->active);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)version);
+    return run_put(db, st, changed);
+}
+
 /* Fills it->barcodes from the db: the code first, then the others. */
 static tt_err_t fill_barcodes(tt_db_t *db, tt_master_item_t *it)
 {
@@ -1107,21 +1246,23 @@ static int parse_cursor(const char *cursor, uint64_t *to, int *table, const char
     }
     if (*p++ != ':' || !(colon = strchr(p, ':')))
         return 0;
-    for (int t = TT_DB_UNIT; t <= TT_DB_OPERATOR; t++) {
+    for (int t = TT_DB_UNIT; t <= TT_DB_MASTER_LAST; t++) {
         if ((size_t)(colon - p) == strlen(master_table[t]) &&
             strncmp(p, master_table[t], (size_t)(colon - p)) == 0) {
             *table = t;
             *key = colon + 1;
             *to = v;
-            return t == TT_DB_ITEM ? tt_event_code_valid(*key) : tt_event_id_valid(*key);
+            /* Items and assets are keyed by codes, the rest by ids. */
+            return t == TT_DB_ITEM || t == TT_DB_EQUIPMENT ? tt_event_code_valid(*key)
+                                                            : tt_event_id_valid(*key);
         }
     }
     return 0;
 }
 
 typedef struct {
-    size_t caps[5];
-    size_t n[5];   /* rows per table, indexed by tt_db_master_t */
+    size_t caps[TT_DB_MASTER_LAST + 1];
+    size_t n[TT_DB_MASTER_LAST + 1];   /* rows per table, indexed by tt_db_master_t */
 } page_fill_t;
 
 /* Appends up to `limit` rows of `table` with version > since and key > after
@@ -1139,6 +1280,11 @@ static tt_err_t page_rows(tt_db_t *db, tt_master_page_t *pg, page_fill_t *pf, in
         " ORDER BY code LIMIT ?3",
         "SELECT id, name, role, COALESCE(unit, ''), COALESCE(badge, ''), active FROM operator"
         " WHERE version > ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        "SELECT serial, item, qty, COALESCE(category, ''), COALESCE(unit, ''), status FROM plan"
+        " WHERE version > ?1 AND serial > ?2 ORDER BY serial LIMIT ?3",
+        "SELECT asset, model, COALESCE(item, ''), COALESCE(giai, ''), COALESCE(barcode, ''),"
+        " COALESCE(unit, ''), active FROM equipment"
+        " WHERE version > ?1 AND asset > ?2 ORDER BY asset LIMIT ?3",
     };
     sqlite3_stmt *st;
     tt_err_t rc = TT_OK;
@@ -1196,6 +1342,41 @@ static tt_err_t page_rows(tt_db_t *db, tt_master_page_t *pg, page_fill_t *pf, in
             *it = x.item;
             break;
         }
+        case TT_DB_PLAN: {
+            tt_master_plan_t *pl;
+            arr = pg->plans;
+            pl = grow(&arr, &pf->caps[table], *n, sizeof *pl);
+            pg->plans = arr;
+            if (!pl) {
+                rc = TT_ERR_NOMEM;
+                break;
+            }
+            snprintf(pl->serial, sizeof pl->serial, "%s", text(st, 0));
+            snprintf(pl->item, sizeof pl->item, "%s", text(st, 1));
+            pl->qty = sqlite3_column_int64(st, 2);
+            snprintf(pl->category, sizeof pl->category, "%s", text(st, 3));
+            snprintf(pl->unit, sizeof pl->unit, "%s", text(st, 4));
+            pl->status = (tt_plan_status_t)tt_master_plan_status_parse(text(st, 5));
+            break;
+        }
+        case TT_DB_EQUIPMENT: {
+            tt_master_equipment_t *e;
+            arr = pg->equipment;
+            e = grow(&arr, &pf->caps[table], *n, sizeof *e);
+            pg->equipment = arr;
+            if (!e) {
+                rc = TT_ERR_NOMEM;
+                break;
+            }
+            snprintf(e->asset, sizeof e->asset, "%s", text(st, 0));
+            snprintf(e->model, sizeof e->model, "%s", text(st, 1));
+            snprintf(e->item, sizeof e->item, "%s", text(st, 2));
+            snprintf(e->giai, sizeof e->giai, "%s", text(st, 3));
+            snprintf(e->barcode, sizeof e->barcode, "%s", text(st, 4));
+            snprintf(e->unit, sizeof e->unit, "%s", text(st, 5));
+            e->active = sqlite3_column_int(st, 6);
+            break;
+        }
         default: {
             tt_master_operator_t *o;
             arr = pg->operators;
@@ -1230,6 +1411,8 @@ static const char *page_key(const tt_master_page_t *pg, int table, size_t i)
     case TT_DB_UNIT: return pg->units[i].id;
     case TT_DB_WAREHOUSE: return pg->warehouses[i].id;
     case TT_DB_ITEM: return pg->items[i].code;
+    case TT_DB_PLAN: return pg->plans[i].serial;
+    case TT_DB_EQUIPMENT: return pg->equipment[i].asset;
     default: return pg->operators[i].id;
     }
 }
@@ -1265,7 +1448,7 @@ tt_err_t tt_db_master_page(tt_db_t *db, uint64_t since, const char *cursor, size
         rc = tt_db_master_version(db, &pg->to);
     }
     /* One row more than the page holds tells whether another page follows. */
-    for (table = start; rc == TT_OK && table <= TT_DB_OPERATOR && got <= max_rows; table++) {
+    for (table = start; rc == TT_OK && table <= TT_DB_MASTER_LAST && got <= max_rows; table++) {
         rc = page_rows(db, pg, &pf, table, since, table == start ? after : "",
                        max_rows + 1 - got);
         got += pf.n[table];
@@ -1285,6 +1468,8 @@ tt_err_t tt_db_master_page(tt_db_t *db, uint64_t since, const char *cursor, size
     pg->nwarehouses = pf.n[TT_DB_WAREHOUSE];
     pg->nitems = pf.n[TT_DB_ITEM];
     pg->noperators = pf.n[TT_DB_OPERATOR];
+    pg->nplans = pf.n[TT_DB_PLAN];
+    pg->nequipment = pf.n[TT_DB_EQUIPMENT];
     for (size_t i = 0; rc == TT_OK && i < pg->nitems; i++)
         rc = fill_barcodes(db, &pg->items[i]);
     if (rc != TT_OK) {

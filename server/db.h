@@ -131,24 +131,27 @@ tt_err_t tt_db_rejected_each(tt_db_t *db, const char *terminal, size_t limit,
 
 /* --- master data -----------------------------------------------------------
  *
- * Tables unit, warehouse, item (with item_barcode) and operator, and the
- * single master version (shared/master.h).  Each row carries the master
+ * Tables unit, warehouse, item (with item_barcode), operator, plan (approved
+ * plan lines) and equipment (the equipment register), and the single master
+ * version (shared/master.h).  Each row carries the master
  * version at which its content last changed.  The writers are the put
  * functions, called by the import inside one transaction (tt_db_begin) that
  * stamps every row it changes with one new version; they store a row only
  * when it is new or differs, so an identical row keeps its version.  Rows of
- * the four tables are never deleted (triggers refuse it): a unit, warehouse,
- * item or operator absent from a later import stays as it was.  An item's
- * barcodes are part of the item: its put replaces the list.
+ * the six tables are never deleted (triggers refuse it): a row absent from a
+ * later import stays as it was.  An item's barcodes are part of the item:
+ * its put replaces the list.
  *
  * None of these check references between rows or conflicts (the import
  * does, with the file in view, to report every problem by line); the
  * schema's keys and foreign keys are the last line of defence.  They need a
  * writable handle (tt_db_open with readonly 0, or tt_db_open_tool). */
 
+/* The master tables, in the order pages list them. */
 typedef enum {
-    TT_DB_UNIT = 1, TT_DB_WAREHOUSE, TT_DB_ITEM, TT_DB_OPERATOR
+    TT_DB_UNIT = 1, TT_DB_WAREHOUSE, TT_DB_ITEM, TT_DB_OPERATOR, TT_DB_PLAN, TT_DB_EQUIPMENT
 } tt_db_master_t;
+#define TT_DB_MASTER_LAST TT_DB_EQUIPMENT
 
 /* An item as the server stores it: what terminals get, plus the terms of
  * 交旧领新 (issue a new one against the old one returned), which only the
@@ -169,18 +172,28 @@ tt_err_t tt_db_master_set_version(tt_db_t *db, uint64_t version);
  * one import changed).  Returns TT_OK or TT_ERR_DB. */
 tt_err_t tt_db_master_stamped(tt_db_t *db, tt_db_master_t table, uint64_t version, size_t *n);
 
-/* Reads the version of the row of `table` with key `key` (id, or code for
- * items).  Returns TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
+/* Reads the version of the row of `table` with key `key` (id; code for
+ * items, serial for plans, asset number for equipment).  Returns TT_OK,
+ * TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_db_master_row_version(tt_db_t *db, tt_db_master_t table, const char *key,
                                   uint64_t *version);
 
 /* Looks up who holds a barcode (an item code, copied to
  * item[TT_EVENT_CODE_MAX + 1]) or a badge (an operator id, copied to
- * op[TT_EVENT_ID_MAX + 1]), or whether a unit exists.  Return TT_OK,
- * TT_ERR_NOTFOUND or TT_ERR_DB. */
+ * op[TT_EVENT_ID_MAX + 1]), or whether a unit, an item (by its code, not
+ * its other barcodes) or an asset (by its asset number) exists.  Return
+ * TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_db_master_barcode_owner(tt_db_t *db, const char *barcode, char *item);
 tt_err_t tt_db_master_badge_owner(tt_db_t *db, const char *badge, char *op);
 tt_err_t tt_db_master_unit_exists(tt_db_t *db, const char *id);
+tt_err_t tt_db_master_item_exists(tt_db_t *db, const char *code);
+tt_err_t tt_db_master_asset_exists(tt_db_t *db, const char *asset);
+
+/* Looks up which asset holds an asset barcode or a GIAI: its asset number
+ * is copied to asset[TT_EVENT_CODE_MAX + 1].  Return TT_OK, TT_ERR_NOTFOUND
+ * or TT_ERR_DB. */
+tt_err_t tt_db_master_asset_barcode_owner(tt_db_t *db, const char *barcode, char *asset);
+tt_err_t tt_db_master_giai_owner(tt_db_t *db, const char *giai, char *asset);
 
 /* Reads the item `code` into *out (barcodes: the code first, then the others
  * in byte order) and its version into *version (may be NULL).  Returns TT_OK,
@@ -196,7 +209,8 @@ tt_err_t tt_db_master_item_get(tt_db_t *db, const char *code, tt_db_item_t *out,
  * barcode it held and no longer lists is dropped; a listed barcode that
  * another item holds moves here, and that item is stamped too (its list
  * changed).  put_operator likewise takes its badge from any other operator,
- * stamping that one.
+ * stamping that one, and put_equipment its barcode and its GIAI from any
+ * other asset.
  *
  * Return TT_OK, TT_ERR_FULL or TT_ERR_DB (also for a broken key or foreign
  * key: the caller rolls back). */
@@ -208,14 +222,18 @@ tt_err_t tt_db_master_put_item(tt_db_t *db, const tt_db_item_t *it, uint64_t ver
                                int *changed);
 tt_err_t tt_db_master_put_operator(tt_db_t *db, const tt_master_operator_t *o,
                                    uint64_t version, int *changed);
+tt_err_t tt_db_master_put_plan(tt_db_t *db, const tt_master_plan_t *p, uint64_t version,
+                               int *changed);
+tt_err_t tt_db_master_put_equipment(tt_db_t *db, const tt_master_equipment_t *e,
+                                    uint64_t version, int *changed);
 
 /* Builds a page of master data for a terminal at version `since`: the rows
  * of every table with version > since, in the order units, warehouses,
- * items, operators and by key within a table, at most max_rows (>= 1) of
- * them, starting after `cursor` ("" for the first page).  The first page's
- * `to` is the current master version; the cursor ("<to>:<table>:<key>",
- * table one of unit, warehouse, item, operator) carries it to every later
- * page.  A row changed while a terminal pages (version > to) may come in
+ * items, operators, plans, equipment and by key within a table, at most
+ * max_rows (>= 1) of them, starting after `cursor` ("" for the first page).
+ * The first page's `to` is the current master version; the cursor
+ * ("<to>:<table>:<key>", table one of unit, warehouse, item, operator,
+ * plan, equipment) carries it to every later page.  A row changed while a terminal pages (version > to) may come in
  * this series too; it comes again when the terminal next asks from `to`.
  * Call inside a transaction so the page is one consistent state.
  * On TT_OK *out is owned by the caller (tt_master_page_free).  Returns

@@ -3,10 +3,11 @@
  *
  * Three passes.  1: read the file with the strict CSV reader and check each
  * row's fields on their own.  2: with every row in view, find what the file
- * contradicts itself on: keys, barcodes and badges given twice.  3: inside
- * one write transaction, check each row against the store (units referred
- * to, barcodes and badges held by rows the file does not mention) and store
- * it.  Any error in any pass: roll back, nothing changes.  Pass 3 runs inside
+ * contradicts itself on: keys, barcodes, badges and GIAIs given twice (and
+ * an asset barcode that is another asset's number).  3: inside one write
+ * transaction, check each row against the store (units and items referred
+ * to, barcodes, badges and GIAIs held by rows the file does not mention) and
+ * store it.  Any error in any pass: roll back, nothing changes.  Pass 3 runs inside
  * the transaction so that what was checked is what is written, even with
  * another import or the server working on the same file.
  */
@@ -19,9 +20,11 @@
 #include <string.h>
 
 #include "csv.h"
+#include "epc.h"
 #include "master.h"
 
-static const char *const kind_names[] = {NULL, "units", "warehouses", "items", "operators"};
+static const char *const kind_names[] = {NULL,        "units", "warehouses", "items",
+                                         "operators", "plans", "equipment"};
 
 static const char *const unit_cols[] = {"id", "name", "kind"};
 static const char *const warehouse_cols[] = {"id", "name", "kind", "unit"};
@@ -29,6 +32,9 @@ static const char *const item_cols[] = {"code",   "name",       "spec",   "uom",
                                         "category", "price",    "return_old", "reward",
                                         "penalty",  "barcodes", "active"};
 static const char *const operator_cols[] = {"id", "name", "role", "unit", "badge", "active"};
+static const char *const plan_cols[] = {"serial", "item", "qty", "category", "unit", "status"};
+static const char *const equipment_cols[] = {"asset", "model", "item", "giai",
+                                             "barcode", "unit", "active"};
 
 #define SHOWN_MAX 48   /* bytes of a value quoted in an error */
 #define PROGRESS_EVERY 256
@@ -41,10 +47,12 @@ typedef struct {
         tt_master_warehouse_t warehouse;
         tt_db_item_t item;
         tt_master_operator_t op;
+        tt_master_plan_t plan;
+        tt_master_equipment_t eq;
     } u;
 } row_t;
 
-/* A key (id, code, barcode or badge) of row `row`, for sorting. */
+/* A key (id, code, barcode, badge or GIAI) of row `row`, for sorting. */
 typedef struct {
     const char *key;
     size_t row;
@@ -62,7 +70,7 @@ typedef struct {
 
 int tt_import_kind_parse(const char *name)
 {
-    for (int k = TT_DB_UNIT; k <= TT_DB_OPERATOR; k++)
+    for (int k = TT_DB_UNIT; k <= TT_DB_MASTER_LAST; k++)
         if (strcmp(name, kind_names[k]) == 0)
             return k;
     return 0;
@@ -70,7 +78,7 @@ int tt_import_kind_parse(const char *name)
 
 const char *tt_import_kind_name(tt_db_master_t kind)
 {
-    return kind >= TT_DB_UNIT && kind <= TT_DB_OPERATOR ? kind_names[kind] : NULL;
+    return kind >= TT_DB_UNIT && kind <= TT_DB_MASTER_LAST ? kind_names[kind] : NULL;
 }
 
 /* --- errors ---------------------------------------------------------------- */
@@ -240,6 +248,46 @@ static int check_money(imp_t *im, size_t line, const char *col, const char *v, t
     return 0;
 }
 
+static int check_qty(imp_t *im, size_t line, const char *col, const char *v, tt_qty_t *out)
+{
+    char s[SHOWN_MAX + 4];
+    tt_err_t rc = tt_qty_parse(v, out);
+    if (rc == TT_OK && *out > 0)
+        return 1;
+    if (rc == TT_OK)
+        row_error(im, line, "%s '%s': must be greater than zero", col, shown(v, s));
+    else if (rc == TT_ERR_RANGE)
+        row_error(im, line, "%s '%s': too large", col, shown(v, s));
+    else
+        row_error(im, line, "%s '%s': not a quantity with at most 3 decimals (12.5)", col,
+                  shown(v, s));
+    return 0;
+}
+
+/* A GIAI as tt_epc_decode gives it.  The tag's EPC in hex (what a reader
+ * shows) is the likeliest mix-up and could pass for a GIAI of hex digits:
+ * a value that decodes as an asset tag's EPC is refused, naming its GIAI. */
+static int check_giai(imp_t *im, size_t line, const char *v, char *dst, size_t cap)
+{
+    char s[SHOWN_MAX + 4];
+    tt_epc_t e;
+
+    if (tt_epc_decode(v, &e, NULL, 0) == TT_OK && e.scheme != TT_EPC_SGTIN_96) {
+        row_error(im, line, "giai '%s': the tag's EPC, not its GIAI (which is '%s')",
+                  shown(v, s), e.key);
+        return 0;
+    }
+    if (v[0] == '\0' || tt_master_giai_valid(v)) {
+        snprintf(dst, cap, "%s", v);
+        return 1;
+    }
+    row_error(im, line,
+              "giai '%s': not a GIAI (7-%d characters of GS1 set 82, the company prefix's"
+              " digits first)",
+              shown(v, s), TT_MASTER_GIAI_MAX);
+    return 0;
+}
+
 static int check_yesno(imp_t *im, size_t line, const char *col, const char *v, int *out)
 {
     char s[SHOWN_MAX + 4];
@@ -362,6 +410,29 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
         ok &= check_yesno(im, ln, "active", f[10], &it->active);
         break;
     }
+    case TT_DB_PLAN: {
+        tt_master_plan_t *p = &r->u.plan;
+        ok &= check_id(im, ln, "serial", f[0], 0, p->serial, sizeof p->serial);
+        ok &= check_code(im, ln, "item", f[1], 0, p->item, sizeof p->item);
+        ok &= check_qty(im, ln, "qty", f[2], &p->qty);
+        ok &= check_id(im, ln, "category", f[3], 1, p->category, sizeof p->category);
+        ok &= check_id(im, ln, "unit", f[4], 1, p->unit, sizeof p->unit);
+        v = tt_master_plan_status_parse(f[5]);
+        ok &= check_kind(im, ln, "status", f[5], v, "approved, rejected");
+        p->status = (tt_plan_status_t)v;
+        break;
+    }
+    case TT_DB_EQUIPMENT: {
+        tt_master_equipment_t *e = &r->u.eq;
+        ok &= check_code(im, ln, "asset", f[0], 0, e->asset, sizeof e->asset);
+        ok &= check_text(im, ln, "model", f[1], 0, e->model, sizeof e->model);
+        ok &= check_code(im, ln, "item", f[2], 1, e->item, sizeof e->item);
+        ok &= check_giai(im, ln, f[3], e->giai, sizeof e->giai);
+        ok &= check_code(im, ln, "barcode", f[4], 1, e->barcode, sizeof e->barcode);
+        ok &= check_id(im, ln, "unit", f[5], 1, e->unit, sizeof e->unit);
+        ok &= check_yesno(im, ln, "active", f[6], &e->active);
+        break;
+    }
     default: {
         tt_master_operator_t *o = &r->u.op;
         ok &= check_id(im, ln, "id", f[0], 0, o->id, sizeof o->id);
@@ -378,9 +449,9 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
 
 static tt_err_t read_rows(imp_t *im, const char *text, size_t len)
 {
-    static const char *const *const cols[] = {NULL, unit_cols, warehouse_cols, item_cols,
-                                              operator_cols};
-    static const size_t ncols[] = {0, 3, 4, 11, 6};
+    static const char *const *const cols[] = {NULL,          unit_cols, warehouse_cols, item_cols,
+                                              operator_cols, plan_cols, equipment_cols};
+    static const size_t ncols[] = {0, 3, 4, 11, 6, 6, 7};
     tt_csv_t *csv = malloc(sizeof *csv);
     char err[TT_CSV_ERR_MAX];
     tt_err_t rc;
@@ -428,6 +499,8 @@ static const char *row_key(const imp_t *im, const row_t *r)
     case TT_DB_UNIT: return r->u.unit.id;
     case TT_DB_WAREHOUSE: return r->u.warehouse.id;
     case TT_DB_ITEM: return r->u.item.item.code;
+    case TT_DB_PLAN: return r->u.plan.serial;
+    case TT_DB_EQUIPMENT: return r->u.eq.asset;
     default: return r->u.op.id;
     }
 }
@@ -458,7 +531,7 @@ static const row_t *in_file(const imp_t *im, const char *key)
 /* Sorts the rows' keys and reports every key given again. */
 static tt_err_t check_keys(imp_t *im)
 {
-    static const char *const key_col[] = {NULL, "id", "id", "code", "id"};
+    static const char *const key_col[] = {NULL, "id", "id", "code", "id", "serial", "asset"};
     char s[SHOWN_MAX + 4];
 
     im->keys = malloc((im->nrows ? im->nrows : 1) * sizeof *im->keys);
@@ -483,19 +556,14 @@ static tt_err_t check_keys(imp_t *im)
     return TT_OK;
 }
 
-/* Reports every barcode (items) or badge (operators) that two rows of the
- * file claim.  A row whose key is itself given twice is left to check_keys. */
-static tt_err_t check_claims(imp_t *im)
+/* What the rows of the file claim, one namespace at a time, so that no two
+ * rows claim the same: items' barcodes (ns 0), operators' badges (ns 0),
+ * assets' barcodes (ns 0) and GIAIs (ns 1).  Rows already refused are left
+ * out.  Returns the number of claims written to `claims`. */
+static size_t gather_claims(const imp_t *im, int ns, keyref_t *claims)
 {
-    keyref_t *claims;
     size_t n = 0;
-    char s[SHOWN_MAX + 4], t[SHOWN_MAX + 4];
 
-    if (im->kind != TT_DB_ITEM && im->kind != TT_DB_OPERATOR)
-        return TT_OK;
-    claims = malloc((im->nrows ? im->nrows : 1) * TT_MASTER_BARCODES_MAX * sizeof *claims);
-    if (!claims)
-        return TT_ERR_NOMEM;
     for (size_t i = 0; i < im->nrows; i++) {
         const row_t *r = &im->rows[i];
         if (r->skip)
@@ -503,58 +571,201 @@ static tt_err_t check_claims(imp_t *im)
         if (im->kind == TT_DB_ITEM) {
             for (size_t k = 0; k < r->u.item.item.nbarcodes; k++)
                 claims[n++] = (keyref_t){r->u.item.item.barcodes[k], i};
-        } else if (r->u.op.badge[0]) {
-            claims[n++] = (keyref_t){r->u.op.badge, i};
+        } else if (im->kind == TT_DB_OPERATOR) {
+            if (r->u.op.badge[0])
+                claims[n++] = (keyref_t){r->u.op.badge, i};
+        } else {
+            const char *key = ns ? r->u.eq.giai : r->u.eq.barcode;
+            if (key[0])
+                claims[n++] = (keyref_t){key, i};
         }
     }
-    qsort(claims, n, sizeof *claims, key_cmp);
-    for (size_t i = 1; i < n; i++) {
-        size_t first = i;
-        row_t *r, *f;
-        while (first > 0 && strcmp(claims[first - 1].key, claims[i].key) == 0)
-            first--;
-        if (first == i)
-            continue;
-        r = &im->rows[claims[i].row];
-        f = &im->rows[claims[first].row];
-        r->skip = 1;
-        if (im->kind == TT_DB_ITEM)
-            row_error(im, r->line,
-                      "barcode '%s' of item '%s' is also a barcode of item '%s' (line %zu)",
-                      shown(claims[i].key, s), shown(r->u.item.item.code, t),
-                      f->u.item.item.code, f->line);
-        else
-            row_error(im, r->line, "badge '%s' of '%s' is also the badge of '%s' (line %zu)",
-                      shown(claims[i].key, s), r->u.op.id, f->u.op.id, f->line);
+    return n;
+}
+
+static void claim_error(imp_t *im, int ns, const char *key, const row_t *r, const row_t *f)
+{
+    char s[SHOWN_MAX + 4], t[SHOWN_MAX + 4];
+
+    if (im->kind == TT_DB_ITEM)
+        row_error(im, r->line,
+                  "barcode '%s' of item '%s' is also a barcode of item '%s' (line %zu)",
+                  shown(key, s), shown(r->u.item.item.code, t), f->u.item.item.code, f->line);
+    else if (im->kind == TT_DB_OPERATOR)
+        row_error(im, r->line, "badge '%s' of '%s' is also the badge of '%s' (line %zu)",
+                  shown(key, s), r->u.op.id, f->u.op.id, f->line);
+    else
+        row_error(im, r->line, "%s '%s' of asset '%s' is also the %s of asset '%s' (line %zu)",
+                  ns ? "giai" : "barcode", shown(key, s), shown(r->u.eq.asset, t),
+                  ns ? "GIAI" : "barcode", f->u.eq.asset, f->line);
+}
+
+/* Reports every barcode (items, assets), badge (operators) or GIAI (assets)
+ * that two rows of the file claim, and an asset barcode that is another
+ * asset's number (a scan of it would name two assets).  A row whose key is
+ * itself given twice is left to check_keys. */
+static tt_err_t check_claims(imp_t *im)
+{
+    keyref_t *claims;
+    int namespaces = im->kind == TT_DB_EQUIPMENT ? 2 : 1;
+    char s[SHOWN_MAX + 4], t[SHOWN_MAX + 4];
+
+    if (im->kind != TT_DB_ITEM && im->kind != TT_DB_OPERATOR && im->kind != TT_DB_EQUIPMENT)
+        return TT_OK;
+    claims = malloc((im->nrows ? im->nrows : 1) * TT_MASTER_BARCODES_MAX * sizeof *claims);
+    if (!claims)
+        return TT_ERR_NOMEM;
+    for (int ns = 0; ns < namespaces; ns++) {
+        size_t n = gather_claims(im, ns, claims);
+        qsort(claims, n, sizeof *claims, key_cmp);
+        for (size_t i = 1; i < n; i++) {
+            size_t first = i;
+            while (first > 0 && strcmp(claims[first - 1].key, claims[i].key) == 0)
+                first--;
+            if (first == i)
+                continue;
+            im->rows[claims[i].row].skip = 1;
+            claim_error(im, ns, claims[i].key, &im->rows[claims[i].row],
+                        &im->rows[claims[first].row]);
+        }
     }
     free(claims);
+    for (size_t i = 0; im->kind == TT_DB_EQUIPMENT && i < im->nrows; i++) {
+        row_t *r = &im->rows[i];
+        const row_t *other;
+        if (r->skip || !r->u.eq.barcode[0] || strcmp(r->u.eq.barcode, r->u.eq.asset) == 0 ||
+            !(other = in_file(im, r->u.eq.barcode)))
+            continue;
+        r->skip = 1;
+        row_error(im, r->line, "barcode '%s' of asset '%s' is the number of asset '%s' (line %zu)",
+                  shown(r->u.eq.barcode, s), shown(r->u.eq.asset, t), other->u.eq.asset,
+                  other->line);
+    }
     return TT_OK;
 }
 
 /* --- pass 3: the file against the store, and storing --------------------- */
+
+/* Reports a reference to a unit or an item that is not in the store;
+ * returns 0 after reporting, 1 when fine, or a negative tt_err_t when the
+ * store failed. */
+static int check_ref(imp_t *im, tt_db_t *db, const row_t *r, int is_item, const char *ref)
+{
+    char holder[TT_EVENT_CODE_MAX + 1], s[SHOWN_MAX + 4];
+    tt_err_t rc;
+
+    if (!ref || !ref[0])
+        return 1;
+    rc = is_item ? tt_db_master_item_exists(db, ref) : tt_db_master_unit_exists(db, ref);
+    if (rc == TT_OK)
+        return 1;
+    if (rc != TT_ERR_NOTFOUND)
+        return rc;
+    if (!is_item)
+        row_error(im, r->line, "unit '%s' does not exist (import it with the units first)", ref);
+    else if ((rc = tt_db_master_barcode_owner(db, ref, holder)) == TT_OK)
+        row_error(im, r->line, "item '%s' is a barcode of item '%s': give the item's code",
+                  shown(ref, s), holder);
+    else if (rc == TT_ERR_NOTFOUND)
+        row_error(im, r->line, "item '%s' does not exist (import it with the items first)",
+                  shown(ref, s));
+    else
+        return rc;
+    return 0;
+}
+
+/* An asset's barcode and GIAI against the store: held by another asset the
+ * file does not mention (a barcode moves, like an item's, only when the
+ * file lists both assets), or a barcode that is a stored asset's number;
+ * and the asset's own number, when a stored asset has it as its barcode. */
+static int check_asset_claims(imp_t *im, tt_db_t *db, const row_t *r)
+{
+    const tt_master_equipment_t *e = &r->u.eq;
+    char holder[TT_EVENT_CODE_MAX + 1], s[SHOWN_MAX + 4];
+    tt_err_t rc;
+    int ok = 1;
+
+    if (e->barcode[0]) {
+        rc = tt_db_master_asset_barcode_owner(db, e->barcode, holder);
+        if (rc == TT_OK && strcmp(holder, e->asset) != 0 && !in_file(im, holder)) {
+            row_error(im, r->line,
+                      "barcode '%s' of asset '%s' belongs to asset '%s' (stored; list that asset"
+                      " in this file without it to move it)",
+                      shown(e->barcode, s), e->asset, holder);
+            ok = 0;
+        } else if (rc != TT_OK && rc != TT_ERR_NOTFOUND) {
+            return rc;
+        }
+        if (strcmp(e->barcode, e->asset) != 0 && !in_file(im, e->barcode)) {
+            rc = tt_db_master_asset_exists(db, e->barcode);
+            if (rc == TT_OK) {
+                row_error(im, r->line, "barcode '%s' of asset '%s' is the number of asset '%s'"
+                                       " (stored)",
+                          shown(e->barcode, s), e->asset, e->barcode);
+                ok = 0;
+            } else if (rc != TT_ERR_NOTFOUND) {
+                return rc;
+            }
+        }
+    }
+    if (e->giai[0]) {
+        rc = tt_db_master_giai_owner(db, e->giai, holder);
+        if (rc == TT_OK && strcmp(holder, e->asset) != 0 && !in_file(im, holder)) {
+            row_error(im, r->line,
+                      "giai '%s' of asset '%s' belongs to asset '%s' (stored; list that asset in"
+                      " this file without it to move it)",
+                      e->giai, e->asset, holder);
+            ok = 0;
+        } else if (rc != TT_OK && rc != TT_ERR_NOTFOUND) {
+            return rc;
+        }
+    }
+    /* A stored asset whose barcode is this asset's number keeps it unless
+     * the file lists that asset too (check_claims then sees whether it
+     * still has it). */
+    rc = tt_db_master_asset_barcode_owner(db, e->asset, holder);
+    if (rc == TT_OK && strcmp(holder, e->asset) != 0 && !in_file(im, holder)) {
+        row_error(im, r->line,
+                  "asset '%s' is the barcode of asset '%s' (stored; list that asset in this file"
+                  " without it)",
+                  shown(e->asset, s), holder);
+        ok = 0;
+    } else if (rc != TT_OK && rc != TT_ERR_NOTFOUND) {
+        return rc;
+    }
+    return ok;
+}
 
 /* Checks what row r refers to in the store; returns 0 after reporting a
  * problem, 1 when fine, or a negative tt_err_t when the store failed. */
 static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
 {
     char holder[TT_EVENT_CODE_MAX + 1], s[SHOWN_MAX + 4];
-    const char *unit = NULL;
+    const char *unit = NULL, *item = NULL;
     tt_err_t rc;
-    int ok = 1;
+    int ok = 1, got;
 
     if (im->kind == TT_DB_WAREHOUSE)
         unit = r->u.warehouse.unit;
     else if (im->kind == TT_DB_OPERATOR)
         unit = r->u.op.unit;
-    if (unit && unit[0]) {
-        rc = tt_db_master_unit_exists(db, unit);
-        if (rc == TT_ERR_NOTFOUND) {
-            row_error(im, r->line, "unit '%s' does not exist (import it with the units first)",
-                      unit);
-            ok = 0;
-        } else if (rc != TT_OK) {
-            return rc;
-        }
+    if (im->kind == TT_DB_PLAN) {
+        unit = r->u.plan.unit;
+        item = r->u.plan.item;
+    } else if (im->kind == TT_DB_EQUIPMENT) {
+        unit = r->u.eq.unit;
+        item = r->u.eq.item;
+    }
+    if ((got = check_ref(im, db, r, 0, unit)) < 0)
+        return got;
+    ok &= got;
+    if ((got = check_ref(im, db, r, 1, item)) < 0)
+        return got;
+    ok &= got;
+    if (im->kind == TT_DB_EQUIPMENT) {
+        if ((got = check_asset_claims(im, db, r)) < 0)
+            return got;
+        ok &= got;
     }
     if (im->kind == TT_DB_ITEM) {
         const tt_master_item_t *it = &r->u.item.item;
@@ -595,6 +806,8 @@ static tt_err_t put_row(imp_t *im, tt_db_t *db, const row_t *r, uint64_t version
     case TT_DB_UNIT: return tt_db_master_put_unit(db, &r->u.unit, version, NULL);
     case TT_DB_WAREHOUSE: return tt_db_master_put_warehouse(db, &r->u.warehouse, version, NULL);
     case TT_DB_ITEM: return tt_db_master_put_item(db, &r->u.item, version, NULL);
+    case TT_DB_PLAN: return tt_db_master_put_plan(db, &r->u.plan, version, NULL);
+    case TT_DB_EQUIPMENT: return tt_db_master_put_equipment(db, &r->u.eq, version, NULL);
     default: return tt_db_master_put_operator(db, &r->u.op, version, NULL);
     }
 }
@@ -650,7 +863,7 @@ tt_err_t tt_import_text(tt_db_t *db, tt_db_master_t kind, const char *name, cons
     tt_err_t rc;
 
     memset(res, 0, sizeof *res);
-    if (kind < TT_DB_UNIT || kind > TT_DB_OPERATOR)
+    if (kind < TT_DB_UNIT || kind > TT_DB_MASTER_LAST)
         return TT_ERR_INVAL;
     memset(&im, 0, sizeof im);
     im.name = name;
@@ -736,7 +949,7 @@ tt_err_t tt_import_file(tt_db_t *db, tt_db_master_t kind, const char *path,
     tt_err_t rc;
 
     memset(res, 0, sizeof *res);
-    if (kind < TT_DB_UNIT || kind > TT_DB_OPERATOR)
+    if (kind < TT_DB_UNIT || kind > TT_DB_MASTER_LAST)
         return TT_ERR_INVAL;
     rc = tt_import_read(path, &text, &len, res->errors[0], sizeof res->errors[0]);
     if (rc != TT_OK) {

@@ -1,16 +1,19 @@
 /*
- * import: loads a CSV file of master data (units, warehouses, items or
- * operators) into the server's store as one change of the master version.
+ * import: loads a CSV file of master data (units, warehouses, items,
+ * operators, approved plan lines or the equipment register) into the
+ * server's store as one change of the master version.
  *
  * The file formats are in docs/operations.md ("Importing master data").  An
  * import is all or nothing: every row is checked (fields, duplicate keys in
- * the file, references to units, barcodes and badges held by someone else),
+ * the file, references to units and items, barcodes, badges and GIAIs held
+ * by someone else),
  * every problem is reported with its line, and if there is any, nothing is
  * stored.  Otherwise, in one transaction, each row that is new or differs
  * from the stored one is stamped with master version + 1, and the master
  * version is raised to it; an import that changes nothing leaves the version
  * where it was.  Rows missing from the file are kept unchanged (deactivate
- * items and operators with active = no).
+ * items, operators and assets with active = no; withdraw a plan line with
+ * status = rejected).
  *
  * The module works on a writable tt_db_t (tt_db_open_tool beside a running
  * server) and prints nothing: errors come back as text.
@@ -43,8 +46,8 @@ typedef struct {
  * call has done == total). */
 typedef void (*tt_import_progress_fn)(void *ctx, size_t done, size_t total);
 
-/* "units", "warehouses", "items", "operators" <-> table; 0 / NULL when
- * unknown. */
+/* "units", "warehouses", "items", "operators", "plans", "equipment" <->
+ * table; 0 / NULL when unknown. */
 int tt_import_kind_parse(const char *name);
 const char *tt_import_kind_name(tt_db_master_t kind);
 

@@ -129,7 +129,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: tagtrail-server -c server.conf [--check]\n"
                     "       tagtrail-server -c server.conf --import units|warehouses|items|"
-                    "operators FILE\n");
+                    "operators|plans|equipment FILE\n");
 }
 
 /* The import's progress bar on a terminal: redrawn when the percentage
@@ -173,7 +173,7 @@ static int import_mode(const tt_serverconf_t *conf, const char *kind_name, const
 
     if (!kind) {
         fprintf(stderr, "tagtrail-server: --import %s: not one of units, warehouses, items,"
-                        " operators\n", kind_name);
+                        " operators, plans, equipment\n", kind_name);
         return 2;
     }
     res = malloc(sizeof *res);

@@ -61,7 +61,7 @@ typedef struct {
     char to[TT_EVENT_ID_MAX + 1];            /* transfer: the receiving warehouse */
     char action[16];         /* revolve: draw, handover, loss, burial, scrap */
     char to_unit[TT_EVENT_ID_MAX + 1];       /* revolve handover: the receiving unit */
-    char asset[TT_EVENT_CODE_MAX + 1];       /* equipment: asset tag (GIAI) or barcode */
+    char asset[TT_EVENT_CODE_MAX + 1];       /* equipment: the asset number (master data) */
     char step[16];           /* equipment: appraisal, selfcheck, acceptance, issue */
     char result[16];         /* equipment: major|medium|minor, pass|fail, in_use|standby */
     /* Optional (empty / 0 when absent): */

@@ -22,6 +22,7 @@ static const char *const unit_kinds[] = {NULL, "work_area", "department", "shop"
 static const char *const warehouse_kinds[] = {NULL, "central", "recycling", "work_area"};
 static const char *const categories[] = {NULL,      "equipment", "material", "service",
                                          "office",  "general",   "medicine"};
+static const char *const plan_statuses[] = {NULL, "approved", "rejected"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *name_of(const char *const *names, size_t n, int v)
@@ -54,6 +55,11 @@ const char *tt_master_category_name(tt_item_category_t c)
     return name_of(categories, COUNT(categories), (int)c);
 }
 
+const char *tt_master_plan_status_name(tt_plan_status_t s)
+{
+    return name_of(plan_statuses, COUNT(plan_statuses), (int)s);
+}
+
 int tt_master_unit_kind_parse(const char *name)
 {
     return parse_name(unit_kinds, COUNT(unit_kinds), name);
@@ -67,6 +73,11 @@ int tt_master_warehouse_kind_parse(const char *name)
 int tt_master_category_parse(const char *name)
 {
     return parse_name(categories, COUNT(categories), name);
+}
+
+int tt_master_plan_status_parse(const char *name)
+{
+    return parse_name(plan_statuses, COUNT(plan_statuses), name);
 }
 
 /* Code point of the valid UTF-8 sequence at s, its length in *len; -1 for an
@@ -129,6 +140,19 @@ int tt_master_text_valid(const char *text, int may_be_empty)
         i += k;
     }
     return 1;
+}
+
+int tt_master_giai_valid(const char *giai)
+{
+    /* GS1 character set 82 (GS1 General Specifications, figure 7.11-1),
+     * without '"'. */
+    static const char cset82[] = "!%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+                                 "abcdefghijklmnopqrstuvwxyz";
+    size_t n = strlen(giai);
+
+    if (n < 7 || n > TT_MASTER_GIAI_MAX || strspn(giai, "0123456789") < 6)
+        return 0;
+    return strspn(giai, cset82) == n;
 }
 
 /* A cursor is opaque but travels inside JSON and logs: printable ASCII
@@ -201,6 +225,42 @@ static const char *item_fault(const tt_master_item_t *it)
             if (strcmp(it->barcodes[k], it->barcodes[i]) == 0)
                 return "barcodes";
     }
+    return NULL;
+}
+
+static const char *plan_fault(const tt_master_plan_t *p)
+{
+    if (!tt_event_id_valid(p->serial))
+        return "serial";
+    if (!tt_event_code_valid(p->item))
+        return "item";
+    if (p->qty <= 0)
+        return "qty";
+    if (!opt_id_valid(p->category))
+        return "category";
+    if (!opt_id_valid(p->unit))
+        return "unit";
+    if (!tt_master_plan_status_name(p->status))
+        return "status";
+    return NULL;
+}
+
+static const char *equipment_fault(const tt_master_equipment_t *e)
+{
+    if (!tt_event_code_valid(e->asset))
+        return "asset";
+    if (!tt_master_text_valid(e->model, 0))
+        return "model";
+    if (e->item[0] && !tt_event_code_valid(e->item))
+        return "item";
+    if (e->giai[0] && !tt_master_giai_valid(e->giai))
+        return "giai";
+    if (e->barcode[0] && !tt_event_code_valid(e->barcode))
+        return "barcode";
+    if (!opt_id_valid(e->unit))
+        return "unit";
+    if (e->active != 0 && e->active != 1)
+        return "active";
     return NULL;
 }
 
@@ -335,20 +395,48 @@ static int put_operator(cJSON *list, const tt_master_operator_t *op)
            cJSON_AddBoolToObject(o, "active", op->active);
 }
 
+static int put_plan(cJSON *list, const tt_master_plan_t *p)
+{
+    char qty[TT_MONEY_TEXT_MAX];
+    cJSON *o = row_object(list);
+    return o && tt_qty_format(p->qty, qty, sizeof qty) > 0 &&
+           cJSON_AddStringToObject(o, "serial", p->serial) &&
+           cJSON_AddStringToObject(o, "item", p->item) &&
+           cJSON_AddStringToObject(o, "qty", qty) &&
+           cJSON_AddStringToObject(o, "category", p->category) &&
+           cJSON_AddStringToObject(o, "unit", p->unit) &&
+           cJSON_AddStringToObject(o, "status", tt_master_plan_status_name(p->status));
+}
+
+static int put_equipment(cJSON *list, const tt_master_equipment_t *e)
+{
+    cJSON *o = row_object(list);
+    return o && cJSON_AddStringToObject(o, "asset", e->asset) &&
+           cJSON_AddStringToObject(o, "model", e->model) &&
+           cJSON_AddStringToObject(o, "item", e->item) &&
+           cJSON_AddStringToObject(o, "giai", e->giai) &&
+           cJSON_AddStringToObject(o, "barcode", e->barcode) &&
+           cJSON_AddStringToObject(o, "unit", e->unit) &&
+           cJSON_AddBoolToObject(o, "active", e->active);
+}
+
 static int page_shape_valid(const tt_master_page_t *p)
 {
-    size_t rows = p->nunits + p->nwarehouses + p->nitems + p->noperators;
+    size_t rows = p->nunits + p->nwarehouses + p->nitems + p->noperators + p->nplans +
+                  p->nequipment;
     if (p->since > TT_EVENT_SEQ_MAX || p->to > TT_EVENT_SEQ_MAX || !cursor_valid(p->cursor) ||
         (p->last != 0 && p->last != 1) || (p->last != 0) != (p->cursor[0] == '\0') ||
         rows > TT_MASTER_PAGE_ROWS)
         return 0;
     return (!p->nunits || p->units) && (!p->nwarehouses || p->warehouses) &&
-           (!p->nitems || p->items) && (!p->noperators || p->operators);
+           (!p->nitems || p->items) && (!p->noperators || p->operators) &&
+           (!p->nplans || p->plans) && (!p->nequipment || p->equipment);
 }
 
 tt_err_t tt_master_page_encode(const tt_master_page_t *page, char **out, size_t *outlen)
 {
-    cJSON *root, *units = NULL, *whs = NULL, *items = NULL, *ops = NULL;
+    cJSON *root, *units = NULL, *whs = NULL, *items = NULL, *ops = NULL, *plans = NULL,
+          *eqs = NULL;
     char *text;
     int ok;
 
@@ -367,6 +455,12 @@ tt_err_t tt_master_page_encode(const tt_master_page_t *page, char **out, size_t 
     for (size_t i = 0; i < page->noperators; i++)
         if (operator_fault(&page->operators[i]))
             return TT_ERR_INVAL;
+    for (size_t i = 0; i < page->nplans; i++)
+        if (plan_fault(&page->plans[i]))
+            return TT_ERR_INVAL;
+    for (size_t i = 0; i < page->nequipment; i++)
+        if (equipment_fault(&page->equipment[i]))
+            return TT_ERR_INVAL;
 
     root = cJSON_CreateObject();
     if (!root)
@@ -380,7 +474,9 @@ tt_err_t tt_master_page_encode(const tt_master_page_t *page, char **out, size_t 
          (units = cJSON_AddArrayToObject(root, "units")) &&
          (whs = cJSON_AddArrayToObject(root, "warehouses")) &&
          (items = cJSON_AddArrayToObject(root, "items")) &&
-         (ops = cJSON_AddArrayToObject(root, "operators"));
+         (ops = cJSON_AddArrayToObject(root, "operators")) &&
+         (plans = cJSON_AddArrayToObject(root, "plans")) &&
+         (eqs = cJSON_AddArrayToObject(root, "equipment"));
     for (size_t i = 0; ok && i < page->nunits; i++)
         ok = put_unit(units, &page->units[i]);
     for (size_t i = 0; ok && i < page->nwarehouses; i++)
@@ -389,6 +485,10 @@ tt_err_t tt_master_page_encode(const tt_master_page_t *page, char **out, size_t 
         ok = put_item(items, &page->items[i]);
     for (size_t i = 0; ok && i < page->noperators; i++)
         ok = put_operator(ops, &page->operators[i]);
+    for (size_t i = 0; ok && i < page->nplans; i++)
+        ok = put_plan(plans, &page->plans[i]);
+    for (size_t i = 0; ok && i < page->nequipment; i++)
+        ok = put_equipment(eqs, &page->equipment[i]);
     text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text)
@@ -558,6 +658,75 @@ static int decode_operator(const cJSON *j, tt_master_operator_t *o, const char *
     return 0;
 }
 
+static int decode_plan(const cJSON *j, tt_master_plan_t *p, const char *where, char *reason,
+                       size_t rlen)
+{
+    static const char *const names[] = {"serial", "item", "qty", "category", "unit", "status"};
+    const cJSON *f[6];
+    char bad[TT_WIRE_NAME_SHOWN], qty[TT_MONEY_TEXT_MAX], status[24];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 6, 1, bad);
+
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!tt_wire_read_str(f[0], p->serial, sizeof p->serial, 0) || !tt_event_id_valid(p->serial))
+        tt_wire_say(reason, rlen, "%s.serial: not a valid id", where);
+    else if (!tt_wire_read_str(f[1], p->item, sizeof p->item, 0) ||
+             !tt_event_code_valid(p->item))
+        tt_wire_say(reason, rlen, "%s.item: not a valid item code", where);
+    else if (!tt_wire_read_str(f[2], qty, sizeof qty, 0) || tt_qty_parse(qty, &p->qty) != TT_OK ||
+             p->qty <= 0)
+        tt_wire_say(reason, rlen, "%s.qty: not a positive quantity with at most 3 decimals",
+                    where);
+    else if (!tt_wire_read_str(f[3], p->category, sizeof p->category, 1) ||
+             !opt_id_valid(p->category))
+        tt_wire_say(reason, rlen, "%s.category: not a valid id or \"\"", where);
+    else if (!tt_wire_read_str(f[4], p->unit, sizeof p->unit, 1) || !opt_id_valid(p->unit))
+        tt_wire_say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
+    else if (!tt_wire_read_str(f[5], status, sizeof status, 0) ||
+             !(p->status = tt_master_plan_status_parse(status)))
+        tt_wire_say(reason, rlen, "%s.status: not approved or rejected", where);
+    else
+        return 1;
+    return 0;
+}
+
+static int decode_equipment(const cJSON *j, tt_master_equipment_t *e, const char *where,
+                            char *reason, size_t rlen)
+{
+    static const char *const names[] = {"asset", "model", "item", "giai",
+                                        "barcode", "unit", "active"};
+    const cJSON *f[7];
+    char bad[TT_WIRE_NAME_SHOWN];
+    tt_wire_members_t m = tt_wire_find(j, names, f, 7, 1, bad);
+
+    if (m != TT_WIRE_MEMBERS_OK) {
+        tt_wire_say_members(reason, rlen, where, m, bad);
+        return 0;
+    }
+    if (!tt_wire_read_str(f[0], e->asset, sizeof e->asset, 0) || !tt_event_code_valid(e->asset))
+        tt_wire_say(reason, rlen, "%s.asset: not a valid asset number", where);
+    else if (!text_field(f[1], e->model, sizeof e->model, 0))
+        tt_wire_say(reason, rlen, "%s.model: not a text of 1-%d bytes", where, TT_MASTER_TEXT_MAX);
+    else if (!tt_wire_read_str(f[2], e->item, sizeof e->item, 1) ||
+             (e->item[0] && !tt_event_code_valid(e->item)))
+        tt_wire_say(reason, rlen, "%s.item: not a valid item code or \"\"", where);
+    else if (!tt_wire_read_str(f[3], e->giai, sizeof e->giai, 1) ||
+             (e->giai[0] && !tt_master_giai_valid(e->giai)))
+        tt_wire_say(reason, rlen, "%s.giai: not a GIAI or \"\"", where);
+    else if (!tt_wire_read_str(f[4], e->barcode, sizeof e->barcode, 1) ||
+             (e->barcode[0] && !tt_event_code_valid(e->barcode)))
+        tt_wire_say(reason, rlen, "%s.barcode: not a valid barcode or \"\"", where);
+    else if (!tt_wire_read_str(f[5], e->unit, sizeof e->unit, 1) || !opt_id_valid(e->unit))
+        tt_wire_say(reason, rlen, "%s.unit: not a valid id or \"\"", where);
+    else if (!tt_wire_read_bool(f[6], &e->active))
+        tt_wire_say(reason, rlen, "%s.active: not true or false", where);
+    else
+        return 1;
+    return 0;
+}
+
 /* Allocates *rows for the array j of `size` bytes per row (none for an empty
  * array), checking it is an array; *total accumulates rows. */
 static tt_err_t rows_of(const cJSON *j, const char *name, size_t size, void **rows, size_t *n,
@@ -586,9 +755,10 @@ static tt_err_t rows_of(const cJSON *j, const char *name, size_t size, void **ro
 tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **out,
                                char *reason, size_t rlen)
 {
-    static const char *const names[] = {"v",     "since",      "to",    "cursor",   "last",
-                                        "units", "warehouses", "items", "operators"};
-    const cJSON *f[9];
+    static const char *const names[] = {"v",     "since",      "to",    "cursor",    "last",
+                                        "units", "warehouses", "items", "operators", "plans",
+                                        "equipment"};
+    const cJSON *f[11];
     cJSON *root;
     tt_master_page_t *p;
     size_t total = 0, i;
@@ -596,7 +766,7 @@ tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **o
     tt_err_t rc;
 
     *out = NULL;
-    rc = tt_wire_open(buf, len, TT_EVENT_VERSION, names, f, 9, &root, reason, rlen);
+    rc = tt_wire_open(buf, len, TT_EVENT_VERSION, names, f, 11, &root, reason, rlen);
     if (rc != TT_OK)
         return rc;
     p = calloc(1, sizeof *p);
@@ -629,7 +799,7 @@ tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **o
         goto fail;
     }
     {
-        void *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        void *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL, *g = NULL;
         rc = rows_of(f[5], "units", sizeof *p->units, &a, &p->nunits, &total, reason, rlen);
         if (rc == TT_OK)
             rc = rows_of(f[6], "warehouses", sizeof *p->warehouses, &b, &p->nwarehouses, &total,
@@ -639,10 +809,17 @@ tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **o
         if (rc == TT_OK)
             rc = rows_of(f[8], "operators", sizeof *p->operators, &d, &p->noperators, &total,
                          reason, rlen);
+        if (rc == TT_OK)
+            rc = rows_of(f[9], "plans", sizeof *p->plans, &e, &p->nplans, &total, reason, rlen);
+        if (rc == TT_OK)
+            rc = rows_of(f[10], "equipment", sizeof *p->equipment, &g, &p->nequipment, &total,
+                         reason, rlen);
         p->units = a;
         p->warehouses = b;
         p->items = c;
         p->operators = d;
+        p->plans = e;
+        p->equipment = g;
         if (rc != TT_OK)
             goto fail;
     }
@@ -671,6 +848,18 @@ tt_err_t tt_master_page_decode(const char *buf, size_t len, tt_master_page_t **o
         if (!decode_operator(r, &p->operators[i], where, reason, rlen))
             goto fail;
     }
+    i = 0;
+    for (const cJSON *r = f[9]->child; r; r = r->next, i++) {
+        snprintf(where, sizeof where, "plans[%zu]", i);
+        if (!decode_plan(r, &p->plans[i], where, reason, rlen))
+            goto fail;
+    }
+    i = 0;
+    for (const cJSON *r = f[10]->child; r; r = r->next, i++) {
+        snprintf(where, sizeof where, "equipment[%zu]", i);
+        if (!decode_equipment(r, &p->equipment[i], where, reason, rlen))
+            goto fail;
+    }
     cJSON_Delete(root);
     *out = p;
     return TT_OK;
@@ -688,5 +877,7 @@ void tt_master_page_free(tt_master_page_t *page)
     free(page->warehouses);
     free(page->items);
     free(page->operators);
+    free(page->plans);
+    free(page->equipment);
     free(page);
 }

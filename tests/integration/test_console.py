@@ -5,9 +5,12 @@ item scans come through the control socket (`code ...`), the keypad through
 `tmux send-keys` (digits, Enter, BSpace, F2 commit, F3 undo, F4 cancel), and
 the screen is read back with `tmux capture-pane` (`-e` for colours).
 
-Master data (units, warehouses, items, operators) is imported with
-`tagtrail-server --import` before the server and the terminal start, so the
-terminal fetches it on connect.
+Master data (units, warehouses, items, operators, plan lines, the equipment
+register) is imported with `tagtrail-server --import` before the server and
+the terminal start, so the terminal fetches it on connect.  Receipts are
+typed against approved plan serials and take their plan line's item only;
+documents of several items (the long document, the layout checks) are
+counts.
 
 Checked, in Chinese (language = zh) and English (language = en):
   * the title: terminal id and site, 在线/离线 (online/OFFLINE) following the
@@ -22,8 +25,8 @@ Checked, in Chinese (language = zh) and English (language = en):
   * keypad echo on the entry line (BSpace erases), F3 undoes the last line,
     F4 cancels the document, F2 commits (status last_seq rises and the
     terminal's outbox holds the events, exactly);
-  * an unknown barcode shows the refusal message, drawn in red; an accepted
-    outcome is not red;
+  * an unknown barcode, and an item the receipt's plan line is not for, show
+    the refusal message, drawn in red; an accepted outcome is not red;
   * every captured screen fits 80x24 (display width, CJK counted as 2);
   * the English screen has English labels and no CJK text of its own;
   * SIGTERM: exit code 0, the tty modes restored (stty -g before == after),
@@ -81,6 +84,14 @@ LONG_SPECS = [("LONG-S%d" % k, "Z" * k + "配套" * 14) for k in (1, 2, 3)]
 LONG_SPEC_ROWS = "".join("%s,%s,%s,套,material,99,no,0,0,,yes\n" % (code, "液压支架" * 8, spec)
                          for code, spec in LONG_SPECS)
 OPERATORS = "id,name,role,unit,badge,active\nzhang3,张三,storekeeper,,B0001,yes\n"
+PLANS = ("serial,item,qty,category,unit,status\n"
+         "P2026-0034,6901234567892,100,AQ-03,A3,approved\n"
+         "P2026-0035,BOLT-M8,500,,,approved\n"
+         "P7,6901234567892,10,,,approved\n"
+         "P8,6901234567892,10,,,approved\n"
+         "P9,6901234567892,10,,,approved\n")
+EQUIPMENT = "asset,model,item,giai,barcode,unit,active\nP-0042,乳化液泵,,06141415678,,A3,yes\n"
+MASTER_KINDS = 6   # each import one master version
 
 RED = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:41|31)(?:;[0-9;]*)?m")
 
@@ -113,7 +124,7 @@ def has_cjk(text):
 def import_master(server, tmpdir, extra_items=""):
     """Imports the master data into the server's database (server stopped)."""
     for kind, text in (("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS + extra_items),
-                       ("operators", OPERATORS)):
+                       ("operators", OPERATORS), ("plans", PLANS), ("equipment", EQUIPMENT)):
         path = os.path.join(tmpdir, "%s.csv" % kind)
         with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -372,8 +383,8 @@ class Console(unittest.TestCase):
             ok = False
             try:
                 t.start()
-                h.wait_until(lambda: t.ctl.status()["master_version"] == 4, h.scaled(15),
-                             "terminal master data at version 4", interval=0.1)
+                h.wait_until(lambda: t.ctl.status()["master_version"] == MASTER_KINDS, h.scaled(15),
+                             "terminal master data at version %d" % MASTER_KINDS, interval=0.1)
                 body(c, t)
                 rc, tty, err = t.sigterm()
                 # The terminal is given back: the screen left the alternate
@@ -448,7 +459,8 @@ class Console(unittest.TestCase):
         t.keys("Enter")
         lines = t.wait_text("单号: P2026-0034", row=3)
         self.assertEqual(lines[ROWS - 2].strip(), "输入: _", "the entry line is cleared by Enter")
-        self.assertIn("单号 P2026-0034", lines[ROWS - 3])
+        # the plan line's item and approved quantity
+        self.assertIn("计划 P2026-0034：锚杆，批准 100 根", lines[ROWS - 3])
         t.type("12.5")
         t.keys("Enter")
         t.wait_text("下一件数量: 12.5", row=3)
@@ -461,10 +473,15 @@ class Console(unittest.TestCase):
             self.assertIn(w, row)
         self.assertLess(row.index("12.5"), row.index(ITEM1), "quantity before the item")
         self.assertIn("下一件数量: 1", lines[3], "the keypad quantity is used once")
-        t.code(ITEM2_BARCODE)
+        # an item the plan line is not for: refused, red, nothing added
+        t.code(ITEM2_BARCODE, ok=False)
+        lines = t.wait_text("物资 %s 螺栓 不在计划 P2026-0034 中" % ITEM2, row=ROWS - 3)
+        self.assertEqual(len(doc_lines(lines)), 1)
+        self.assertRegex(t.screen(colours=True)[ROWS - 3], RED, "the refusal is not drawn in red")
+        t.code(ITEM1)
         lines = t.wait_screen(lambda l: len(doc_lines(l)) == 2 and l, "two document lines")
         row2 = doc_lines(lines)[1][1]
-        for w in ("2", "个", ITEM2, "螺栓", "M8×40"):
+        for w in ("2", "根", ITEM1, "锚杆", "Φ20×2200"):
             self.assertIn(w, row2)
         # the quantity's right edge is one column for every line
         self.assertEqual(qty_end(row), qty_end(row2), "quantity columns differ:\n%s\n%s" % (row, row2))
@@ -499,13 +516,13 @@ class Console(unittest.TestCase):
         t.wait_text("已确认至 1", "待同步 0", "在线", row=0)
 
         # -- F4 cancels
-        t.type("P2026-0036")
-        t.keys("Enter")
-        t.wait_text("单号: P2026-0036", row=3)
-        # a long document: 15 lines on 13 rows, the oldest scrolled off
+        # a long document of several items (a count: a receipt takes its
+        # plan line's item only): 15 lines on 13 rows, the oldest scrolled off
         # with a "more" line; long names cut at the screen's edge
+        t.code("TT:MODE:count")
+        t.wait_text("业务: 盘点", row=2)
         for k in range(15):
-            t.code((ITEM1, ITEM2, LONG)[k % 3], ok=None)
+            t.code((ITEM1, ITEM2, LONG)[k % 3])
         lines = t.wait_screen(lambda l: any(r.lstrip().startswith("15 ") for _, r in doc_lines(l)) and l,
                               "line 15 on the screen")
         rows = doc_lines(lines)
@@ -664,11 +681,9 @@ class Console(unittest.TestCase):
             self.assertIn("待同步 0", lines[0], "the waiting count is cut off the title")
 
         t.code("TT:OP:zhang3")
-        t.code("TT:MODE:receive")
+        t.code("TT:MODE:count")           # a document of several items
         t.code("TT:WH:W01")
-        t.type("P1")
-        t.keys("Enter")
-        t.wait_text("单号: P1", row=3)
+        t.wait_text("业务: 盘点", "仓库: W01", row=2)
         t.code(ITEM1)
         t.code(CABLE)
         lines = t.wait_screen(lambda l: len(doc_lines(l)) == 2 and l, "two document lines")

@@ -17,14 +17,19 @@ keypad, `view` = the screen) and checked three ways:
       item, qty, to_wh, action, to_unit, asset, step, result, unit, ref,
       line, lines, book_qty, status) and /api/v1/stock, exactly.
 
-Master data (units, warehouses, items with barcodes, operators with badges)
-is imported with the real `tagtrail-server --import` before the server
-starts, so the terminal's first answered request brings all of it.
+Master data (units, warehouses, items with barcodes, operators with badges,
+approved plan lines, the equipment register) is imported with the real
+`tagtrail-server --import` before the server starts, so the terminal's
+first answered request brings all of it.  Stock comes in by receipts, one
+document per plan serial (a receipt takes its plan line's item only).
 
 Assets at the repair bay are scanned as printed barcodes and as RFID reads
 (`code <EPC hex>`): a GIAI-96 EPC names the asset by its GIAI, which the
-test computes from the Tag Data Standard layout (shared/epc.h); an SGTIN
-(an item's tag) is refused in the equipment modes.
+test computes from the Tag Data Standard layout (shared/epc.h); the
+register maps either to the asset number, which the line shows with the
+model and the event carries.  An SGTIN (an item's tag) is refused in the
+equipment modes, and so are assets the register does not have or has
+retired.
 
 Two tests here pin bugs found while writing them and fail until fixed:
 test_transfer_source_card_cannot_equal_destination and
@@ -70,7 +75,16 @@ ITEMS = ("code,name,spec,uom,category,price,return_old,reward,penalty,barcodes,a
 OPERATORS = ("id,name,role,unit,badge,active\n"
              "zhang3,张三,storekeeper,,B0001,yes\n"
              "li4,李四,repair_fitter,XL,B0002,yes\n")
-MASTER = [("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS), ("operators", OPERATORS)]
+# One approved plan line per receipt document of these tests.
+PLANS = ("serial,item,qty,category,unit,status\n"
+         "P-1,%s,20,,A3,approved\n"
+         "P-1B,%s,10,,A3,approved\n"
+         "P-2,%s,5,,,approved\n"
+         "P-5,%s,50,AQ-02,A3,approved\n"
+         "P-7,%s,1,,,approved\n"
+         "P-9,%s,20,,,approved\n"
+         "P-9B,%s,4,,,approved\n"
+         % (ITEM1, ITEM2_CODE, ITEM1, PROP, ITEM1, ITEM1, CABLE))
 
 SHOWN = {ITEM1: ("锚杆", "Φ20×2200", "根"), ITEM2_CODE: ("锚固剂", "K2350", "卷"),
          ITEM3: ("螺栓", "M12×80", "个"), CABLE: ("电缆", "MYJV22 3×95", "米"),
@@ -84,8 +98,8 @@ def line_text(n, code, qty):
 
 
 def asset_text(n, asset, result):
-    """counter.c M_ASSET_LINE: "第 N 行：设备 <asset>  <result>"."""
-    return "第 %d 行：设备 %s  %s" % (n, asset, result)
+    """counter.c M_ASSET_LINE_NAMED: "第 N 行：设备 <asset number> <model> <result>"."""
+    return "第 %d 行：设备 %s %s %s" % (n, asset, MODEL[asset], result)
 
 
 # --------------------------------------------------------------------------
@@ -113,6 +127,19 @@ EPC_A = giai96_hex("0614141", "5678")           # 3434257BF40000000000162E
 GIAI_B = "6901234" + "900001"
 EPC_B = giai96_hex("6901234", "900001")
 SGTIN_EPC = "3074257BF7194E4000001A85"          # SGTIN-96 of GTIN 80614141123458: an item, no asset
+EPC_UNKNOWN = giai96_hex("6901234", "900002")   # a tag no registered asset has
+
+# The equipment register: what a scan of each names (asset number, model).
+PUMP, SHEARER, CONVEYOR = "P-0042", "P-0043", "P-0044"
+MODEL = {PUMP: "乳化液泵", SHEARER: "采煤机", CONVEYOR: "刮板输送机"}
+EQUIPMENT = ("asset,model,item,giai,barcode,unit,active\n"
+             "%s,乳化液泵,,%s,,XL,yes\n"
+             "%s,采煤机,,,%s,A3,yes\n"
+             "%s,刮板输送机,,%s,,A3,yes\n"
+             "P-0099,旧水泵,,,EQ-OLD-1,,no\n"
+             % (PUMP, GIAI_A, SHEARER, ASSET_BARCODE, CONVEYOR, GIAI_B))
+MASTER = [("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS), ("operators", OPERATORS),
+          ("plans", PLANS), ("equipment", EQUIPMENT)]
 
 
 # --------------------------------------------------------------------------
@@ -255,15 +282,16 @@ class CounterModes(unittest.TestCase):
         self.assertEqual(c.server.applied_seq("T01"), last)
         return st
 
-    def receive_doc(self, k, wh, ref, lines):
-        """A receive document to have stock: lines = [(barcode, qty text)]."""
+    def receive_docs(self, k, wh, lines):
+        """Receipts to have stock, one document per plan serial:
+        lines = [(plan serial, barcode, qty text)]."""
         k.code("TT:MODE:receive", "计划序号")
         k.code("TT:WH:%s" % wh, wh)
-        k.key(ref, ref)
-        for barcode, qty in lines:
+        for ref, barcode, qty in lines:
+            k.key(ref, "计划 %s" % ref)
             k.key(qty)
             k.code(barcode, "× %s" % qty)
-        return k.code("TT:COMMIT", "已提交 %d 行" % len(lines))
+            k.code("TT:COMMIT", "已提交 1 行")
 
     def cards_not_taken(self, k, cards, word="此业务不用此卡"):
         """Cards this mode does not take: refused, nothing changes."""
@@ -281,10 +309,10 @@ class CounterModes(unittest.TestCase):
             t, srv = c.t("T01"), c.server
 
             k.code("B0001", "zhang3")
-            self.receive_doc(k, "W01", "P-1", [(ITEM1, "20"), (ITEM2, "10")])
-            rec = document(1, "zhang3", "receive", [
-                {"warehouse": "W01", "item": ITEM1, "qty": "20", "ref": "P-1"},
-                {"warehouse": "W01", "item": ITEM2_CODE, "qty": "10", "ref": "P-1"}])
+            self.receive_docs(k, "W01", [("P-1", ITEM1, "20"), ("P-1B", ITEM2, "10")])
+            rec = (document(1, "zhang3", "receive", [{"warehouse": "W01", "item": ITEM1, "qty": "20", "ref": "P-1"}])
+                   + document(2, "zhang3", "receive", [
+                       {"warehouse": "W01", "item": ITEM2_CODE, "qty": "10", "ref": "P-1B"}]))
 
             # -- return (交旧): warehouse and work area, then old items
             self.assertEqual(k.code("TT:MODE:return"), "交旧：请扫 物资条码")
@@ -379,7 +407,7 @@ class CounterModes(unittest.TestCase):
         with self.started("counter_transfer_same") as (c, k):
             t = c.t("T01")
             k.code("TT:OP:zhang3")
-            self.receive_doc(k, "W02", "P-2", [(ITEM1, "5")])
+            self.receive_docs(k, "W02", [("P-2", ITEM1, "5")])
             k.code("TT:MODE:transfer")
             k.code("TT:WH:W01")
             k.code("TT:TO:W02", "W02")
@@ -407,10 +435,9 @@ class CounterModes(unittest.TestCase):
             self.assertEqual(k.code("TT:MODE:count"), "盘点：请扫 物资条码")
             k.code_refused(ITEM1, "请先扫仓库卡")                 # the sim terminal has no default warehouse
             self.cards_not_taken(k, ["TT:UNIT:A3", "TT:TO:W02", "TT:ACT:draw", "TT:TOUNIT:A4", "TT:RES:pass"])
-            self.receive_doc(k, "W01", "P-9", [(ITEM1, "20"), (CABLE, "4")])
-            rec = document(1, "zhang3", "receive", [
-                {"warehouse": "W01", "item": ITEM1, "qty": "20", "ref": "P-9"},
-                {"warehouse": "W01", "item": CABLE, "qty": "4", "ref": "P-9"}])
+            self.receive_docs(k, "W01", [("P-9", ITEM1, "20"), ("P-9B", CABLE, "4")])
+            rec = (document(1, "zhang3", "receive", [{"warehouse": "W01", "item": ITEM1, "qty": "20", "ref": "P-9"}])
+                   + document(2, "zhang3", "receive", [{"warehouse": "W01", "item": CABLE, "qty": "4", "ref": "P-9B"}]))
 
             k.code("TT:MODE:count")
             self.assertEqual(k.view()["warehouse"], "W01")
@@ -464,7 +491,7 @@ class CounterModes(unittest.TestCase):
             k.code("B0001", "zhang3")
             self.assertEqual(k.code("TT:MODE:revolve"), "周转材料：请扫 物资条码")
             k.code_refused(PROP, "请先扫仓库卡")
-            self.receive_doc(k, "W01", "P-5", [(PROP_BARCODE, "50")])
+            self.receive_docs(k, "W01", [("P-5", PROP_BARCODE, "50")])
             rec = document(1, "zhang3", "receive", [{"warehouse": "W01", "item": PROP, "qty": "50", "ref": "P-5"}])
 
             k.code("TT:MODE:revolve")
@@ -580,18 +607,26 @@ class CounterModes(unittest.TestCase):
             self.assertEqual(k.view()["next_result"], "")
             self.assertEqual(k.code("TT:RES:major"), "结果 major")
             k.key_refused("1", "数量无效")                          # assets have no quantity
-            self.assertEqual(k.code(ASSET_BARCODE), asset_text(1, ASSET_BARCODE, "major"))
+            # a printed label: the register names its asset
+            self.assertEqual(k.code(ASSET_BARCODE), asset_text(1, SHEARER, "major"))
             k.code("TT:RES:minor")                                  # results change between assets
-            self.assertEqual(k.code(EPC_A), asset_text(2, GIAI_A, "minor"))   # an RFID read: its GIAI
+            # an RFID read: its GIAI names the asset
+            self.assertEqual(k.code(EPC_A), asset_text(2, PUMP, "minor"))
             k.code_refused(SGTIN_EPC, "请扫设备标签")                # an item's tag is no asset
+            # assets the register does not have, or has retired
+            k.code_refused(EPC_UNKNOWN, "未知设备：%s" % ("6901234" + "900002"))
+            k.code_refused("EQ-NOPE", "未知设备：EQ-NOPE")
+            k.code_refused(GIAI_A, "未知设备")                      # a GIAI is read from the tag only
+            k.code_refused("EQ-OLD-1", "设备已停用：P-0099 旧水泵")
             k.code("TT:RES:medium")
-            self.assertEqual(k.code(EPC_B.lower()), asset_text(3, GIAI_B, "medium"))
-            self.assertEqual(k.lines(), [(ASSET_BARCODE, "0", "major"), (GIAI_A, "0", "minor"), (GIAI_B, "0", "medium")])
+            self.assertEqual(k.code(EPC_B.lower()), asset_text(3, CONVEYOR, "medium"))
+            self.assertEqual(k.lines(), [(SHEARER, "0", "major"), (PUMP, "0", "minor"), (CONVEYOR, "0", "medium")])
+            self.assertEqual([l["name"] for l in k.view()["lines"]], ["采煤机", "乳化液泵", "刮板输送机"])
             k.code("TT:COMMIT", "已提交 3 行", "#1")
             docs = [document(1, "li4", "equipment", [
-                {"asset": ASSET_BARCODE, "step": "appraisal", "result": "major"},
-                {"asset": GIAI_A, "step": "appraisal", "result": "minor"},
-                {"asset": GIAI_B, "step": "appraisal", "result": "medium"}])]
+                {"asset": SHEARER, "step": "appraisal", "result": "major"},
+                {"asset": PUMP, "step": "appraisal", "result": "minor"},
+                {"asset": CONVEYOR, "step": "appraisal", "result": "medium"}])]
 
             # -- selfcheck (自检) and acceptance (验收): pass | fail
             for step, first in (("selfcheck", 4), ("acceptance", 6)):
@@ -603,14 +638,15 @@ class CounterModes(unittest.TestCase):
                     k.code_refused("TT:RES:%s" % wrong, "此步骤没有这个结果")
                 k.code_refused("TT:UNIT:A3", "此业务不用工区卡")
                 k.code("TT:RES:pass", "pass")
-                self.assertEqual(k.code(EPC_A), asset_text(1, GIAI_A, "pass"))
+                self.assertEqual(k.code(EPC_A), asset_text(1, PUMP, "pass"))
                 k.code_refused(SGTIN_EPC, "请扫设备标签")
                 k.code("TT:RES:fail", "fail")
-                self.assertEqual(k.code(ASSET_BARCODE), asset_text(2, ASSET_BARCODE, "fail"))
+                # the asset number printed on the plate names it too
+                self.assertEqual(k.code(SHEARER), asset_text(2, SHEARER, "fail"))
                 k.code("TT:COMMIT", "已提交 2 行", "#%d" % first)
                 docs.append(document(first, "li4", "equipment", [
-                    {"asset": GIAI_A, "step": step, "result": "pass"},
-                    {"asset": ASSET_BARCODE, "step": step, "result": "fail"}]))
+                    {"asset": PUMP, "step": step, "result": "pass"},
+                    {"asset": SHEARER, "step": step, "result": "fail"}]))
 
             # -- equip-issue (设备出库): in_use | standby, to a work area
             self.assertEqual(k.code("TT:MODE:equip-issue"), "设备出库：请扫 设备标签")
@@ -619,21 +655,23 @@ class CounterModes(unittest.TestCase):
             k.code_refused(EPC_B, "请先扫工区卡")
             k.code_refused("TT:UNIT:Z9", "未知工区：Z9")
             k.code("TT:UNIT:A3", "A3")
-            self.assertEqual(k.code(EPC_B), asset_text(1, GIAI_B, "in_use"))
+            self.assertEqual(k.code(EPC_B), asset_text(1, CONVEYOR, "in_use"))
             k.code("TT:RES:standby")
-            self.assertEqual(k.code(ASSET_BARCODE), asset_text(2, ASSET_BARCODE, "standby"))
+            self.assertEqual(k.code(ASSET_BARCODE), asset_text(2, SHEARER, "standby"))
             k.code_refused(SGTIN_EPC, "请扫设备标签")
+            k.code_refused("EQ-OLD-1", "设备已停用")
             k.code_refused("TT:UNIT:A4", "请先提交或取消")
             k.code("TT:COMMIT", "已提交 2 行", "#8")
             docs.append(document(8, "li4", "equipment", [
-                {"asset": GIAI_B, "step": "issue", "result": "in_use", "unit": "A3"},
-                {"asset": ASSET_BARCODE, "step": "issue", "result": "standby", "unit": "A3"}]))
+                {"asset": CONVEYOR, "step": "issue", "result": "in_use", "unit": "A3"},
+                {"asset": SHEARER, "step": "issue", "result": "standby", "unit": "A3"}]))
 
             # an asset tag is no item: refused in the stock modes
             k.code("TT:MODE:receive")
             k.code("TT:WH:W01")
-            k.key("P-7")
+            k.key("P-7", "锚杆")
             k.code_refused(EPC_A, "这是设备标签 %s，不是物资" % GIAI_A)
+            k.code_refused(CABLE, "不在计划 P-7 中")
             self.assertEqual(k.view()["lines"], [])
 
             expected = [e for d in docs for e in d]

@@ -10,9 +10,10 @@ counter, `key` = the keypad, `view` = the screen), checked three ways:
   (c) after sync, the server's /api/v1/stock against a model and the server's
       journal (table `event`) with ref/unit/line/lines.
 
-The counter checks every badge, warehouse, work area and item against the
-master data the terminal keeps offline, so each test first imports master
-data with the real `tagtrail-server -c server.conf --import KIND FILE` into
+The counter checks every badge, warehouse, work area, item, plan serial and
+asset against the master data the terminal keeps offline, so each test
+first imports master data with the real
+`tagtrail-server -c server.conf --import KIND FILE` into
 the cluster's server database and waits until the terminal's `status` shows
 the imported master version.  The cluster is started without its server, so
 the terminal cannot have asked before the import: it asks again when the
@@ -20,7 +21,9 @@ server comes online (and, failing that, every 10 s until it is answered).
 
 Item lines show the item's name, spec and unit of measure; events carry the
 item's code, which is not always the barcode scanned (a secondary barcode,
-a GS1 GTIN).  A document committed while the server is down is still "ok"
+a GS1 GTIN).  A receipt is typed against an approved plan line (计划序号)
+and takes only that line's item, so a delivery of several items is one
+receipt document per plan serial.  A document committed while the server is down is still "ok"
 at once (durable in the outbox) and reaches the server when it comes up."""
 
 import json
@@ -68,7 +71,25 @@ OPERATORS = ("id,name,role,unit,badge,active\n"
              "zhang3,张三,storekeeper,,B0001,yes\n"
              "wang5,王五,storekeeper,A3,B0005,yes\n"
              "zhao6,赵六,storekeeper,,B0006,no\n")
-MASTER = [("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS), ("operators", OPERATORS)]
+# Approved plan lines (物资计划): one item each; P2026-0040 was rejected at a
+# later approval step.
+PLANS = ("serial,item,qty,category,unit,status\n"
+         "P2026-0034,%s,100,AQ-03,A3,approved\n"
+         "P2026-0035,%s,20,,,approved\n"
+         "P2026-0036,%s,5,,A3,approved\n"
+         "P2026-0037,%s,50,AQ-07,,approved\n"
+         "P2026-0040,%s,10,,,rejected\n"
+         "P-88,%s,40,,B2,approved\n"
+         "P-89,%s,1,,B2,approved\n"
+         % (ITEM1, ITEM2_CODE, ITEM3, GAUZE, ITEM1, ITEM4, ITEM2_CODE))
+# The repair bay's assets (test_sim_devices reads a tag of P-0042).
+GIAI_A = "06141415678"            # the GIAI of EPC 3434257BF40000000000162E
+EQUIPMENT = ("asset,model,item,giai,barcode,unit,active\n"
+             "P-0042,乳化液泵,,%s,,XL,yes\n"
+             "P-0043,采煤机,,,EQ-PUMP-0007,A3,yes\n"
+             "P-0099,旧水泵,,,EQ-OLD-1,,no\n" % GIAI_A)
+MASTER = [("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS), ("operators", OPERATORS),
+          ("plans", PLANS), ("equipment", EQUIPMENT)]
 
 # What a line shows: "第 N 行：<name> <spec> × <qty> <uom>" (counter.c M_LINE_NAMED).
 SHOWN = {ITEM1: ("锚杆", "Φ20×2200", "根"), ITEM2_CODE: ("锚固剂", "K2350", "卷"),
@@ -266,7 +287,8 @@ class CounterSession(unittest.TestCase):
             self.assertEqual(k.code("B0001"), "操作员 zhang3 已登录")
             self.assertEqual(k.view()["operator"], "zhang3")
 
-            # -- receive: 5 lines against plan serial P2026-0034
+            # -- receive: a delivery of four items against four plan serials,
+            # one document each; P2026-0034 (锚杆) takes two lines
             k.code_refused(ITEM1, "选择业务")
             k.code("TT:MODE:receive", "计划序号")
             k.code_refused(ITEM1, "仓库卡")          # the sim terminal has no default warehouse
@@ -275,17 +297,21 @@ class CounterSession(unittest.TestCase):
             k.code("TT:WH:W01", "W01")
             k.code_refused(ITEM1, "计划序号")
             k.key_refused("P/34", "单号无效")
-            k.key("P2026-0034", "P2026-0034")
+            # the serial must be a known plan line, and approved
+            k.key_refused("P2026-9999", "未知计划序号：P2026-9999")
+            k.key_refused("P2026-0040", "计划 P2026-0040 未批准")
+            self.assertEqual(k.view()["ref"], "")
+            # the serial accepted names the plan line's item and approved quantity
+            self.assertEqual(k.key("P2026-0034"), "计划 P2026-0034：锚杆，批准 100 根")
             k.key_refused("0", "数量无效")
             k.key_refused("-1", "数量无效")
             k.key_refused("1.2345", "数量无效")
             k.key("12.5", "12.5")
             self.assertEqual(k.code(ITEM1), line_text(1, ITEM1, "12.5"))
-            # the package's EAN-13 is a barcode of an item with an internal code
-            self.assertEqual(k.code(ITEM2), line_text(2, ITEM2_CODE, "1"))    # no keypad entry: 1
-            k.key("0.25")
+            # an item the plan line is not for is refused, by any of its barcodes
+            k.code_refused(ITEM2, "物资 %s 锚固剂 不在计划 P2026-0034 中" % ITEM2_CODE)
+            k.code_refused(GAUZE_GS1, "不在计划 P2026-0034 中")
             k.code_refused("TT:WH:W02", "请先提交或取消")   # lines exist: the warehouse is fixed
-            self.assertEqual(k.code(ITEM3), line_text(3, ITEM3, "0.25"))
             # refused items: nobody's barcode, a retired item; the keypad
             # quantity waits for the next good line
             k.key("2")
@@ -293,30 +319,43 @@ class CounterSession(unittest.TestCase):
             k.code_refused(LAMP_OLD_BARCODE, "物资已停用：%s 矿灯" % LAMP_OLD)
             k.code_refused(LAMP_OLD, "物资已停用")
             k.code_refused("B0001", "未知条码：B0001")   # a badge is no item, and no re-login mid-document
-            self.assertEqual(len(k.lines()), 3)
+            self.assertEqual(len(k.lines()), 1)
             # a second barcode of ITEM1: the line (and the event) is ITEM1
-            self.assertEqual(k.code(ITEM1_ALT), line_text(4, ITEM1, "2"))
-            # GS1: the GTIN of an item with an internal code; (30) is the count
-            self.assertEqual(k.code(GAUZE_GS1), line_text(5, GAUZE, "5"))
+            self.assertEqual(k.code(ITEM1_ALT), line_text(2, ITEM1, "2"))
             v = k.view()
             self.assertEqual((v["mode"], v["warehouse"], v["ref"], v["unit"], v["operator"]),
                              ("receive", "W01", "P2026-0034", "", "zhang3"))
-            self.assertEqual(k.lines(), [(ITEM1, "12.5"), (ITEM2_CODE, "1"), (ITEM3, "0.25"), (ITEM1, "2"),
-                                         (GAUZE, "5")])
+            self.assertEqual(k.lines(), [(ITEM1, "12.5"), (ITEM1, "2")])
             self.assertEqual([(l["name"], l["spec"], l["uom"]) for l in v["lines"]],
-                             [SHOWN[ITEM1], SHOWN[ITEM2_CODE], SHOWN[ITEM3], SHOWN[ITEM1], SHOWN[GAUZE]])
+                             [SHOWN[ITEM1], SHOWN[ITEM1]])
             self.assertEqual(t.status()["last_seq"], 0, "lines became events before the commit")
-            k.code("TT:COMMIT", "已提交 5 行", "#1")
+            k.code("TT:COMMIT", "已提交 2 行", "#1")
             v = k.view()
             self.assertEqual((v["lines"], v["ref"], v["error"]), ([], "", False))
-            receive = doc_events(1, "receive", "zhang3", "W01", "P2026-0034", None,
-                                 [(ITEM1, "12.5"), (ITEM2_CODE, "1"), (ITEM3, "0.25"), (ITEM1, "2"),
-                                  (GAUZE, "5")])
+            # the package's EAN-13 is a barcode of an item with an internal code
+            k.code_refused(ITEM2, "计划序号")          # a new document asks for its serial again
+            k.key("P2026-0035", "锚固剂", "20")
+            self.assertEqual(k.code(ITEM2), line_text(1, ITEM2_CODE, "1"))    # no keypad entry: 1
+            k.code("TT:COMMIT", "已提交 1 行", "#3")
+            k.key("P2026-0036", "螺栓")
+            k.key("0.25")
+            self.assertEqual(k.code(ITEM3), line_text(1, ITEM3, "0.25"))
+            k.code("TT:COMMIT", "已提交 1 行", "#4")
+            # GS1: the GTIN of an item with an internal code; (30) is the count
+            k.key("P2026-0037", "医用纱布")
+            k.code_refused(ITEM1, "不在计划 P2026-0037 中")
+            self.assertEqual(k.code(GAUZE_GS1), line_text(1, GAUZE, "5"))
+            k.code("TT:COMMIT", "已提交 1 行", "#5")
+            receive = (doc_events(1, "receive", "zhang3", "W01", "P2026-0034", None,
+                                  [(ITEM1, "12.5"), (ITEM1, "2")])
+                       + doc_events(3, "receive", "zhang3", "W01", "P2026-0035", None, [(ITEM2_CODE, "1")])
+                       + doc_events(4, "receive", "zhang3", "W01", "P2026-0036", None, [(ITEM3, "0.25")])
+                       + doc_events(5, "receive", "zhang3", "W01", "P2026-0037", None, [(GAUZE, "5")]))
             self.assert_outbox(t, receive)
             model.receive("W01", ITEM1, 12500)
+            model.receive("W01", ITEM1, 2000)
             model.receive("W01", ITEM2_CODE, 1000)
             model.receive("W01", ITEM3, 250)
-            model.receive("W01", ITEM1, 2000)
             model.receive("W01", GAUZE, 5000)
 
             # -- issue: work area A3, requisition R-4711, one line undone
@@ -403,16 +442,21 @@ class CounterSession(unittest.TestCase):
             self.assertEqual(k.code("B0005"), "操作员 wang5 已登录")
             k.code("TT:MODE:receive")
             k.code("TT:WH:W07")
-            k.key("P-88")
+            k.key_refused("P-87", "未知计划序号")       # plans are checked offline too
+            k.key("P-88", "电缆", "40")
             k.key("40")
             self.assertEqual(k.code(ITEM4), line_text(1, ITEM4, "40"))
             k.code_refused(UNKNOWN_EAN, "未知条码")
+            k.code_refused(ITEM2, "不在计划 P-88 中")
+            k.code("TT:COMMIT", "已提交 1 行", "#1")     # durable at once, server or not
+            k.key("P-89", "锚固剂")
             k.code(ITEM2, "锚固剂")
-            k.code("TT:COMMIT", "已提交 2 行", "#1")     # durable at once, server or not
+            k.code("TT:COMMIT", "已提交 1 行", "#2")
             st = t.status()
             self.assertEqual((st["last_seq"], st["synced"]), (2, 0), st)
             self.assertFalse(st["server_online"], st)
-            receive = doc_events(1, "receive", "wang5", "W07", "P-88", None, [(ITEM4, "40"), (ITEM2_CODE, "1")])
+            receive = (doc_events(1, "receive", "wang5", "W07", "P-88", None, [(ITEM4, "40")])
+                       + doc_events(2, "receive", "wang5", "W07", "P-89", None, [(ITEM2_CODE, "1")]))
             self.assert_outbox(t, receive)
 
             # A second document while still offline: seqs go on.

@@ -951,6 +951,11 @@ static const char *const W_UNKNOWN_OPERATOR[2] = {"未知或已停用的操作�
 static const char *const W_UNKNOWN_WAREHOUSE[2] = {"未知仓库", "unknown warehouse"};
 static const char *const W_UNKNOWN_UNIT[2] = {"未知工区", "unknown work area"};
 static const char *const W_LOOKUP_FAILED[2] = {"主数据读取失败", "could not be read"};
+static const char *const W_UNKNOWN_PLAN[2] = {"未知计划序号", "unknown plan serial"};
+static const char *const W_PLAN_NOT_APPROVED[2] = {"未批准", "is not approved"};
+static const char *const W_NOT_IN_PLAN[2] = {"不在计划", "is not in plan"};
+static const char *const W_UNKNOWN_ASSET[2] = {"未知设备", "unknown asset"};
+static const char *const W_INACTIVE_ASSET[2] = {"设备已停用", "asset no longer in use"};
 
 #define ITEM2_CODE "ANCHOR-K2350"   /* the item whose package barcode is ITEM2 */
 #define ITEM1_ALT "6901234567809"   /* a second barcode of ITEM1 */
@@ -963,6 +968,16 @@ static const char *const W_LOOKUP_FAILED[2] = {"主数据读取失败", "could n
 #define GIAI_A "06141415678"                   /* GIAI of EPC_A */
 #define EPC_A "3434257BF40000000000162E"       /* GIAI-96, filter 1, partition 5 */
 #define ASSET "EQ-PUMP-0007"                   /* a printed asset barcode */
+/* The equipment register of the fake lookup: */
+#define ASSET_A "P-0042"                       /* GIAI_A */
+#define ASSET_B "P-0043"                       /* GIAI 6901234900001, barcode ASSET */
+#define ASSET_C "P-0044"                       /* GIAI-202 0614141AB-12 */
+#define ASSET_OLD "P-0099"                     /* retired; barcode EQ-OLD-1 */
+/* Plan lines of the fake lookup: */
+#define PLAN1 "P2026-0117"                     /* ITEM1, 200, approved */
+#define PLAN2 "P2026-0118"                     /* ITEM2_CODE, 50.5, approved */
+#define PLAN_REJECTED "P2026-0119"             /* ITEM1, rejected */
+#define PLAN_STRANGER "P2026-0120"             /* an item this terminal does not know */
 
 static const tt_counter_mode_t ALL_MODES[] = {
     TT_COUNTER_MODE_RECEIVE, TT_COUNTER_MODE_ISSUE, TT_COUNTER_MODE_RETURN,
@@ -1041,6 +1056,27 @@ static const struct {
     int active;
 } fake_ops[] = {{"zhang3", "B0001", 1}, {"li4", "B0002", 1}, {"zhao6", "B0006", 0}};
 static const char *const fake_whs[] = {"W01", "W02", "W03"};
+
+static const struct {
+    const char *serial, *item;
+    tt_qty_t qty;
+    tt_plan_status_t status;
+} fake_plans[] = {
+    {PLAN1, ITEM1, 200000, TT_PLAN_APPROVED},
+    {PLAN2, ITEM2_CODE, 50500, TT_PLAN_APPROVED},
+    {PLAN_REJECTED, ITEM1, 10000, TT_PLAN_REJECTED},
+    {PLAN_STRANGER, "NEW-ITEM-1", 3000, TT_PLAN_APPROVED},
+};
+
+static const struct {
+    const char *asset, *model, *giai, *barcode;
+    int active;
+} fake_assets[] = {
+    {ASSET_A, "乳化液泵", GIAI_A, "", 1},
+    {ASSET_B, "采煤机", "6901234900001", ASSET, 1},
+    {ASSET_C, "刮板输送机", "0614141AB-12", "", 1},
+    {ASSET_OLD, "旧水泵", "0614141999", "EQ-OLD-1", 0},
+};
 static const char *const fake_units[] = {"A3", "A4", "XL"};
 
 static struct {
@@ -1135,6 +1171,49 @@ static tt_err_t fake_unit(void *ctx, const char *id, tt_master_unit_t *out)
     return TT_OK;
 }
 
+static tt_err_t fake_plan(void *ctx, const char *serial, tt_master_plan_t *out)
+{
+    (void)ctx;
+    if (fake_state() != TT_OK)
+        return fake_state();
+    for (size_t i = 0; i < sizeof fake_plans / sizeof fake_plans[0]; i++) {
+        if (strcmp(fake_plans[i].serial, serial) != 0)
+            continue;
+        memset(out, 0, sizeof *out);
+        snprintf(out->serial, sizeof out->serial, "%s", serial);
+        snprintf(out->item, sizeof out->item, "%s", fake_plans[i].item);
+        out->qty = fake_plans[i].qty;
+        out->status = fake_plans[i].status;
+        return TT_OK;
+    }
+    return TT_ERR_NOTFOUND;
+}
+
+/* As the outbox: by GIAI when read from a tag, else by number, then
+ * barcode. */
+static tt_err_t fake_equipment(void *ctx, const char *key, int by_giai, tt_master_equipment_t *out)
+{
+    (void)ctx;
+    if (fake_state() != TT_OK)
+        return fake_state();
+    for (int pass = by_giai ? 2 : 0; pass < (by_giai ? 3 : 2); pass++)
+        for (size_t i = 0; i < sizeof fake_assets / sizeof fake_assets[0]; i++) {
+            const char *col = pass == 0   ? fake_assets[i].asset
+                              : pass == 1 ? fake_assets[i].barcode
+                                          : fake_assets[i].giai;
+            if (!col[0] || strcmp(col, key) != 0)
+                continue;
+            memset(out, 0, sizeof *out);
+            snprintf(out->asset, sizeof out->asset, "%s", fake_assets[i].asset);
+            snprintf(out->model, sizeof out->model, "%s", fake_assets[i].model);
+            snprintf(out->giai, sizeof out->giai, "%s", fake_assets[i].giai);
+            snprintf(out->barcode, sizeof out->barcode, "%s", fake_assets[i].barcode);
+            out->active = fake_assets[i].active;
+            return TT_OK;
+        }
+    return TT_ERR_NOTFOUND;
+}
+
 /* Makes c check everything against the fake table (lk = 1) or nothing. */
 static void use_lookup(tt_counter_t *c, int lk)
 {
@@ -1146,6 +1225,8 @@ static void use_lookup(tt_counter_t *c, int lk)
     l.operator_ = fake_operator;
     l.warehouse = fake_warehouse;
     l.unit = fake_unit;
+    l.plan = fake_plan;
+    l.equipment = fake_equipment;
     tt_counter_set_lookup(c, lk ? &l : NULL);
 }
 
@@ -1624,22 +1705,33 @@ static void test_asset_lines(void **state)
                 scan_ok(c, card);
                 fake.item_calls = 0;
 
-                scan_ok(c, EPC_A);                   /* an RFID read: the asset is its GIAI */
-                assert_string_equal(V(c)->lines[0].item, GIAI_A);
+                /* An RFID read names the asset by its GIAI; with the
+                 * register, the line is the asset's number, with its model. */
+                scan_ok(c, EPC_A);
+                assert_string_equal(V(c)->lines[0].item, lk ? ASSET_A : GIAI_A);
+                assert_string_equal(V(c)->lines[0].name, lk ? "乳化液泵" : "");
                 assert_string_equal(V(c)->lines[0].result, res[m]);
                 assert_int_equal(V(c)->lines[0].qty, 0);
-                msg_has(c, GIAI_A);
+                msg_has(c, lk ? ASSET_A : GIAI_A);
                 msg_has(c, res[m]);
                 msg_has(c, lang == ZH ? "第 1 行：设备" : "line 1: asset");
                 scan_ok(c, lower);                   /* readers may report lower case */
-                assert_string_equal(V(c)->lines[1].item, "6901234900001");
+                assert_string_equal(V(c)->lines[1].item, lk ? ASSET_B : "6901234900001");
                 scan_ok(c, g202);                    /* GIAI-202: alphanumeric reference */
-                assert_string_equal(V(c)->lines[2].item, "0614141AB-12");
-                scan_ok(c, ASSET);                   /* a printed barcode: as scanned */
-                assert_string_equal(V(c)->lines[3].item, ASSET);
-                scan_ok(c, ITEM1);                   /* an EAN on an asset: as scanned, too */
-                assert_string_equal(V(c)->lines[4].item, ITEM1);
-                assert_string_equal(V(c)->lines[4].name, "");
+                assert_string_equal(V(c)->lines[2].item, lk ? ASSET_C : "0614141AB-12");
+                scan_ok(c, ASSET);                   /* a printed barcode */
+                assert_string_equal(V(c)->lines[3].item, lk ? ASSET_B : ASSET);
+                if (lk) {
+                    /* An EAN on an asset is no registered asset's. */
+                    scan_refused(c, ITEM1, W_UNKNOWN_ASSET[lang]);
+                    scan_ok(c, ASSET_C);             /* the asset number itself */
+                    assert_string_equal(V(c)->lines[4].item, ASSET_C);
+                    assert_string_equal(V(c)->lines[4].name, "刮板输送机");
+                } else {
+                    scan_ok(c, ITEM1);               /* without a register: as scanned */
+                    assert_string_equal(V(c)->lines[4].item, ITEM1);
+                    assert_string_equal(V(c)->lines[4].name, "");
+                }
                 /* An SGTIN is an item's tag, not an asset's. */
                 scan_refused(c, SGTIN_EPC, W_NOT_ASSET[lang]);
                 scan_refused(c, "ABC 123", W_BAD_CODE[lang]);
@@ -1877,11 +1969,13 @@ static void test_pending_equipment(void **state)
                 snprintf(want, sizeof want, "\"step\":\"%s\"", steps[s].step);
                 check_wire(&evs[i], 1 + i, want);
             }
-            assert_string_equal(evs[0].body.stock.asset, GIAI_A);
+            /* With the register an event carries the asset number, not the
+             * GIAI or barcode scanned. */
+            assert_string_equal(evs[0].body.stock.asset, lk ? ASSET_A : GIAI_A);
             assert_string_equal(evs[0].body.stock.result, steps[s].r1);
-            assert_string_equal(evs[1].body.stock.asset, ASSET);
+            assert_string_equal(evs[1].body.stock.asset, lk ? ASSET_B : ASSET);
             assert_string_equal(evs[1].body.stock.result, steps[s].r2);
-            check_wire(&evs[0], 1, "\"asset\":\"" GIAI_A "\"");
+            check_wire(&evs[0], 1, lk ? "\"asset\":\"" ASSET_A "\"" : "\"asset\":\"" GIAI_A "\"");
             done(c);
         }
 }
@@ -1893,9 +1987,10 @@ static void test_lookup_items(void **state)
     (void)state;
     for (int lang = ZH; lang <= EN; lang++) {
         tt_event_t evs[TT_COUNTER_LINES_MAX];
-        tt_counter_t *c = in_mode(lang, 1, "receive");
+        /* A count: any item may be a line (a receipt takes its plan's only,
+         * see test_lookup_plans). */
+        tt_counter_t *c = in_mode(lang, 1, "count");
         scan_ok(c, "TT:WH:W01");
-        key_ok(c, "P1");
         key_ok(c, "12.5");
         scan_ok(c, ITEM1);
         assert_string_equal(V(c)->message, lang == ZH ? "第 1 行：锚杆 Φ20×2200 × 12.5 根"
@@ -1933,7 +2028,6 @@ static void test_lookup_items(void **state)
         /* Without a lookup again: every well-formed code, as scanned. */
         assert_int_equal(tt_counter_stored(c, TT_OK, 1), TT_COUNTER_BEEP_OK);
         tt_counter_set_lookup(c, NULL);
-        key_ok(c, "P2");
         scan_ok(c, "6900000000991");
         assert_line(c, 0, "6900000000991", TT_QTY_SCALE);
         assert_string_equal(V(c)->lines[0].name, "");
@@ -1994,6 +2088,158 @@ static void test_lookup_places(void **state)
     }
 }
 
+
+/* A receipt is backed by an approved plan line, and takes its item only. */
+static void test_lookup_plans(void **state)
+{
+    (void)state;
+    for (int lang = ZH; lang <= EN; lang++) {
+        tt_event_t evs[TT_COUNTER_LINES_MAX];
+        tt_counter_t *c = in_mode(lang, 1, "receive");
+        scan_ok(c, "TT:WH:W01");
+        key_refused(c, "P9999", W_UNKNOWN_PLAN[lang]);
+        msg_has(c, "P9999");
+        key_refused(c, PLAN_REJECTED, W_PLAN_NOT_APPROVED[lang]);
+        msg_has(c, PLAN_REJECTED);
+        key_refused(c, "P/1", W_BAD_REF[lang]);
+        assert_string_equal(V(c)->ref, "");
+        scan_refused(c, ITEM1, W_NEED_REF_RECEIVE[lang]);   /* still no plan */
+        /* The serial accepted names the item and the approved quantity. */
+        key_ok(c, PLAN1);
+        assert_string_equal(V(c)->message, lang == ZH ? "计划 P2026-0117：锚杆，批准 200 根"
+                                                      : "plan P2026-0117: 锚杆, approved 200 根");
+        assert_string_equal(V(c)->ref, PLAN1);
+        key_ok(c, "12.5");
+        scan_ok(c, ITEM1);
+        scan_ok(c, ITEM1_ALT);                       /* the plan's item by another barcode */
+        assert_line(c, 1, ITEM1, TT_QTY_SCALE);
+        /* Another item is refused, whatever barcode names it; the unknown
+         * and the retired say so first. */
+        key_ok(c, "3");
+        scan_refused(c, ITEM2, W_NOT_IN_PLAN[lang]);
+        msg_has(c, ITEM2_CODE);
+        msg_has(c, "锚固剂");
+        msg_has(c, PLAN1);
+        scan_refused(c, "(01)09506000134352(30)5", W_NOT_IN_PLAN[lang]);
+        msg_has(c, GAUZE);
+        scan_refused(c, SGTIN_EPC, W_NOT_IN_PLAN[lang]);
+        scan_refused(c, "6900000000991", W_UNKNOWN_ITEM[lang]);
+        scan_refused(c, LAMP_BARCODE, W_INACTIVE_ITEM[lang]);
+        assert_int_equal(V(c)->nlines, 2);
+        scan_ok(c, ITEM1);
+        assert_line(c, 2, ITEM1, 3000);              /* the quantity waited */
+        assert_int_equal(commit(c, evs), 3);
+        for (size_t i = 0; i < 3; i++) {
+            assert_string_equal(evs[i].body.stock.ref, PLAN1);
+            assert_string_equal(evs[i].body.stock.item, ITEM1);
+        }
+        assert_int_equal(tt_counter_stored(c, TT_OK, 1), TT_COUNTER_BEEP_OK);
+
+        /* The next receipt, another plan: its item, not the last one's. */
+        scan_refused(c, ITEM2, W_NEED_REF_RECEIVE[lang]);
+        key_ok(c, PLAN2);
+        msg_has(c, "50.5");
+        msg_has(c, "卷");
+        scan_refused(c, ITEM1, W_NOT_IN_PLAN[lang]);
+        msg_has(c, PLAN2);
+        scan_ok(c, ITEM2);
+        assert_line(c, 0, ITEM2_CODE, TT_QTY_SCALE);
+        /* A cancelled document takes its plan with it. */
+        scan_ok(c, "TT:CANCEL");
+        assert_string_equal(V(c)->ref, "");
+        scan_refused(c, ITEM2, W_NEED_REF_RECEIVE[lang]);
+        /* A plan line of an item this terminal does not know: named by its
+         * code, and nothing can be scanned for it. */
+        key_ok(c, PLAN_STRANGER);
+        msg_has(c, "NEW-ITEM-1");
+        msg_has(c, "3");
+        scan_refused(c, ITEM1, W_NOT_IN_PLAN[lang]);
+        /* Another mode is no receipt: its items are not checked against the
+         * plan, and an issue's requisition number is no plan serial. */
+        scan_ok(c, "TT:MODE:count");
+        scan_ok(c, ITEM2);
+        scan_ok(c, "TT:MODE:issue");
+        scan_ok(c, "TT:UNIT:A3");
+        key_ok(c, "R-4711");
+        assert_string_equal(V(c)->ref, "R-4711");
+        scan_ok(c, ITEM1);
+        done(c);
+
+        /* Before master data, and with a failing store. */
+        c = in_mode(lang, 1, "receive");
+        scan_ok(c, "TT:WH:W01");
+        fake.busy = 1;
+        key_refused(c, PLAN1, W_NO_MASTER[lang]);
+        fake.busy = 0;
+        fake.fail = TT_ERR_DB;
+        key_refused(c, PLAN1, W_LOOKUP_FAILED[lang]);
+        fake.fail = TT_OK;
+        assert_string_equal(V(c)->ref, "");
+        key_ok(c, PLAN1);
+        done(c);
+    }
+}
+
+/* At the repair bay an asset must be registered and active. */
+static void test_lookup_equipment(void **state)
+{
+    static const char *const modes_[] = {"appraisal", "selfcheck", "acceptance", "equip-issue"};
+    static const char *const res[] = {"major", "pass", "pass", "in_use"};
+    (void)state;
+    for (int lang = ZH; lang <= EN; lang++)
+        for (size_t m = 0; m < 4; m++) {
+            tt_event_t evs[TT_COUNTER_LINES_MAX];
+            char card[32], epc[25], want[128];
+            tt_counter_t *c = in_mode(lang, 1, modes_[m]);
+            if (m == 3)
+                scan_ok(c, "TT:UNIT:A3");
+            snprintf(card, sizeof card, "TT:RES:%s", res[m]);
+            scan_ok(c, card);
+
+            scan_ok(c, EPC_A);
+            snprintf(want, sizeof want, lang == ZH ? "第 1 行：设备 %s %s %s"
+                                                   : "line 1: asset %s %s %s",
+                     ASSET_A, "乳化液泵", res[m]);
+            assert_string_equal(V(c)->message, want);
+            /* Unknown: a tag no asset has, a barcode, a GIAI typed as a
+             * barcode (a GIAI is read from the tag only). */
+            giai96("6901234", 777, epc);
+            scan_refused(c, epc, W_UNKNOWN_ASSET[lang]);
+            msg_has(c, "6901234777");
+            scan_refused(c, "EQ-NOPE", W_UNKNOWN_ASSET[lang]);
+            msg_has(c, "EQ-NOPE");
+            scan_refused(c, GIAI_A, W_UNKNOWN_ASSET[lang]);
+            /* Retired, by its barcode and by its tag. */
+            scan_refused(c, "EQ-OLD-1", W_INACTIVE_ASSET[lang]);
+            msg_has(c, ASSET_OLD);
+            msg_has(c, "旧水泵");
+            giai96("0614141", 999, epc);
+            scan_refused(c, epc, W_INACTIVE_ASSET[lang]);
+            assert_int_equal(V(c)->nlines, 1);
+            scan_ok(c, ASSET);
+            assert_string_equal(V(c)->lines[1].item, ASSET_B);
+            msg_has(c, "采煤机");
+            assert_int_equal(commit(c, evs), 2);
+            assert_string_equal(evs[0].body.stock.asset, ASSET_A);
+            assert_string_equal(evs[1].body.stock.asset, ASSET_B);
+            assert_int_equal(tt_counter_stored(c, TT_OK, 1), TT_COUNTER_BEEP_OK);
+
+            /* Before master data, and with a failing store. */
+            if (m == 3)
+                scan_ok(c, "TT:UNIT:A3");
+            scan_ok(c, card);
+            fake.busy = 1;
+            scan_refused(c, ASSET_A, W_NO_MASTER[lang]);
+            scan_refused(c, EPC_A, W_NO_MASTER[lang]);
+            fake.busy = 0;
+            fake.fail = TT_ERR_DB;
+            scan_refused(c, ASSET_A, W_LOOKUP_FAILED[lang]);
+            fake.fail = TT_OK;
+            assert_int_equal(V(c)->nlines, 0);
+            done(c);
+        }
+}
+
 /* Before the first master data everything is "not yet known"; a broken
  * store says so. */
 static void test_lookup_busy_and_failing(void **state)
@@ -2031,9 +2277,7 @@ static void test_lookup_busy_and_failing(void **state)
     }
 }
 
-/* test_asset_lines and test_pending_equipment come last: they hit the
- * stack-use-after-scope in asset_line() (counter.c), which stops an ASan
- * build, so every other test still runs there first. */
+/* The mode tests, in the order the modes appear in counter.c's table. */
 #define NEW_MODE_TESTS                                                                         \
     cmocka_unit_test_teardown(test_mode_words_and_labels, teardown),                          \
     cmocka_unit_test_teardown(test_mode_needs, teardown),                                     \
@@ -2055,6 +2299,8 @@ static void test_lookup_busy_and_failing(void **state)
     cmocka_unit_test_teardown(test_lookup_operators, teardown),                               \
     cmocka_unit_test_teardown(test_lookup_places, teardown),                                  \
     cmocka_unit_test_teardown(test_lookup_busy_and_failing, teardown),                        \
+    cmocka_unit_test_teardown(test_lookup_plans, teardown),                                   \
+    cmocka_unit_test_teardown(test_lookup_equipment, teardown),                               \
     cmocka_unit_test_teardown(test_asset_lines, teardown),                                    \
     cmocka_unit_test_teardown(test_pending_equipment, teardown)
 

@@ -55,6 +55,21 @@ static const char OPERATORS[] = "id,name,role,unit,badge,active\n"
                                 "li4,李四,repair_fitter,XL,B0002,yes\n"
                                 "wang5,王五,storekeeper,CM1,,no\n";
 
+#define PLAN_HEADER "serial,item,qty,category,unit,status\n"
+
+static const char PLANS[] = PLAN_HEADER
+                            "P2026-0117,6901234567892,200,AQ-03,CM1,approved\n"
+                            "P2026-0118,BOLT-M8,1000.5,,,approved\n"
+                            "P2026-0119,DRILL-42,2,AQ-01,XL,rejected\n";
+
+#define EQUIPMENT_HEADER "asset,model,item,giai,barcode,unit,active\n"
+
+static const char EQUIPMENT[] = EQUIPMENT_HEADER
+                                "P-0042,乳化液泵 BRW400/31.5,,06141415678,,CM1,yes\n"
+                                "P-0043,\"采煤机 MG300/700-WD\",DRILL-42,0614141AB-12,EQ-PUMP-0007,"
+                                "XL,yes\n"
+                                "P-0099,旧水泵,,,EQ-OLD-1,,no\n";
+
 /* --- fixture --------------------------------------------------------------- */
 
 static int setup(void **state)
@@ -190,6 +205,14 @@ static void load_all(fx_t *fx)
     import_ok(fx, TT_DB_OPERATOR, OPERATORS, 3);
 }
 
+/* load_all, then the plans (version 5) and the equipment (version 6). */
+static void load_six(fx_t *fx)
+{
+    load_all(fx);
+    import_ok(fx, TT_DB_PLAN, PLANS, 3);
+    import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 3);
+}
+
 /* Reads the whole series of pages from `since`; returns their number and
  * the rows in *rows (total, all kinds). */
 static size_t read_pages(fx_t *fx, uint64_t since, size_t max_rows, size_t *rows, uint64_t *to)
@@ -207,8 +230,11 @@ static size_t read_pages(fx_t *fx, uint64_t since, size_t max_rows, size_t *rows
             *to = p->to;
         assert_int_equal(p->to, *to);
         assert_int_equal(p->since, since);
-        *rows += p->nunits + p->nwarehouses + p->nitems + p->noperators;
-        assert_true(p->nunits + p->nwarehouses + p->nitems + p->noperators <= max_rows);
+        *rows += p->nunits + p->nwarehouses + p->nitems + p->noperators + p->nplans +
+                 p->nequipment;
+        assert_true(p->nunits + p->nwarehouses + p->nitems + p->noperators + p->nplans +
+                        p->nequipment <=
+                    max_rows);
         pages++;
         if (p->last) {
             assert_string_equal(p->cursor, "");
@@ -786,6 +812,321 @@ static void test_pages_across_tables(void **state)
                      TT_ERR_INVAL);
 }
 
+
+/* --- plans and equipment ------------------------------------------------------ */
+
+static void test_import_plans_and_equipment(void **state)
+{
+    fx_t *fx = *state;
+    tt_master_page_t *p = NULL;
+    char reason[160];
+    size_t rows;
+    uint64_t to;
+
+    load_all(fx);
+    assert_int_equal(import_ok(fx, TT_DB_PLAN, PLANS, 3), 5);
+    assert_int_equal(fx->res->rows, 3);
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 3), 6);
+    assert_int_equal(row_version(fx, TT_DB_PLAN, "P2026-0118"), 5);
+    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0099"), 6);
+
+    /* What changed since 4: the plans, then the equipment, by key. */
+    assert_int_equal(tt_db_master_page(fx->db, 4, "", TT_MASTER_PAGE_ROWS, &p, reason,
+                                       sizeof reason),
+                     TT_OK);
+    assert_int_equal(p->to, 6);
+    assert_true(p->last);
+    assert_int_equal(p->nunits + p->nwarehouses + p->nitems + p->noperators, 0);
+    assert_int_equal(p->nplans, 3);
+    assert_string_equal(p->plans[0].serial, "P2026-0117");
+    assert_string_equal(p->plans[0].item, "6901234567892");
+    assert_int_equal(p->plans[0].qty, 200000);
+    assert_string_equal(p->plans[0].category, "AQ-03");
+    assert_string_equal(p->plans[0].unit, "CM1");
+    assert_int_equal(p->plans[0].status, TT_PLAN_APPROVED);
+    assert_int_equal(p->plans[1].qty, 1000500);
+    assert_string_equal(p->plans[1].category, "");
+    assert_string_equal(p->plans[1].unit, "");
+    assert_int_equal(p->plans[2].status, TT_PLAN_REJECTED);
+    assert_int_equal(p->nequipment, 3);
+    assert_string_equal(p->equipment[0].asset, "P-0042");
+    assert_string_equal(p->equipment[0].model, "乳化液泵 BRW400/31.5");
+    assert_string_equal(p->equipment[0].item, "");
+    assert_string_equal(p->equipment[0].giai, "06141415678");
+    assert_string_equal(p->equipment[0].barcode, "");
+    assert_string_equal(p->equipment[0].unit, "CM1");
+    assert_true(p->equipment[0].active);
+    assert_string_equal(p->equipment[1].item, "DRILL-42");
+    assert_string_equal(p->equipment[1].giai, "0614141AB-12");
+    assert_string_equal(p->equipment[1].barcode, "EQ-PUMP-0007");
+    assert_string_equal(p->equipment[2].asset, "P-0099");
+    assert_false(p->equipment[2].active);
+    /* What the page says, it says on the wire too. */
+    {
+        char *text = NULL;
+        size_t len = 0;
+        assert_int_equal(tt_master_page_encode(p, &text, &len), TT_OK);
+        assert_non_null(strstr(text, "\"qty\":\"1000.5\""));
+        assert_non_null(strstr(text, "\"status\":\"rejected\""));
+        free(text);
+    }
+    tt_master_page_free(p);
+
+    /* The same files again change nothing, not even the version. */
+    assert_int_equal(import_ok(fx, TT_DB_PLAN, PLANS, 0), 6);
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 0), 6);
+    assert_int_equal(read_pages(fx, 6, TT_MASTER_PAGE_ROWS, &rows, &to), 1);
+    assert_int_equal(rows, 0);
+
+    /* A plan rejected at a later step, an asset retired: changes like any
+     * other, and the rows not in the file stay. */
+    assert_int_equal(import_ok(fx, TT_DB_PLAN,
+                               PLAN_HEADER "P2026-0117,6901234567892,200,AQ-03,CM1,rejected\n", 1),
+                     7);
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+                               EQUIPMENT_HEADER "P-0042,乳化液泵 BRW400/31.5,,06141415678,,CM1,no\n",
+                               1),
+                     8);
+    assert_int_equal(row_version(fx, TT_DB_PLAN, "P2026-0117"), 7);
+    assert_int_equal(row_version(fx, TT_DB_PLAN, "P2026-0118"), 5);
+    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0042"), 8);
+    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0043"), 6);
+    assert_int_equal(tt_db_master_page(fx->db, 6, "", TT_MASTER_PAGE_ROWS, &p, reason,
+                                       sizeof reason),
+                     TT_OK);
+    assert_int_equal(p->nplans, 1);
+    assert_int_equal(p->plans[0].status, TT_PLAN_REJECTED);
+    assert_int_equal(p->nequipment, 1);
+    assert_false(p->equipment[0].active);
+    tt_master_page_free(p);
+    /* An empty optional column is stored as none and read back as "". */
+    assert_int_equal(import_ok(fx, TT_DB_PLAN, PLAN_HEADER "P2026-0118,BOLT-M8,1000.5,,,approved\n",
+                               0),
+                     8);
+}
+
+static void test_plan_errors(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const want[] = {
+        "f.csv:2: serial 'P 1': not an id (1-32 of A-Z a-z 0-9 _ . -)",
+        "f.csv:3: item 'NOPE' does not exist (import it with the items first)",
+        "f.csv:4: item '6900000000011' is a barcode of item 'BOLT-M8': give the item's code",
+        "f.csv:5: qty '0': must be greater than zero",
+        "f.csv:6: qty '1.2345': not a quantity with at most 3 decimals (12.5)",
+        "f.csv:7: category '安全': not an id (1-32 of A-Z a-z 0-9 _ . -)",
+        "f.csv:8: unit 'CM9' does not exist (import it with the units first)",
+        "f.csv:9: status 'pending': not one of approved, rejected",
+        "f.csv:10: serial 'P2' already on line 3",
+        "f.csv:11: item: empty",
+        "f.csv:11: qty '': not a quantity with at most 3 decimals (12.5)",
+        "f.csv:12: qty '99999999999999999999': too large",
+        "f.csv:13: qty '-2': must be greater than zero",
+        NULL,
+    };
+
+    load_all(fx);
+    import_errors(fx, TT_DB_PLAN,
+                  PLAN_HEADER
+                  "P 1,6901234567892,1,,,approved\n"        /* 2 */
+                  "P2,NOPE,1,,,approved\n"                  /* 3 unknown item */
+                  "P3,6900000000011,1,,,approved\n"         /* 4 a barcode, not the code */
+                  "P4,BOLT-M8,0,,,approved\n"
+                  "P5,BOLT-M8,1.2345,,,approved\n"
+                  "P6,BOLT-M8,1,安全,,approved\n"
+                  "P7,BOLT-M8,1,,CM9,approved\n"            /* 8 unknown unit */
+                  "P8,BOLT-M8,1,,,pending\n"
+                  "P2,BOLT-M8,1,,,approved\n"               /* 10 serial twice */
+                  "P9,,,,,approved\n"
+                  "P10,BOLT-M8,99999999999999999999,,,approved\n"
+                  "P11,BOLT-M8,-2,,,approved\n"
+                  "P12,BOLT-M8,0.001,AQ-01,JD,rejected\n",  /* 14 fine */
+                  want);
+    assert_int_equal(fx->res->rows, 13);
+    assert_int_equal(master_version(fx), 4);
+    assert_false(row_exists(fx, TT_DB_PLAN, "P12"));
+    import_errors(fx, TT_DB_PLAN, "serial,item,qty,unit,category,status\n",
+                  (const char *const[]){"f.csv:1: header is 'serial,item,qty,unit,category,status',"
+                                        " expected 'serial,item,qty,category,unit,status'",
+                                        NULL});
+}
+
+static void test_equipment_errors(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const want[] = {
+        "f.csv:2: asset 'E 1': not a barcode (1-64 printable ASCII characters, no spaces, '\"' "
+        "or '\\')",
+        "f.csv:3: model: empty",
+        "f.csv:4: item 'NOPE' does not exist (import it with the items first)",
+        "f.csv:5: giai '3434257BF40000000000162E': the tag's EPC, not its GIAI (which is "
+        "'06141415678')",
+        "f.csv:6: giai 'urn:epc:id:giai:0614141.5678': not a GIAI (7-30 characters of GS1 set 82,"
+        " the company prefix's digits first)",
+        "f.csv:7: unit 'CM9' does not exist (import it with the units first)",
+        "f.csv:8: active 'maybe': must be yes or no",
+        "f.csv:10: giai '0614141777' of asset 'E9' is also the GIAI of asset 'E8' (line 9)",
+        "f.csv:11: barcode 'BC-1' of asset 'E10' is also the barcode of asset 'E8' (line 9)",
+        "f.csv:12: barcode 'E8' of asset 'E11' is the number of asset 'E8' (line 9)",
+        "f.csv:14: asset 'E8' already on line 9",
+        NULL,
+    };
+
+    load_all(fx);
+    import_errors(fx, TT_DB_EQUIPMENT,
+                  EQUIPMENT_HEADER
+                  "E 1,泵,,,,,yes\n"
+                  "E2,,,,,,yes\n"
+                  "E3,泵,NOPE,,,,yes\n"
+                  "E4,泵,,3434257BF40000000000162E,,,yes\n"      /* 5 the EPC, as a reader shows it */
+                  "E5,泵,,urn:epc:id:giai:0614141.5678,,,yes\n"
+                  "E6,泵,,,,CM9,yes\n"
+                  "E7,泵,,,,,maybe\n"
+                  "E8,泵,BOLT-M8,0614141777,BC-1,JD,yes\n"       /* 9 fine */
+                  "E9,泵,,0614141777,BC-2,,yes\n"                /* 10 the GIAI of line 9 */
+                  "E10,泵,,,BC-1,,yes\n"                         /* 11 the barcode of line 9 */
+                  "E11,泵,,,E8,,yes\n"                           /* 12 the number of line 9 */
+                  "E12,泵,,,E12,,yes\n"                          /* 13 its own number: fine */
+                  "E8,泵,,,,,yes\n",                             /* 14 */
+                  want);
+    assert_int_equal(master_version(fx), 4);
+    assert_false(row_exists(fx, TT_DB_EQUIPMENT, "E8"));
+}
+
+/* An asset's barcode and GIAI against the store: held, they move only when
+ * the file lists both assets, like an item's barcodes. */
+static void test_equipment_claims_in_store(void **state)
+{
+    fx_t *fx = *state;
+    char who[TT_EVENT_CODE_MAX + 1];
+
+    load_six(fx);
+    import_errors(fx, TT_DB_EQUIPMENT,
+                  EQUIPMENT_HEADER "X1,泵,,,EQ-PUMP-0007,,yes\n"
+                                   "X2,泵,,06141415678,,,yes\n"
+                                   "X3,泵,,,P-0042,,yes\n"
+                                   "EQ-OLD-1,泵,,,,,yes\n",
+                  (const char *const[]){
+                      "f.csv:2: barcode 'EQ-PUMP-0007' of asset 'X1' belongs to asset 'P-0043' "
+                      "(stored; list that asset in this file without it to move it)",
+                      "f.csv:3: giai '06141415678' of asset 'X2' belongs to asset 'P-0042' "
+                      "(stored; list that asset in this file without it to move it)",
+                      "f.csv:4: barcode 'P-0042' of asset 'X3' is the number of asset 'P-0042' "
+                      "(stored)",
+                      "f.csv:5: asset 'EQ-OLD-1' is the barcode of asset 'P-0099' (stored; list "
+                      "that asset in this file without it)",
+                      NULL});
+    assert_int_equal(master_version(fx), 6);
+    assert_false(row_exists(fx, TT_DB_EQUIPMENT, "X1"));
+
+    /* The barcode moves to X1 with P-0043 listed without it: both change. */
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+                               EQUIPMENT_HEADER
+                               "X1,泵,,,EQ-PUMP-0007,,yes\n"
+                               "P-0043,\"采煤机 MG300/700-WD\",DRILL-42,0614141AB-12,,XL,yes\n",
+                               2),
+                     7);
+    assert_int_equal(tt_db_master_asset_barcode_owner(fx->db, "EQ-PUMP-0007", who), TT_OK);
+    assert_string_equal(who, "X1");
+    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0043"), 7);
+    /* Two assets swap their GIAIs in one file (the unique GIAI never sees
+     * two holders). */
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+                               EQUIPMENT_HEADER
+                               "P-0042,乳化液泵 BRW400/31.5,,0614141AB-12,,CM1,yes\n"
+                               "P-0043,\"采煤机 MG300/700-WD\",DRILL-42,06141415678,,XL,yes\n",
+                               2),
+                     8);
+    assert_int_equal(tt_db_master_giai_owner(fx->db, "06141415678", who), TT_OK);
+    assert_string_equal(who, "P-0043");
+    /* A barcode given up by one asset and taken by another, the giving one
+     * listed first; a retired asset's barcode is still its own. */
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+                               EQUIPMENT_HEADER "P-0099,旧水泵,,,,,no\n"
+                                                "P-0100,新水泵,,,EQ-OLD-1,CM1,yes\n",
+                               2),
+                     9);
+    assert_int_equal(tt_db_master_asset_barcode_owner(fx->db, "EQ-OLD-1", who), TT_OK);
+    assert_string_equal(who, "P-0100");
+    assert_int_equal(tt_db_master_giai_owner(fx->db, "0614141999", who), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_db_master_asset_exists(fx->db, "P-0100"), TT_OK);
+    assert_int_equal(tt_db_master_asset_exists(fx->db, "EQ-OLD-1"), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_db_master_item_exists(fx->db, "BOLT-M8"), TT_OK);
+    assert_int_equal(tt_db_master_item_exists(fx->db, "6900000000011"), TT_ERR_NOTFOUND);
+}
+
+/* The six tables page in order, the cursor names the new tables too. */
+static void test_pages_with_plans_and_equipment(void **state)
+{
+    fx_t *fx = *state;
+    char cursor[TT_MASTER_CURSOR_MAX + 1] = "", reason[160];
+    tt_master_page_t *p = NULL;
+    size_t rows;
+    uint64_t to;
+
+    load_six(fx);   /* 3 units, 3 warehouses, 3 items, 3 operators, 3 plans, 3 assets */
+    /* Pages of 5: 3u 2w | 1w 3i 1o | 2o 3p | 3e. */
+    for (int page = 0; page < 3; page++) {
+        assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 5, &p, reason, sizeof reason),
+                         TT_OK);
+        snprintf(cursor, sizeof cursor, "%s", p->cursor);
+        if (page < 2)
+            tt_master_page_free(p);
+    }
+    assert_int_equal(p->noperators, 2);
+    assert_int_equal(p->nplans, 3);
+    assert_int_equal(p->nequipment, 0);
+    assert_string_equal(p->cursor, "6:plan:P2026-0119");
+    tt_master_page_free(p);
+    assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 5, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(p->nplans, 0);
+    assert_int_equal(p->nequipment, 3);
+    assert_true(p->last);
+    tt_master_page_free(p);
+    /* A page that ends inside the equipment. */
+    assert_int_equal(tt_db_master_page(fx->db, 4, "", 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(p->nplans, 3);
+    assert_int_equal(p->nequipment, 1);
+    assert_string_equal(p->cursor, "6:equipment:P-0042");
+    snprintf(cursor, sizeof cursor, "%s", p->cursor);
+    tt_master_page_free(p);
+    assert_int_equal(tt_db_master_page(fx->db, 4, cursor, 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(p->nequipment, 2);
+    assert_string_equal(p->equipment[0].asset, "P-0043");
+    assert_true(p->last);
+    tt_master_page_free(p);
+
+    assert_int_equal(read_pages(fx, 0, 1, &rows, &to), 18);
+    assert_int_equal(rows, 18);
+    assert_int_equal(to, 6);
+    assert_int_equal(read_pages(fx, 4, 2, &rows, &to), 3);
+    assert_int_equal(rows, 6);
+    assert_int_equal(read_pages(fx, 5, TT_MASTER_PAGE_ROWS, &rows, &to), 1);
+    assert_int_equal(rows, 3);
+
+    /* Cursors this server did not write. */
+    static const char *const bad[] = {"6:plans:P1", "6:plan:P 1", "6:plan:", "6:equipment:",
+                                      "6:equipment:A B", "6:asset:P-0042"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = (tt_master_page_t *)1;
+        if (tt_db_master_page(fx->db, 0, bad[i], 4, &p, reason, sizeof reason) != TT_ERR_INVAL)
+            fail_msg("cursor '%s' accepted", bad[i]);
+        assert_null(p);
+    }
+    /* An asset number may hold a ':' (it is a code): the cursor still reads. */
+    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT_HEADER "A:1,泵,,,,,yes\nA:2,泵,,,,,yes\n",
+                               2),
+                     7);
+    assert_int_equal(tt_db_master_page(fx->db, 6, "", 1, &p, reason, sizeof reason), TT_OK);
+    assert_string_equal(p->cursor, "7:equipment:A:1");
+    snprintf(cursor, sizeof cursor, "%s", p->cursor);
+    tt_master_page_free(p);
+    assert_int_equal(tt_db_master_page(fx->db, 6, cursor, 1, &p, reason, sizeof reason), TT_OK);
+    assert_string_equal(p->equipment[0].asset, "A:2");
+    assert_true(p->last);
+    tt_master_page_free(p);
+}
+
 /* --- master requests through ingest ------------------------------------------ */
 
 typedef struct {
@@ -974,6 +1315,10 @@ static void test_import_file_and_progress(void **state)
     assert_int_equal(tt_import_kind_parse("items"), TT_DB_ITEM);
     assert_int_equal(tt_import_kind_parse("item"), 0);
     assert_string_equal(tt_import_kind_name(TT_DB_OPERATOR), "operators");
+    assert_int_equal(tt_import_kind_parse("plans"), TT_DB_PLAN);
+    assert_int_equal(tt_import_kind_parse("equipment"), TT_DB_EQUIPMENT);
+    assert_string_equal(tt_import_kind_name(TT_DB_EQUIPMENT), "equipment");
+    assert_null(tt_import_kind_name((tt_db_master_t)(TT_DB_MASTER_LAST + 1)));
 }
 
 /* Master rows are never deleted, even by hand through SQL. */
@@ -992,15 +1337,25 @@ static void test_rows_never_deleted(void **state)
                          SQLITE_OK);
     assert_non_null(strstr(sqlite3_errmsg(raw), "never deleted"));
     sqlite3_close(raw);
+    import_ok(fx, TT_DB_ITEM, ITEMS, 3);
+    import_ok(fx, TT_DB_PLAN, PLANS, 3);
+    import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 3);
+    assert_int_equal(sqlite3_open_v2(fx->path, &raw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(raw, 5000);
+    assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM plan", NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(raw), "never deleted"));
+    assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM equipment", NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(raw), "never deleted"));
+    sqlite3_close(raw);
     /* A second writer (the import tool beside a server) sees the same data
      * and may import while the first is open. */
     assert_int_equal(tt_db_open_tool(fx->path, &other, err, sizeof err), TT_OK);
     assert_int_equal(tt_import_text(other, TT_DB_UNIT, "g.csv", one, sizeof one - 1, NULL, NULL,
                                     fx->res),
                      TT_OK);
-    assert_int_equal(fx->res->version, 2);
+    assert_int_equal(fx->res->version, 5);
     tt_db_close(other);
-    assert_int_equal(master_version(fx), 2);
+    assert_int_equal(master_version(fx), 5);
     assert_true(row_exists(fx, TT_DB_UNIT, "NEW"));
     /* The file without CM1: CM1 stays. */
     assert_true(row_exists(fx, TT_DB_UNIT, "CM1"));
@@ -1023,6 +1378,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_badge_conflicts_and_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pages_of_4500_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pages_across_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_plans_and_equipment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_equipment_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_equipment_claims_in_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pages_with_plans_and_equipment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_master_requests_through_ingest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_file_and_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_never_deleted, setup, teardown),

@@ -1,6 +1,6 @@
 /*
- * Unit tests of shared/master: kinds, texts, and the master-data wire codec
- * (requests and pages).
+ * Unit tests of shared/master: kinds, texts, GIAIs, and the master-data wire
+ * codec (requests and pages of all six kinds).
  *
  * Like the event decoder, the page decoder faces the network: most tests
  * take one valid page and break one thing in it, expecting the documented
@@ -61,7 +61,11 @@ static const char *const PAGE =
     "'items':[{'code':'6901234567892','name':'锚杆','spec':'Φ20×2200','uom':'根',"
     "'category':'material','price':'12.50','active':true,'barcodes':['6901234567892']}],"
     "'operators':[{'id':'zhang3','name':'张三','role':'storekeeper','unit':'',"
-    "'badge':'B0001','active':true}]}";
+    "'badge':'B0001','active':true}],"
+    "'plans':[{'serial':'P2026-0117','item':'6901234567892','qty':'200.5','category':'AQ-03',"
+    "'unit':'CM1','status':'approved'}],"
+    "'equipment':[{'asset':'P-0042','model':'乳化液泵','item':'','giai':'06141415678',"
+    "'barcode':'EQ-0042','unit':'CM1','active':true}]}";
 
 /* --- kinds and texts ------------------------------------------------------- */
 
@@ -88,6 +92,35 @@ static void test_kind_names(void **state)
     assert_int_equal(tt_master_category_parse("medicine"), TT_ITEM_MEDICINE);
     assert_int_equal(tt_master_category_parse("food"), 0);
     assert_null(tt_master_category_name((tt_item_category_t)7));
+
+    assert_string_equal(tt_master_plan_status_name(TT_PLAN_APPROVED), "approved");
+    assert_string_equal(tt_master_plan_status_name(TT_PLAN_REJECTED), "rejected");
+    assert_null(tt_master_plan_status_name((tt_plan_status_t)0));
+    assert_null(tt_master_plan_status_name((tt_plan_status_t)3));
+    assert_int_equal(tt_master_plan_status_parse("rejected"), TT_PLAN_REJECTED);
+    assert_int_equal(tt_master_plan_status_parse("Approved"), 0);
+    assert_int_equal(tt_master_plan_status_parse("pending"), 0);
+    assert_int_equal(tt_master_plan_status_parse(NULL), 0);
+}
+
+static void test_giai_valid(void **state)
+{
+    (void)state;
+    /* As tt_epc_decode gives them: GIAI-96 (digits), GIAI-202 (set 82). */
+    assert_true(tt_master_giai_valid("06141415678"));
+    assert_true(tt_master_giai_valid("0614141AB-12"));
+    assert_true(tt_master_giai_valid("6901234900001"));
+    assert_true(tt_master_giai_valid("061414!%&'()*+,-./:;<=>?_az"));
+    assert_true(tt_master_giai_valid("0614141"));                            /* 7: shortest */
+    assert_true(tt_master_giai_valid("061414123456789012345678901234"));     /* 30: longest */
+    assert_false(tt_master_giai_valid("0614141234567890123456789012345"));   /* 31 */
+    assert_false(tt_master_giai_valid("061414"));                           /* no reference */
+    assert_false(tt_master_giai_valid(""));
+    assert_false(tt_master_giai_valid("06141X5678"));      /* the prefix is 6+ digits */
+    assert_false(tt_master_giai_valid("0614141 5678"));    /* a space is not in set 82 */
+    assert_false(tt_master_giai_valid("0614141\"5678"));   /* '"' is, but no code carries it */
+    assert_false(tt_master_giai_valid("0614141#1"));
+    assert_false(tt_master_giai_valid("0614141煤"));
 }
 
 static void test_text_valid(void **state)
@@ -255,6 +288,21 @@ static void test_page_decode_valid(void **state)
     assert_string_equal(p->operators[0].role, "storekeeper");
     assert_string_equal(p->operators[0].badge, "B0001");
     assert_true(p->operators[0].active);
+    assert_int_equal(p->nplans, 1);
+    assert_string_equal(p->plans[0].serial, "P2026-0117");
+    assert_string_equal(p->plans[0].item, "6901234567892");
+    assert_int_equal(p->plans[0].qty, 200500);
+    assert_string_equal(p->plans[0].category, "AQ-03");
+    assert_string_equal(p->plans[0].unit, "CM1");
+    assert_int_equal(p->plans[0].status, TT_PLAN_APPROVED);
+    assert_int_equal(p->nequipment, 1);
+    assert_string_equal(p->equipment[0].asset, "P-0042");
+    assert_string_equal(p->equipment[0].model, "乳化液泵");
+    assert_string_equal(p->equipment[0].item, "");
+    assert_string_equal(p->equipment[0].giai, "06141415678");
+    assert_string_equal(p->equipment[0].barcode, "EQ-0042");
+    assert_string_equal(p->equipment[0].unit, "CM1");
+    assert_true(p->equipment[0].active);
     tt_master_page_free(p);
     free(json);
 }
@@ -275,10 +323,16 @@ static tt_master_page_t *sample_page(void)
     p->items = calloc(2, sizeof *p->items);
     p->noperators = 1;
     p->operators = calloc(1, sizeof *p->operators);
+    p->nplans = 2;
+    p->plans = calloc(2, sizeof *p->plans);
+    p->nequipment = 2;
+    p->equipment = calloc(2, sizeof *p->equipment);
     assert_non_null(p->units);
     assert_non_null(p->warehouses);
     assert_non_null(p->items);
     assert_non_null(p->operators);
+    assert_non_null(p->plans);
+    assert_non_null(p->equipment);
 
     snprintf(p->units[0].id, sizeof p->units[0].id, "CM1");
     snprintf(p->units[0].name, sizeof p->units[0].name, "采煤一区");
@@ -314,6 +368,28 @@ static tt_master_page_t *sample_page(void)
     snprintf(p->operators[0].role, sizeof p->operators[0].role, "repair_fitter");
     snprintf(p->operators[0].unit, sizeof p->operators[0].unit, "XL");
     p->operators[0].active = 0;
+
+    snprintf(p->plans[0].serial, sizeof p->plans[0].serial, "P2026-0117");
+    snprintf(p->plans[0].item, sizeof p->plans[0].item, "6901234567892");
+    p->plans[0].qty = 1;                       /* 0.001: the smallest quantity */
+    snprintf(p->plans[0].category, sizeof p->plans[0].category, "AQ-03");
+    snprintf(p->plans[0].unit, sizeof p->plans[0].unit, "CM1");
+    p->plans[0].status = TT_PLAN_APPROVED;
+    snprintf(p->plans[1].serial, sizeof p->plans[1].serial, "P2026-0118");
+    snprintf(p->plans[1].item, sizeof p->plans[1].item, "SVC-1");
+    p->plans[1].qty = 9007199254740991LL;      /* a large one, exactly */
+    p->plans[1].status = TT_PLAN_REJECTED;
+
+    snprintf(p->equipment[0].asset, sizeof p->equipment[0].asset, "P-0042");
+    snprintf(p->equipment[0].model, sizeof p->equipment[0].model, "乳化液泵 \"BRW\" 400/31.5");
+    snprintf(p->equipment[0].item, sizeof p->equipment[0].item, "6901234567892");
+    snprintf(p->equipment[0].giai, sizeof p->equipment[0].giai, "0614141AB-12");
+    snprintf(p->equipment[0].barcode, sizeof p->equipment[0].barcode, "EQ-PUMP-0007");
+    snprintf(p->equipment[0].unit, sizeof p->equipment[0].unit, "XL");
+    p->equipment[0].active = 1;
+    snprintf(p->equipment[1].asset, sizeof p->equipment[1].asset, "OLD/1:2");
+    snprintf(p->equipment[1].model, sizeof p->equipment[1].model, "旧泵");
+    p->equipment[1].active = 0;
     return p;
 }
 
@@ -332,6 +408,9 @@ static void test_page_round_trip(void **state)
     assert_non_null(strstr(text, "\"price\":\"0.00\""));
     assert_non_null(strstr(text, "\"name\":\"采煤一区\""));
     assert_non_null(strstr(text, "\"cursor\":\"\",\"last\":true"));
+    assert_non_null(strstr(text, "\"qty\":\"0.001\""));
+    assert_non_null(strstr(text, "\"qty\":\"9007199254740.991\""));
+    assert_non_null(strstr(text, "\"status\":\"rejected\""));
     assert_int_equal(tt_master_page_decode(text, len, &back, reason, sizeof reason), TT_OK);
     assert_int_equal(back->since, p->since);
     assert_int_equal(back->to, p->to);
@@ -357,15 +436,35 @@ static void test_page_round_trip(void **state)
             assert_string_equal(a->barcodes[k], b->barcodes[k]);
     }
     assert_memory_equal(back->operators, p->operators, sizeof *p->operators);
+    assert_int_equal(back->nplans, 2);
+    assert_int_equal(back->nequipment, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const tt_master_plan_t *a = &p->plans[i], *b = &back->plans[i];
+        const tt_master_equipment_t *x = &p->equipment[i], *y = &back->equipment[i];
+        assert_string_equal(a->serial, b->serial);
+        assert_string_equal(a->item, b->item);
+        assert_int_equal(a->qty, b->qty);
+        assert_string_equal(a->category, b->category);
+        assert_string_equal(a->unit, b->unit);
+        assert_int_equal(a->status, b->status);
+        assert_string_equal(x->asset, y->asset);
+        assert_string_equal(x->model, y->model);
+        assert_string_equal(x->item, y->item);
+        assert_string_equal(x->giai, y->giai);
+        assert_string_equal(x->barcode, y->barcode);
+        assert_string_equal(x->unit, y->unit);
+        assert_int_equal(x->active, y->active);
+    }
     tt_master_page_free(back);
     free(text);
 
     /* An empty page (nothing changed) and a middle page. */
-    p->nunits = p->nwarehouses = p->nitems = p->noperators = 0;
+    p->nunits = p->nwarehouses = p->nitems = p->noperators = p->nplans = p->nequipment = 0;
     assert_int_equal(tt_master_page_encode(p, &text, &len), TT_OK);
     {
         char *want = q("{'v':1,'since':0,'to':9007199254740991,'cursor':'','last':true,"
-                       "'units':[],'warehouses':[],'items':[],'operators':[]}");
+                       "'units':[],'warehouses':[],'items':[],'operators':[],'plans':[],"
+                       "'equipment':[]}");
         assert_string_equal(text, want);
         free(want);
     }
@@ -399,6 +498,8 @@ static void test_page_encode_refuses(void **state)
     tt_master_item_t i0 = p->items[0];
     tt_master_operator_t o0 = p->operators[0];
     tt_master_warehouse_t w0 = p->warehouses[0];
+    tt_master_plan_t p0 = p->plans[0];
+    tt_master_equipment_t e0 = p->equipment[0];
     (void)state;
 
     snprintf(p->units[0].id, sizeof p->units[0].id, "C M1");
@@ -449,6 +550,43 @@ static void test_page_encode_refuses(void **state)
     snprintf(p->operators[0].role, sizeof p->operators[0].role, "修理工");
     expect_encode_inval(p, "a role that is not an id");
     p->operators[0] = o0;
+
+    p->plans[0].qty = 0;
+    expect_encode_inval(p, "a plan quantity of 0");
+    p->plans[0].qty = -1000;
+    expect_encode_inval(p, "a negative plan quantity");
+    p->plans[0] = p0;
+    snprintf(p->plans[0].serial, sizeof p->plans[0].serial, "P 1");
+    expect_encode_inval(p, "a serial with a space");
+    p->plans[0] = p0;
+    p->plans[0].item[0] = '\0';
+    expect_encode_inval(p, "a plan without an item");
+    p->plans[0] = p0;
+    snprintf(p->plans[0].category, sizeof p->plans[0].category, "安全");
+    expect_encode_inval(p, "a category that is not an id");
+    p->plans[0] = p0;
+    p->plans[0].status = (tt_plan_status_t)3;
+    expect_encode_inval(p, "plan status 3");
+    p->plans[0] = p0;
+
+    p->equipment[0].model[0] = '\0';
+    expect_encode_inval(p, "an asset without a model");
+    p->equipment[0] = e0;
+    snprintf(p->equipment[0].asset, sizeof p->equipment[0].asset, "P 42");
+    expect_encode_inval(p, "an asset number with a space");
+    p->equipment[0] = e0;
+    snprintf(p->equipment[0].giai, sizeof p->equipment[0].giai, "urn:epc:id:giai:0614141.1");
+    expect_encode_inval(p, "a GIAI's URI for the GIAI");
+    p->equipment[0] = e0;
+    snprintf(p->equipment[0].barcode, sizeof p->equipment[0].barcode, "EQ 1");
+    expect_encode_inval(p, "an asset barcode with a space");
+    p->equipment[0] = e0;
+    p->equipment[0].active = -1;
+    expect_encode_inval(p, "active -1");
+    p->equipment[0] = e0;
+    p->equipment = NULL;
+    expect_encode_inval(p, "equipment rows without an array");
+    p->equipment = saved.equipment;
 
     p->last = 0;   /* the last page has no cursor, the others one */
     expect_encode_inval(p, "a middle page without a cursor");
@@ -538,6 +676,40 @@ static void test_page_decode_refuses(void **state)
          "operators[0].active"},
         {"'id':'zhang3'", "'id':'zhang/3'", TT_ERR_PROTO, "operators[0].id"},
         {"'name':'张三'", "'name':'\xE5\xBC'", TT_ERR_PROTO, "operators[0].name"},
+        /* plans */
+        {"'plans':[", "'planz':[", TT_ERR_PROTO, "field 'planz'"},
+        {"'serial':'P2026-0117'", "'serial':'P 117'", TT_ERR_PROTO, "plans[0].serial"},
+        {"'item':'6901234567892','qty'", "'item':'','qty'", TT_ERR_PROTO, "plans[0].item"},
+        {"'qty':'200.5'", "'qty':'0'", TT_ERR_PROTO, "plans[0].qty"},
+        {"'qty':'200.5'", "'qty':'-1'", TT_ERR_PROTO, "plans[0].qty"},
+        {"'qty':'200.5'", "'qty':'1.2345'", TT_ERR_PROTO, "plans[0].qty"},
+        {"'qty':'200.5'", "'qty':200.5", TT_ERR_PROTO, "plans[0].qty"},
+        {"'qty':'200.5'", "'qty':'0.001'", ACCEPTED, ""},
+        {"'category':'AQ-03'", "'category':''", ACCEPTED, ""},
+        {"'category':'AQ-03'", "'category':'AQ 03'", TT_ERR_PROTO, "plans[0].category"},
+        {"'unit':'CM1','status'", "'unit':'C/M','status'", TT_ERR_PROTO, "plans[0].unit"},
+        {"'status':'approved'", "'status':'rejected'", ACCEPTED, ""},
+        {"'status':'approved'", "'status':'pending'", TT_ERR_PROTO, "plans[0].status"},
+        {"'status':'approved'", "'status':true", TT_ERR_PROTO, "plans[0].status"},
+        {",'status':'approved'", "", TT_ERR_PROTO, "plans[0]: missing field 'status'"},
+        /* equipment */
+        {"'asset':'P-0042'", "'asset':'P 0042'", TT_ERR_PROTO, "equipment[0].asset"},
+        {"'model':'乳化液泵'", "'model':''", TT_ERR_PROTO, "equipment[0].model"},
+        {"'model':'乳化液泵'", "'model':'乳化\\n液泵'", TT_ERR_PROTO, "equipment[0].model"},
+        {"'item':'','giai'", "'item':'6901234567892','giai'", ACCEPTED, ""},
+        {"'item':'','giai'", "'item':'69 1','giai'", TT_ERR_PROTO, "equipment[0].item"},
+        {"'giai':'06141415678'", "'giai':''", ACCEPTED, ""},
+        {"'giai':'06141415678'", "'giai':'urn:epc:id:giai:0614141.5678'", TT_ERR_PROTO,
+         "equipment[0].giai"},
+        {"'giai':'06141415678'", "'giai':'0614141 5678'", TT_ERR_PROTO, "equipment[0].giai"},
+        {"'giai':'06141415678'", "'giai':6141415678", TT_ERR_PROTO, "equipment[0].giai"},
+        {"'barcode':'EQ-0042'", "'barcode':''", ACCEPTED, ""},
+        {"'barcode':'EQ-0042'", "'barcode':'EQ 0042'", TT_ERR_PROTO, "equipment[0].barcode"},
+        {"'unit':'CM1','active'", "'unit':null,'active'", TT_ERR_PROTO, "equipment[0].unit"},
+        {"'active':true}]}", "'active':'yes'}]}", TT_ERR_PROTO, "equipment[0].active"},
+        {"'active':true}]}", "'active':true,'serial':'x'}]}", TT_ERR_PROTO,
+         "equipment[0]: unknown or repeated field 'serial'"},
+        {"'equipment':[{", "'equipment':[1,{", TT_ERR_PROTO, "equipment[0]: not a JSON object"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -571,7 +743,8 @@ static void test_page_decode_too_many_rows(void **state)
         at += (size_t)snprintf(json + at, cap - at,
                                "%s{\"id\":\"U%zu\",\"name\":\"n\",\"kind\":\"shop\"}",
                                i ? "," : "", i);
-    snprintf(json + at, cap - at, "],\"warehouses\":[],\"items\":[],\"operators\":[]}");
+    snprintf(json + at, cap - at,
+             "],\"warehouses\":[],\"items\":[],\"operators\":[],\"plans\":[],\"equipment\":[]}");
     assert_int_equal(tt_master_page_decode(json, strlen(json), &p, reason, sizeof reason),
                      TT_ERR_PROTO);
     assert_non_null(strstr(reason, "more than 2000 rows"));
@@ -584,6 +757,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_text_valid),
+        cmocka_unit_test(test_giai_valid),
         cmocka_unit_test(test_req_round_trip),
         cmocka_unit_test(test_req_encode_refuses),
         cmocka_unit_test(test_req_decode_refuses),

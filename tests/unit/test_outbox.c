@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "event.h"
+#include "master.h"
 #include "outbox.h"
 
 #define TERMINAL "T01"
@@ -647,6 +648,175 @@ static void test_ack_rejections(void **state)
     assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM event"), 5);
 }
 
+/* --- master data ------------------------------------------------------------ */
+
+/* A page of every kind, as the server would send it (to = 5). */
+static tt_master_page_t *master_page(int last)
+{
+    tt_master_page_t *p = calloc(1, sizeof *p);
+
+    assert_non_null(p);
+    p->since = 0;
+    p->to = 5;
+    p->last = last;
+    if (!last)
+        snprintf(p->cursor, sizeof p->cursor, "5:equipment:P-0099");
+    p->nunits = 1;
+    p->units = calloc(1, sizeof *p->units);
+    p->nwarehouses = 1;
+    p->warehouses = calloc(1, sizeof *p->warehouses);
+    p->nitems = 1;
+    p->items = calloc(1, sizeof *p->items);
+    p->noperators = 1;
+    p->operators = calloc(1, sizeof *p->operators);
+    p->nplans = 2;
+    p->plans = calloc(2, sizeof *p->plans);
+    p->nequipment = 4;
+    p->equipment = calloc(4, sizeof *p->equipment);
+    assert_true(p->units && p->warehouses && p->items && p->operators && p->plans &&
+                p->equipment);
+
+    snprintf(p->units[0].id, sizeof p->units[0].id, "CM1");
+    snprintf(p->units[0].name, sizeof p->units[0].name, "采煤一区");
+    p->units[0].kind = TT_UNIT_WORK_AREA;
+    snprintf(p->warehouses[0].id, sizeof p->warehouses[0].id, "W01");
+    snprintf(p->warehouses[0].name, sizeof p->warehouses[0].name, "中心仓库");
+    p->warehouses[0].kind = TT_WAREHOUSE_CENTRAL;
+    snprintf(p->items[0].code, sizeof p->items[0].code, "6901234567892");
+    snprintf(p->items[0].name, sizeof p->items[0].name, "锚杆");
+    snprintf(p->items[0].uom, sizeof p->items[0].uom, "根");
+    p->items[0].category = TT_ITEM_MATERIAL;
+    p->items[0].price = 1250;
+    p->items[0].active = 1;
+    p->items[0].nbarcodes = 2;
+    snprintf(p->items[0].barcodes[0], sizeof p->items[0].barcodes[0], "6901234567892");
+    snprintf(p->items[0].barcodes[1], sizeof p->items[0].barcodes[1], "6901234567809");
+    snprintf(p->operators[0].id, sizeof p->operators[0].id, "zhang3");
+    snprintf(p->operators[0].name, sizeof p->operators[0].name, "张三");
+    snprintf(p->operators[0].role, sizeof p->operators[0].role, "storekeeper");
+    snprintf(p->operators[0].badge, sizeof p->operators[0].badge, "B0001");
+    p->operators[0].active = 1;
+
+    snprintf(p->plans[0].serial, sizeof p->plans[0].serial, "P2026-0117");
+    snprintf(p->plans[0].item, sizeof p->plans[0].item, "6901234567892");
+    p->plans[0].qty = 200500;
+    snprintf(p->plans[0].category, sizeof p->plans[0].category, "AQ-03");
+    snprintf(p->plans[0].unit, sizeof p->plans[0].unit, "CM1");
+    p->plans[0].status = TT_PLAN_APPROVED;
+    snprintf(p->plans[1].serial, sizeof p->plans[1].serial, "P2026-0119");
+    snprintf(p->plans[1].item, sizeof p->plans[1].item, "6901234567892");
+    p->plans[1].qty = 1000;
+    p->plans[1].status = TT_PLAN_REJECTED;
+
+    snprintf(p->equipment[0].asset, sizeof p->equipment[0].asset, "P-0042");
+    snprintf(p->equipment[0].model, sizeof p->equipment[0].model, "乳化液泵");
+    snprintf(p->equipment[0].giai, sizeof p->equipment[0].giai, "06141415678");
+    snprintf(p->equipment[0].unit, sizeof p->equipment[0].unit, "CM1");
+    p->equipment[0].active = 1;
+    snprintf(p->equipment[1].asset, sizeof p->equipment[1].asset, "P-0043");
+    snprintf(p->equipment[1].model, sizeof p->equipment[1].model, "采煤机");
+    snprintf(p->equipment[1].item, sizeof p->equipment[1].item, "6901234567892");
+    snprintf(p->equipment[1].barcode, sizeof p->equipment[1].barcode, "EQ-PUMP-0007");
+    p->equipment[1].active = 1;
+    /* A barcode that is another asset's number: the number wins. */
+    snprintf(p->equipment[2].asset, sizeof p->equipment[2].asset, "P-0044");
+    snprintf(p->equipment[2].model, sizeof p->equipment[2].model, "刮板机");
+    snprintf(p->equipment[2].barcode, sizeof p->equipment[2].barcode, "P-0099");
+    p->equipment[2].active = 1;
+    snprintf(p->equipment[3].asset, sizeof p->equipment[3].asset, "P-0099");
+    snprintf(p->equipment[3].model, sizeof p->equipment[3].model, "旧水泵");
+    p->equipment[3].active = 0;
+    return p;
+}
+
+static void test_master_apply_and_lookups(void **state)
+{
+    fx_t *fx = *state;
+    tt_master_page_t *p = master_page(0);
+    tt_outbox_stats_t st;
+    tt_master_item_t it;
+    tt_master_operator_t op;
+    tt_master_plan_t pl;
+    tt_master_equipment_t eq;
+
+    open_store(fx);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                          " AND name IN ('m_plan', 'm_equipment')"),
+                     2);
+    assert_int_equal(tt_outbox_plan(fx->ob, "P2026-0117", &pl), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_equipment(fx->ob, "P-0042", 0, &eq), TT_ERR_NOTFOUND);
+
+    /* A page that is not the last is stored, but its version waits. */
+    assert_int_equal(tt_outbox_master_apply(fx->ob, p), TT_OK);
+    tt_outbox_stats(fx->ob, &st);
+    assert_int_equal(st.master_version, 0);
+    tt_master_page_free(p);
+    p = master_page(1);
+    assert_int_equal(tt_outbox_master_apply(fx->ob, p), TT_OK);
+    tt_outbox_stats(fx->ob, &st);
+    assert_int_equal(st.master_version, 5);
+
+    /* Items by any barcode, operators by badge (the existing kinds). */
+    assert_int_equal(tt_outbox_item(fx->ob, "6901234567809", &it), TT_OK);
+    assert_string_equal(it.code, "6901234567892");
+    assert_int_equal(it.price, 1250);
+    assert_int_equal(tt_outbox_operator(fx->ob, "B0001", &op), TT_OK);
+    assert_string_equal(op.id, "zhang3");
+
+    /* Plan lines by serial, approved or not. */
+    assert_int_equal(tt_outbox_plan(fx->ob, "P2026-0117", &pl), TT_OK);
+    assert_string_equal(pl.serial, "P2026-0117");
+    assert_string_equal(pl.item, "6901234567892");
+    assert_int_equal(pl.qty, 200500);
+    assert_string_equal(pl.category, "AQ-03");
+    assert_string_equal(pl.unit, "CM1");
+    assert_int_equal(pl.status, TT_PLAN_APPROVED);
+    assert_int_equal(tt_outbox_plan(fx->ob, "P2026-0119", &pl), TT_OK);
+    assert_int_equal(pl.status, TT_PLAN_REJECTED);
+    assert_string_equal(pl.category, "");
+    assert_int_equal(tt_outbox_plan(fx->ob, "P2026-0118", &pl), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_plan(fx->ob, "6901234567892", &pl), TT_ERR_NOTFOUND);
+
+    /* Assets by GIAI (from a tag), else by number or barcode. */
+    assert_int_equal(tt_outbox_equipment(fx->ob, "06141415678", 1, &eq), TT_OK);
+    assert_string_equal(eq.asset, "P-0042");
+    assert_string_equal(eq.model, "乳化液泵");
+    assert_string_equal(eq.giai, "06141415678");
+    assert_string_equal(eq.unit, "CM1");
+    assert_string_equal(eq.barcode, "");
+    assert_true(eq.active);
+    assert_int_equal(tt_outbox_equipment(fx->ob, "06141415678", 0, &eq), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_equipment(fx->ob, "P-0042", 1, &eq), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_equipment(fx->ob, "P-0042", 0, &eq), TT_OK);
+    assert_string_equal(eq.asset, "P-0042");
+    assert_int_equal(tt_outbox_equipment(fx->ob, "EQ-PUMP-0007", 0, &eq), TT_OK);
+    assert_string_equal(eq.asset, "P-0043");
+    assert_string_equal(eq.item, "6901234567892");
+    assert_int_equal(tt_outbox_equipment(fx->ob, "P-0099", 0, &eq), TT_OK);
+    assert_string_equal(eq.asset, "P-0099");       /* the number before a barcode */
+    assert_false(eq.active);                       /* found; the counter refuses it */
+    assert_int_equal(tt_outbox_equipment(fx->ob, "", 0, &eq), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_outbox_equipment(fx->ob, "", 1, &eq), TT_ERR_NOTFOUND);
+
+    /* A later page replaces rows by key: a plan rejected, a GIAI moved. */
+    p->since = 5;
+    p->to = 6;
+    p->plans[0].status = TT_PLAN_REJECTED;
+    p->equipment[0].giai[0] = '\0';
+    snprintf(p->equipment[1].giai, sizeof p->equipment[1].giai, "06141415678");
+    assert_int_equal(tt_outbox_master_apply(fx->ob, p), TT_OK);
+    tt_master_page_free(p);
+    reopen_store(fx);
+    tt_outbox_stats(fx->ob, &st);
+    assert_int_equal(st.master_version, 6);
+    assert_int_equal(tt_outbox_plan(fx->ob, "P2026-0117", &pl), TT_OK);
+    assert_int_equal(pl.status, TT_PLAN_REJECTED);
+    assert_int_equal(tt_outbox_equipment(fx->ob, "06141415678", 1, &eq), TT_OK);
+    assert_string_equal(eq.asset, "P-0043");
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM m_plan"), 2);
+    assert_int_equal(count_rows(fx->path, "SELECT COUNT(*) FROM m_equipment"), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +830,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_small_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_watermark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_rejections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_master_apply_and_lookups, setup, teardown),
     };
     return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
 }
