@@ -599,6 +599,10 @@ have_item:
         memcpy(l->spec, it.spec, sizeof l->spec);
         memcpy(l->uom, it.uom, sizeof l->uom);
     }
+    /* The local stock view, shown beside the line (before this document). */
+    if (c->has_lookup && c->lk.stock && c->v.warehouse[0] &&
+        c->lk.stock(c->lk.ctx, c->v.warehouse, item, &l->stock) == TT_OK)
+        l->stock_known = 1;
     if (c->has_lookup && c->lk.stock && c->stock_check != TT_COUNTER_STOCK_OFF &&
         (c->v.mode == TT_COUNTER_MODE_ISSUE || c->v.mode == TT_COUNTER_MODE_TRANSFER)) {
         tt_qty_t have, want = qty;

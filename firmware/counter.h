@@ -85,6 +85,8 @@ typedef struct {
     char spec[TT_MASTER_TEXT_MAX + 1];
     char uom[TT_MASTER_TEXT_MAX + 1];
     tt_qty_t qty;                            /* 0 for equipment lines */
+    int stock_known;                         /* the local stock view had the item ... */
+    tt_qty_t stock;                          /* ... with this on hand when scanned */
     char result[16];                         /* equipment lines: the step's result */
 } tt_counter_line_t;
 

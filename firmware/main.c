@@ -351,6 +351,11 @@ static void cmd_view(edge_t *e, uint64_t client)
         cJSON_AddStringToObject(l, "uom", v->lines[i].uom);
         cJSON_AddStringToObject(l, "qty", q);
         cJSON_AddStringToObject(l, "result", v->lines[i].result);
+        if (v->lines[i].stock_known) {
+            char sq[TT_MONEY_TEXT_MAX];
+            tt_qty_format(v->lines[i].stock, sq, sizeof sq);
+            cJSON_AddStringToObject(l, "stock", sq);
+        }
         cJSON_AddItemToArray(lines, l);
     }
     tt_qty_format(v->next_qty, q, sizeof q);

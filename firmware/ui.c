@@ -19,7 +19,7 @@ enum { P_OK = 1, P_ERROR, P_TITLE, P_WARN };
 
 enum { L_ONLINE, L_OFFLINE, L_WAITING, L_SYNCED, L_REJECTED, L_OPERATOR, L_NOBODY, L_MODE,
        L_WAREHOUSE, L_UNIT, L_REF, L_NEXT_QTY, L_ITEM, L_QTY, L_SCANNER_MISSING, L_KEYS,
-       L_ENTRY, L_MORE, L_COUNT };
+       L_ENTRY, L_MORE, L_STOCK, L_COUNT };
 
 static const char *const labels[L_COUNT][2] = {
     [L_ONLINE] = {"在线", "online"},
@@ -39,6 +39,7 @@ static const char *const labels[L_COUNT][2] = {
     [L_SCANNER_MISSING] = {"扫描枪未连接", "SCANNER MISSING"},
     [L_KEYS] = {"F2 提交  F3 撤销  F4 取消  回车 确认输入", "F2 commit  F3 undo  F4 cancel  Enter: enter"},
     [L_ENTRY] = {"输入", "Entry"},
+    [L_STOCK] = {"库存", "stock"},
     [L_MORE] = {"… 另有 %zu 行", "... %zu more lines"},
 };
 
@@ -203,8 +204,19 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
         put(y, 0, buf, 3);
         put_right(y, 5, l->result[0] ? l->result : q, 10);
         put(y, 16, l->uom, 4);
-        snprintf(buf, sizeof buf, "%s %s %s", l->item, l->name, l->spec);
-        put(y++, 21, buf, cols - 21);
+        /* The local stock, when known, at the right edge: the name may be
+         * cut to make room, never the number. */
+        if (l->stock_known && cols > 21 + 16) {
+            char sq[TT_MONEY_TEXT_MAX], label[48];
+            tt_qty_format(l->stock, sq, sizeof sq);
+            snprintf(label, sizeof label, "%s %s", L(ui, L_STOCK), sq);
+            put_right(y, cols - 15, label, 14);
+            snprintf(buf, sizeof buf, "%s %s %s", l->item, l->name, l->spec);
+            put(y++, 21, buf, cols - 21 - 16);
+        } else {
+            snprintf(buf, sizeof buf, "%s %s %s", l->item, l->name, l->spec);
+            put(y++, 21, buf, cols - 21);
+        }
     }
 
     mvhline(rows - 4, 0, ACS_HLINE, cols);

@@ -386,10 +386,21 @@ class CounterModes(unittest.TestCase):
             # server refuses it and nothing moves
             k.code("TT:WH:W01")
             k.code("TT:TO:W02")
+
+            # The local stock view: the server's snapshot (asked for after
+            # acks, at most every 10 s) plus this terminal's later events.
+            # A line shows it; once it says 13, a transfer of 100 is warned.
+            def view_stock():
+                k.code(ITEM1)
+                stock = k.view()["lines"][-1].get("stock")
+                k.code("TT:UNDO")
+                return stock == "13"
+            h.wait_until(view_stock, h.scaled(20), "the local stock view of %s in W01 at 13" % ITEM1,
+                         interval=0.5)
             k.key("100")
             reply = t.raw("code " + ITEM1)
-            self.assertTrue(reply.startswith("ok 第 1 行") or
-                            (reply.startswith("err refused ") and "超出本地库存" in reply), reply)
+            self.assertTrue(reply.startswith("err refused ") and "超出本地库存" in reply, reply)
+            self.assertIn("可用 13", reply)
             self.assertEqual([(l[0], l[1]) for l in k.lines()], [(ITEM1, "100")])
             k.code("TT:COMMIT", "已提交 1 行", "#8")
             st = self.sync(c, 8)
