@@ -44,6 +44,7 @@ import subprocess
 import unittest
 
 import harness as h
+import test_counter_session
 
 ITEM1 = "6901234567892"           # 锚杆: code = its EAN-13
 ITEM1_ALT = "6901234567809"       # a second barcode of ITEM1
@@ -165,37 +166,8 @@ def import_master(test, server):
     return version
 
 
-class Counter:
-    """The counter of one terminal, as a storekeeper uses it."""
-
-    def __init__(self, test, terminal):
-        self.test = test
-        self.t = terminal
-
-    def _expect(self, line, ok, words):
-        reply = self.t.raw(line)
-        prefix = "ok " if ok else "err refused "
-        if not reply.startswith(prefix):
-            self.test.fail("%r: expected %r..., terminal replied %r" % (line, prefix, reply))
-        for w in words:
-            self.test.assertIn(w, reply, "%r: reply %r lacks %r" % (line, reply, w))
-        return reply[len(prefix):]
-
-    def code(self, data, *words):
-        """A scan the counter must accept; returns the screen message."""
-        return self._expect("code " + data, True, words)
-
-    def code_refused(self, data, *words):
-        return self._expect("code " + data, False, words)
-
-    def key(self, text, *words):
-        return self._expect("key " + text, True, words)
-
-    def key_refused(self, text, *words):
-        return self._expect("key " + text, False, words)
-
-    def view(self):
-        return json.loads(self.t.cmd("view"))
+class Counter(test_counter_session.Counter):
+    """The session tests' counter, with each line's equipment result too."""
 
     def lines(self):
         return [(l["item"], l["qty"], l["result"]) for l in self.view()["lines"]]
