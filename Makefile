@@ -30,6 +30,34 @@ demo: all
 bench: all
 	scripts/bench
 
+# make fuzz FUZZ_SECONDS=600: libFuzzer (clang) on every target in fuzz/ for
+# FUZZ_SECONDS each, starting from its seed corpus fuzz/corpus/<name>/.  New
+# inputs and crash artifacts go to a temporary directory, never into the tree;
+# a crashing input worth keeping is copied into the corpus by hand.
+BUILD_FUZZ   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := event_batch event_ack gs1 epc conf master snapshot csv tag_json
+
+.PHONY: fuzz
+fuzz: setup
+	CC=clang cmake -S . -B $(BUILD_FUZZ) $(CONFIG) -DTT_FUZZ=ON -DTT_TESTS=OFF
+	cmake --build $(BUILD_FUZZ) -j2 --target tt_fuzzers
+	@out=$$(mktemp -d -t tagtrail-fuzz.XXXXXX); failed=""; \
+	echo "fuzz: new inputs and artifacts in $$out"; \
+	for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $$out/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	    $(BUILD_FUZZ)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$$out/$$t- $$out/$$t fuzz/corpus/$$t \
+	        >$$out/$$t.log 2>&1 || failed="$$failed $$t"; \
+	    grep -E '^(#[0-9]+.*DONE|Done|stat::number_of_executed_units|==[0-9]+==ERROR)' \
+	        $$out/$$t.log || true; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	    echo "fuzz: FAILED:$$failed (logs and crash-* artifacts in $$out)"; exit 1; \
+	fi; \
+	echo "fuzz: no crash (logs in $$out)"
+
 setup:
 	scripts/setup
 
