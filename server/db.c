@@ -705,7 +705,16 @@ tt_err_t tt_db_terminals_each(tt_db_t *db, tt_db_terminal_fn fn, void *ctx)
     if (sqlite3_prepare_v2(db->db,
                            "SELECT id, applied_seq, held, rejected_events, rejected_messages,"
                            " first_seen_ms, last_seen_ms, COALESCE(last_event_ts_ms, 0), online,"
-                           " COALESCE(firmware, ''), COALESCE(board, '') FROM terminal ORDER BY id",
+                           " COALESCE(firmware, ''), COALESCE(board, ''),"
+                           /* The clock offset on the newest applied event
+                            * (see tt_db_terminal_t): applied_seq may name a
+                            * rejected event, so take the highest applied
+                            * seq instead; the primary key (terminal, seq)
+                            * walks backwards from the end.  NULL: none yet. */
+                           " (SELECT e.ts_ms - e.server_ms FROM event e"
+                           "   WHERE e.terminal = terminal.id AND e.status = 'applied'"
+                           "   AND e.ts_ms IS NOT NULL ORDER BY e.seq DESC LIMIT 1) AS off"
+                           " FROM terminal ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return TT_ERR_DB;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -722,6 +731,13 @@ tt_err_t tt_db_terminals_each(tt_db_t *db, tt_db_terminal_fn fn, void *ctx)
         t.online = sqlite3_column_int(st, 8);
         snprintf(t.firmware, sizeof t.firmware, "%s", text(st, 9));
         snprintf(t.board, sizeof t.board, "%s", text(st, 10));
+        if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+            t.has_clock_offset = 1;
+            t.clock_offset_ms = sqlite3_column_int64(st, 11);
+            /* Compared without negating: -INT64_MIN would overflow. */
+            t.clock_suspect = t.clock_offset_ms > TT_DB_CLOCK_SUSPECT_MS ||
+                              t.clock_offset_ms < -(int64_t)TT_DB_CLOCK_SUSPECT_MS;
+        }
         if (fn(ctx, &t))
             break;
     }

@@ -23,6 +23,12 @@
 
 typedef struct tt_db tt_db_t;
 
+/* A terminal clock more than 10 minutes off the server's is suspect
+ * (docs/decisions.md, "Clocks"): terminals underground have no NTP, so
+ * minutes of drift are normal and harmless; hours or days are a wrong clock
+ * (a flat RTC battery, a mistyped date).  Nothing is refused for it. */
+#define TT_DB_CLOCK_SUSPECT_MS (10 * 60 * 1000)
+
 typedef struct {
     char id[TT_EVENT_ID_MAX + 1];
     uint64_t applied_seq;
@@ -31,6 +37,15 @@ typedef struct {
     uint64_t rejected_messages;
     int64_t first_seen_ms, last_seen_ms;   /* server clock, Unix ms; 0: never */
     int64_t last_event_ts_ms;      /* terminal clock of the newest applied event */
+    /* Terminal clock minus server clock, Unix ms, measured on the terminal's
+     * newest journaled event with status applied (highest seq): its ts_ms
+     * minus its server_ms.  Rejected events are skipped: one may be refused
+     * for garbage content, and the offset must not jump with it.  Includes
+     * the sync delay (an event sent late looks behind), so only offsets far
+     * beyond TT_DB_CLOCK_SUSPECT_MS mean a wrong clock. */
+    int has_clock_offset;          /* 0: no applied event yet, offset unknown */
+    int64_t clock_offset_ms;
+    int clock_suspect;             /* |clock_offset_ms| > TT_DB_CLOCK_SUSPECT_MS */
     int online;
     char firmware[33];
     char board[33];

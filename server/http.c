@@ -96,6 +96,13 @@ static int terminal_row(void *ctx, const tt_db_terminal_t *t)
     cJSON_AddNumberToObject(o, "last_seen_ms", (double)t->last_seen_ms);
     iso_time(t->last_event_ts_ms, when, sizeof when);
     cJSON_AddStringToObject(o, "last_event_terminal_time", when);
+    /* The terminal's clock error (docs/api.md): null until it has an
+     * applied event; the fleet page flags clock_suspect. */
+    if (t->has_clock_offset)
+        cJSON_AddNumberToObject(o, "clock_offset_ms", (double)t->clock_offset_ms);
+    else
+        cJSON_AddNullToObject(o, "clock_offset_ms");
+    cJSON_AddBoolToObject(o, "clock_suspect", t->clock_suspect);
     cJSON_AddNumberToObject(o, "applied_seq", (double)t->applied_seq);
     cJSON_AddNumberToObject(o, "held", (double)t->held);
     cJSON_AddNumberToObject(o, "rejected_events", (double)t->rejected_events);
