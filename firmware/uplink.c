@@ -231,6 +231,18 @@ void tt_uplink_free(tt_uplink_t *up)
     pthread_mutex_unlock(&up->lock);
     if (up->client) {
         MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+        /* Let what was published reach the broker first (for at most 1 s):
+         * a clean stop's last status message must not be lost to the
+         * disconnect, and the broker sends no will on a clean one. */
+        for (int i = 0; i < 100 && MQTTAsync_isConnected(up->client); i++) {
+            int pending;
+            pthread_mutex_lock(&up->lock);
+            pending = up->inflight;
+            pthread_mutex_unlock(&up->lock);
+            if (pending == 0)
+                break;
+            usleep(10000);
+        }
         d.timeout = 1000;
         if (MQTTAsync_isConnected(up->client))
             MQTTAsync_disconnect(up->client, &d);
