@@ -263,12 +263,216 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;"
     "CREATE TRIGGER equipment_no_delete BEFORE DELETE ON equipment"
     "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;",
+    /* 6: the materials ledger (server/ledger.h, docs/ledger.md).  movement,
+     * lot, alloc, period, safety_mark, expense_tag, realloc and resolution
+     * are append-only (triggers): a correction is a new movement, a
+     * re-allocation is reversing alloc rows plus new ones.  lot_open, stock,
+     * agg_issue, agg_return, rv_* balances and rv_transit.settled are
+     * derived state kept in step in the same transaction.  Days are the
+     * business date 'YYYY-MM-DD' in the site's time zone, months 'YYYY-MM'. */
+    "CREATE TABLE safety_category ("
+    "  code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO safety_category VALUES"
+    "  ('S01', '瓦斯防突措施', 'gas outburst prevention'),"
+    "  ('S02', '安全改造和重大隐患治理', 'safety upgrades and major hazard remediation'),"
+    "  ('S03', '安全避险六大系统', 'the six underground refuge systems'),"
+    "  ('S04', '重大危险源和隐患排查', 'major hazard sources and hazard checks'),"
+    "  ('S05', '安全检查评价和标准化', 'safety inspection, evaluation, standardisation'),"
+    "  ('S06', '安全防护用品', 'personal protective equipment'),"
+    "  ('S07', '安全宣传教育培训', 'safety publicity, education and training'),"
+    "  ('S08', '安全新技术新装备', 'new safety technology and equipment'),"
+    "  ('S09', '安全设施和特种设备检测检验', 'inspection of safety installations and special equipment'),"
+    "  ('S10', '安全生产责任保险', 'work-safety liability insurance'),"
+    "  ('S11', '其他安全相关支出', 'other directly safety-related spending');"
+    /* Closed months; a month without a row is open.  Closing goes month by
+     * month in order and is never undone. */
+    "CREATE TABLE period ("
+    "  month TEXT PRIMARY KEY,"
+    "  closed_by TEXT NOT NULL,"
+    "  server_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    /* Every line of every ledger document, from a terminal or the office. */
+    "CREATE TABLE movement ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('receipt', 'issue', 'transfer', 'stockback',"
+    "    'old_return', 'count', 'exclusion', 'consume', 'revolve')),"
+    "  sub TEXT,"                 /* receipt: its source; revolve: the action */
+    "  doc TEXT NOT NULL,"        /* document number */
+    "  line INTEGER NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  origin TEXT NOT NULL CHECK (origin IN ('terminal', 'office')),"
+    "  terminal TEXT, seq INTEGER,"
+    "  operator TEXT NOT NULL,"
+    "  approver TEXT,"
+    "  warehouse TEXT, to_wh TEXT, unit TEXT, to_unit TEXT, item TEXT,"
+    "  qty INTEGER, value_fen INTEGER,"
+    "  plan_serial TEXT, category TEXT REFERENCES safety_category (code), ref TEXT,"
+    "  labour_fen INTEGER, material_fen INTEGER,"
+    "  parent INTEGER REFERENCES movement (id),"
+    "  note TEXT,"
+    "  server_ms INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX movement_event ON movement (terminal, seq) WHERE terminal IS NOT NULL;"
+    "CREATE INDEX movement_doc ON movement (doc, line);"
+    "CREATE INDEX movement_kind_day ON movement (kind, day);"
+    "CREATE INDEX movement_parent ON movement (parent) WHERE parent IS NOT NULL;"
+    /* A lot: what one receipt line brought into one warehouse, or the part
+     * of a lot a transfer moved (parent), keeping its receipt, price and
+     * category.  FIFO order is (fifo_day, fifo_seq): the original receipt's
+     * business day and movement id. */
+    "CREATE TABLE lot ("
+    "  id INTEGER PRIMARY KEY,"
+    "  receipt INTEGER NOT NULL REFERENCES movement (id),"
+    "  receipt_doc TEXT NOT NULL,"
+    "  movement INTEGER NOT NULL REFERENCES movement (id),"
+    "  parent INTEGER REFERENCES lot (id),"
+    "  warehouse TEXT NOT NULL, item TEXT NOT NULL,"
+    "  fifo_day TEXT NOT NULL, fifo_seq INTEGER NOT NULL,"
+    "  qty INTEGER NOT NULL CHECK (qty > 0),"
+    "  value_fen INTEGER NOT NULL CHECK (value_fen >= 0),"
+    "  category TEXT REFERENCES safety_category (code),"
+    "  plan_serial TEXT);"
+    "CREATE INDEX lot_parent ON lot (parent) WHERE parent IS NOT NULL;"
+    /* What is left of each lot that still holds something (derived). */
+    "CREATE TABLE lot_open ("
+    "  warehouse TEXT NOT NULL, item TEXT NOT NULL,"
+    "  fifo_day TEXT NOT NULL, fifo_seq INTEGER NOT NULL, lot INTEGER NOT NULL,"
+    "  qty INTEGER NOT NULL CHECK (qty > 0),"
+    "  value_fen INTEGER NOT NULL CHECK (value_fen >= 0),"
+    "  PRIMARY KEY (warehouse, item, fifo_day, fifo_seq, lot)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX lot_open_lot ON lot_open (lot);"
+    /* Which lots a movement drew on (issue, transfer, consume; revolve
+     * draw), or gave back to (stockback: negative).  A re-allocation adds
+     * rows reversing the old ones (reverses) and new ones. */
+    "CREATE TABLE alloc ("
+    "  id INTEGER PRIMARY KEY,"
+    "  movement INTEGER NOT NULL REFERENCES movement (id),"
+    "  lot INTEGER NOT NULL REFERENCES lot (id),"
+    "  receipt_doc TEXT NOT NULL,"
+    "  qty INTEGER NOT NULL, value_fen INTEGER NOT NULL,"
+    "  reverses INTEGER REFERENCES alloc (id),"
+    "  kind TEXT NOT NULL, day TEXT NOT NULL, warehouse TEXT NOT NULL, item TEXT NOT NULL,"
+    "  unit TEXT, category TEXT);"
+    "CREATE INDEX alloc_movement ON alloc (movement);"
+    "CREATE INDEX alloc_lot ON alloc (lot);"
+    "CREATE INDEX alloc_day ON alloc (day, id);"
+    "CREATE INDEX alloc_item_day ON alloc (item, day, id);"
+    "CREATE INDEX alloc_unit_day ON alloc (unit, day, id);"
+    /* An allocation from a lot that was not received as safety, marked as
+     * used for safety by hand: keyed by (movement, lot) so that it survives
+     * a re-allocation that draws on the same lot again. */
+    "CREATE TABLE safety_mark ("
+    "  movement INTEGER NOT NULL REFERENCES movement (id),"
+    "  lot INTEGER NOT NULL REFERENCES lot (id),"
+    "  category TEXT NOT NULL REFERENCES safety_category (code),"
+    "  reason TEXT NOT NULL, approver TEXT NOT NULL, by TEXT NOT NULL,"
+    "  server_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (movement, lot)) WITHOUT ROWID;"
+    /* Audit's expense-type tags on issue lines (费用类). */
+    "CREATE TABLE expense_tag ("
+    "  movement INTEGER PRIMARY KEY REFERENCES movement (id),"
+    "  tag TEXT NOT NULL, by TEXT NOT NULL, server_ms INTEGER NOT NULL);"
+    /* The value change of each movement a backdated entry re-allocated. */
+    "CREATE TABLE realloc ("
+    "  id INTEGER PRIMARY KEY,"
+    "  movement INTEGER NOT NULL REFERENCES movement (id),"
+    "  cause INTEGER NOT NULL REFERENCES movement (id),"
+    "  old_value_fen INTEGER NOT NULL, new_value_fen INTEGER NOT NULL,"
+    "  server_ms INTEGER NOT NULL);"
+    /* How the office settled a terminal event the server refused. */
+    "CREATE TABLE resolution ("
+    "  terminal TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  movement INTEGER REFERENCES movement (id),"
+    "  by TEXT NOT NULL, note TEXT NOT NULL, server_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (terminal, seq)) WITHOUT ROWID;"
+    /* Issued quantity and value per day and dimension (derived from alloc
+     * rows of kind issue and stockback), for reports over millions of
+     * movements; marked: the value came from a non-safety lot marked as
+     * used for safety. */
+    "CREATE TABLE agg_issue ("
+    "  day TEXT NOT NULL, warehouse TEXT NOT NULL, unit TEXT NOT NULL, item TEXT NOT NULL,"
+    "  category TEXT NOT NULL, marked INTEGER NOT NULL,"
+    "  qty INTEGER NOT NULL, value_fen INTEGER NOT NULL,"
+    "  PRIMARY KEY (day, warehouse, unit, item, category, marked)) WITHOUT ROWID;"
+    /* Old items returned and excluded per month, unit, item (derived). */
+    "CREATE TABLE agg_return ("
+    "  month TEXT NOT NULL, unit TEXT NOT NULL, item TEXT NOT NULL,"
+    "  returned INTEGER NOT NULL, excluded INTEGER NOT NULL,"
+    "  PRIMARY KEY (month, unit, item)) WITHOUT ROWID;"
+    /* Revolving materials (周转性材料): models, per-unit sub-ledgers, the
+     * general ledger and handovers in transit (settled by the receiver's
+     * confirm or refuse movement). */
+    "CREATE TABLE rv_model ("
+    "  item TEXT PRIMARY KEY REFERENCES item (code),"
+    "  name TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE rv_balance ("
+    "  model TEXT NOT NULL, unit TEXT NOT NULL, qty INTEGER NOT NULL CHECK (qty >= 0),"
+    "  PRIMARY KEY (model, unit)) WITHOUT ROWID;"
+    "CREATE TABLE rv_general ("
+    "  model TEXT PRIMARY KEY, qty INTEGER NOT NULL CHECK (qty >= 0)) WITHOUT ROWID;"
+    "CREATE TABLE rv_transit ("
+    "  handover INTEGER PRIMARY KEY REFERENCES movement (id),"
+    "  model TEXT NOT NULL, from_unit TEXT NOT NULL, to_unit TEXT NOT NULL,"
+    "  qty INTEGER NOT NULL CHECK (qty > 0),"
+    "  settled INTEGER REFERENCES movement (id));"
+    "CREATE TRIGGER movement_no_update BEFORE UPDATE ON movement"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER movement_no_delete BEFORE DELETE ON movement"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER lot_no_update BEFORE UPDATE ON lot"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER lot_no_delete BEFORE DELETE ON lot"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER alloc_no_update BEFORE UPDATE ON alloc"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER alloc_no_delete BEFORE DELETE ON alloc"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER period_no_change BEFORE UPDATE ON period"
+    "  BEGIN SELECT RAISE(ABORT, 'a closed period stays closed'); END;"
+    "CREATE TRIGGER period_no_delete BEFORE DELETE ON period"
+    "  BEGIN SELECT RAISE(ABORT, 'a closed period stays closed'); END;"
+    "CREATE TRIGGER safety_mark_no_update BEFORE UPDATE ON safety_mark"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER safety_mark_no_delete BEFORE DELETE ON safety_mark"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER expense_tag_no_update BEFORE UPDATE ON expense_tag"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER expense_tag_no_delete BEFORE DELETE ON expense_tag"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER realloc_no_change BEFORE UPDATE ON realloc"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER resolution_no_change BEFORE UPDATE ON resolution"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER resolution_no_delete BEFORE DELETE ON resolution"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    /* rv_transit: only settled may change, once. */
+    "CREATE TRIGGER rv_transit_settle BEFORE UPDATE ON rv_transit"
+    "  WHEN OLD.settled IS NOT NULL OR NEW.handover IS NOT OLD.handover"
+    "    OR NEW.model IS NOT OLD.model OR NEW.qty IS NOT OLD.qty"
+    "    OR NEW.from_unit IS NOT OLD.from_unit OR NEW.to_unit IS NOT OLD.to_unit"
+    "  BEGIN SELECT RAISE(ABORT, 'a handover is settled once'); END;"
+    /* Stock recorded before the ledger existed becomes opening lots at no
+     * value, so every unit on hand belongs to a lot. */
+    "INSERT INTO movement (kind, sub, doc, line, day, origin, operator, warehouse, item, qty,"
+    "  value_fen, note, server_ms)"
+    "  SELECT 'receipt', 'opening', 'OPENING', row_number() OVER (ORDER BY warehouse, item),"
+    "    date('now'), 'office', 'migration', warehouse, item, qty, 0,"
+    "    'stock on record before the ledger', CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+    "  FROM stock WHERE qty > 0;"
+    "INSERT INTO lot (receipt, receipt_doc, movement, warehouse, item, fifo_day, fifo_seq, qty,"
+    "  value_fen)"
+    "  SELECT id, doc, id, warehouse, item, day, id, qty, 0 FROM movement WHERE sub = 'opening';"
+    "INSERT INTO lot_open (warehouse, item, fifo_day, fifo_seq, lot, qty, value_fen)"
+    "  SELECT warehouse, item, fifo_day, fifo_seq, id, qty, 0 FROM lot;",
 };
 
 struct tt_db {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
 };
+
+sqlite3 *tt_db_sqlite(tt_db_t *db)
+{
+    return db->db;
+}
 
 static tt_err_t fail(tt_db_t *db)
 {

@@ -78,6 +78,12 @@ tt_err_t tt_db_open_tool(const char *path, tt_db_t **out, char *err, size_t errl
 /* Closes; NULL is accepted. */
 void tt_db_close(tt_db_t *db);
 
+/* The SQLite connection under `db`, for the server's other store modules
+ * (ledger, revolve, report) only: together with this one they are the store
+ * layer, and no other module runs SQL.  Borrowed; valid until tt_db_close. */
+struct sqlite3;
+struct sqlite3 *tt_db_sqlite(tt_db_t *db);
+
 /* Transactions: one per ingest round (group commit).  Each returns TT_OK,
  * TT_ERR_FULL (disk full) or TT_ERR_DB. */
 tt_err_t tt_db_begin(tt_db_t *db);
