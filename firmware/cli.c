@@ -57,6 +57,8 @@ enum {
     M_LAST_SEQ, M_SYNCED, M_PENDING, M_REJECTED, M_CONNECTED, M_SERVER_ONLINE, M_WAREHOUSE,
     M_ITEM, M_QTY, M_ONLINE, M_APPLIED, M_REJ_EVENTS, M_REJ_MESSAGES, M_LAST_SEEN,
     M_LABEL_BAD, M_LABEL_FORMAT, M_LABEL_SYMBOLOGY, M_LABEL_PNG_OUT, M_LABEL_WRITE,   /* labels */
+    M_REPORT_NAME, M_REPORT_FORMAT, M_REPORT_TTY, M_REPORT_LONG, M_REPORT_TOTAL,
+    M_REPORT_MORE, M_REPORT_SAVED,   /* report */
     M_COUNT
 };
 
@@ -126,6 +128,16 @@ static const struct {
                            "--symbology must be gs1-128, datamatrix or qr, not '%s'"},
     [M_LABEL_PNG_OUT] = {"PNG 格式需要 --out 文件名", "PNG needs --out FILE"},
     [M_LABEL_WRITE] = {"无法写入 %s：%s", "cannot write %s: %s"},
+    /* report */
+    [M_REPORT_NAME] = {"未知报表 '%s'（见 tagtrail report --help）",
+                       "unknown report '%s' (see tagtrail report --help)"},
+    [M_REPORT_FORMAT] = {"--format 必须是 json、csv 或 xlsx，不是 '%s'",
+                         "--format must be json, csv or xlsx, not '%s'"},
+    [M_REPORT_TTY] = {"XLSX 不能输出到终端：请用 --out 文件名", "XLSX cannot go to a terminal: give --out FILE"},
+    [M_REPORT_LONG] = {"筛选条件太长", "the filters are too long"},
+    [M_REPORT_TOTAL] = {"合计", "total"},
+    [M_REPORT_MORE] = {"还有更多行：加 --after %s 继续", "more rows follow: add --after %s"},
+    [M_REPORT_SAVED] = {"已写入 %s（%zu 字节）", "wrote %s (%zu bytes)"},
 };
 
 enum { OPT_SOCKET = 1, OPT_SERVER = 2, OPT_JSON = 4, OPT_WAREHOUSE = 8, OPT_ITEM = 16 };
@@ -553,15 +565,17 @@ static void pct_append(char *buf, size_t cap, const char *s)
 }
 
 /* GETs `path` from the server.  A 200 reply's body comes back as sent in
- * *body (caller frees) and parsed, an object, in *json (caller deletes).  Any
+ * *body (caller frees; *blen bytes, NUL-terminated beyond them) and, when
+ * `want_json`, parsed, an object, in *json (caller deletes; else NULL).  Any
  * other status is reported with the server's "error" field if it has one. */
-static int http_get_json(const cli_t *c, const char *path, char **body, cJSON **json)
+static int http_get(const cli_t *c, const char *path, int want_json, char **body, size_t *blen,
+                    cJSON **json)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
-    char host[256], port[6], req[1024], *buf, *hdr, *line;
+    char host[256], port[6], req[4096], *buf, *hdr, *line;
     const char *bad = NULL;
     long long clen = -1;
-    size_t len, blen;
+    size_t len;
     int fd, err, status;
     const cJSON *e;
 
@@ -580,8 +594,9 @@ static int http_get_json(const cli_t *c, const char *path, char **body, cJSON **
     if (fd < 0)
         return net_fail(c, M_SERVER, c->server, -fd);
     snprintf(req, sizeof req,
-             "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: application/json\r\n"
-             "User-Agent: tagtrail/" TT_VERSION "\r\nConnection: close\r\n\r\n", path, host, port);
+             "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: %s\r\n"
+             "User-Agent: tagtrail/" TT_VERSION "\r\nConnection: close\r\n\r\n", path, host, port,
+             want_json ? "application/json" : "*/*");
     err = exchange(fd, req, 0, HTTP_MAX, &buf, &len);
     close(fd);
     if (err)
@@ -598,13 +613,17 @@ static int http_get_json(const cli_t *c, const char *path, char **body, cJSON **
         if (strncasecmp(line + 2, "Transfer-Encoding:", 18) == 0)
             bad = "transfer encoding (chunked) is not supported";   /* our server never uses it */
     }
-    blen = len - (size_t)(hdr + 4 - buf);
-    if (!bad && clen >= 0 && (size_t)clen != blen)
+    *blen = len - (size_t)(hdr + 4 - buf);
+    if (!bad && clen >= 0 && (size_t)clen != *blen)
         bad = "body length differs from Content-Length";
     if (bad)
         goto fail;
-    memmove(buf, hdr + 4, blen + 1);
-    *json = cJSON_ParseWithLength(buf, blen);
+    memmove(buf, hdr + 4, *blen + 1);
+    if (status == 200 && !want_json) {
+        *body = buf;
+        return RC_OK;
+    }
+    *json = cJSON_ParseWithLength(buf, *blen);
     if (status == 200 && cJSON_IsObject(*json)) {
         *body = buf;
         return RC_OK;
@@ -623,6 +642,12 @@ fail:
     *json = NULL;
     free(buf);
     return RC_ANSWER;
+}
+
+static int http_get_json(const cli_t *c, const char *path, char **body, cJSON **json)
+{
+    size_t len;
+    return http_get(c, path, 1, body, &len, json);
 }
 
 /* GETs `path` and prints its body (--json) or its array `key` as a table. */
@@ -686,6 +711,198 @@ static int cmd_terminals(const cli_t *c)
         {"last_seen", M_LAST_SEEN, 0},
     };
     return show_list(c, "/api/v1/terminals", "terminals", cols, sizeof cols / sizeof cols[0]);
+}
+
+/* ---- report: the server's reports (docs/api.md, "Reports") ---- */
+
+static const struct {
+    const char *name, *path;
+} REPORTS[] = {
+    {"issues", "/api/v1/ledger/issues"},
+    {"stats", "/api/v1/ledger/stats"},
+    {"safety", "/api/v1/reports/safety"},
+    {"safety-detail", "/api/v1/reports/safety/detail"},
+    {"expense-tags", "/api/v1/reports/expense-tags"},
+    {"assessment", "/api/v1/reports/assessment"},
+    {"recovery", "/api/v1/reports/recovery"},
+    {"work-areas", "/api/v1/stock/work-areas"},
+    {"lots", "/api/v1/stock/lots"},
+    {"exceptions", "/api/v1/exceptions"},
+};
+
+/* Options passed on as the query parameter of the same name: the server
+ * checks which a report takes and their values (a 400 says what is wrong). */
+static const char *const REPORT_PARAMS[] = {
+    "item", "unit", "warehouse", "category", "from", "to", "month", "group",
+    "part", "state", "terminal", "tag", "after", "limit", "lang",
+};
+
+/* Prints a report's JSON as a table: its own columns, headed in the user's
+ * language, numbers right-aligned; then its totals and how to go on. */
+static void print_report(lang_t lang, const cJSON *json)
+{
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(json, "columns");
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(json, "rows");
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(json, "totals");
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(json, "next"), *row, *t;
+    size_t n = (size_t)cJSON_GetArraySize(cols), width[64];
+    const char *key[64], *head[64];
+    int right[64];
+    char cell[CELL_MAX];
+
+    if (n > 64)
+        n = 64;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *col = cJSON_GetArrayItem(cols, (int)i);
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(col, lang == LANG_EN ? "en" : "zh");
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(col, "key");
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(col, "type");
+        key[i] = cJSON_IsString(k) ? k->valuestring : "";
+        head[i] = cJSON_IsString(h) ? h->valuestring : key[i];
+        right[i] = cJSON_IsString(ty) && (strcmp(ty->valuestring, "qty") == 0 ||
+                                          strcmp(ty->valuestring, "money") == 0 ||
+                                          strcmp(ty->valuestring, "int") == 0);
+        width[i] = text_width(head[i]);
+    }
+    cJSON_ArrayForEach(row, rows) {
+        for (size_t i = 0; i < n; i++) {
+            field_text(lang, row, key[i], cell, sizeof cell);
+            if (text_width(cell) > width[i])
+                width[i] = text_width(cell);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        print_padded(head[i], i + 1 < n || right[i] ? width[i] : 0, right[i]);
+        fputs(i + 1 < n ? "  " : "\n", stdout);
+    }
+    cJSON_ArrayForEach(row, rows) {
+        for (size_t i = 0; i < n; i++) {
+            field_text(lang, row, key[i], cell, sizeof cell);
+            print_padded(cell, i + 1 < n || right[i] ? width[i] : 0, right[i]);
+            fputs(i + 1 < n ? "  " : "\n", stdout);
+        }
+    }
+    if (cJSON_GetArraySize(rows) == 0)
+        tell(lang, M_NONE);
+    if (cJSON_GetArraySize(totals) > 0) {
+        fputs(msg(lang, M_REPORT_TOTAL), stdout);
+        cJSON_ArrayForEach(t, totals) {
+            const char *label = t->string;
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(key[i], t->string) == 0)
+                    label = head[i];
+            field_text(lang, totals, t->string, cell, sizeof cell);
+            printf("  %s %s", label, cell);
+        }
+        putchar('\n');
+    }
+    if (cJSON_IsString(next))
+        tell(lang, M_REPORT_MORE, next->valuestring);
+}
+
+/* report NAME [options]: GETs the report and prints it as a table, or its
+ * JSON, or writes it as CSV or XLSX (to --out, else standard output). */
+static int cmd_report(const cli_t *c)
+{
+    const char *name = c->nrest > 0 ? c->rest[0] : "", *format = NULL, *out = NULL, *v;
+    char path[2048];
+    char *body = NULL;
+    size_t k = 0, blen = 0;
+    int rc, lang_given = 0, want_json;
+    cJSON *json = NULL;
+    cli_t cc = *c;
+
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        printf("%s\n  tagtrail %s\n", msg(c->lang, M_USAGE), c->cmd->synopsis);
+        return RC_OK;
+    }
+    while (k < sizeof REPORTS / sizeof REPORTS[0] && strcmp(name, REPORTS[k].name) != 0)
+        k++;
+    if (k == sizeof REPORTS / sizeof REPORTS[0]) {
+        say(c->lang, c->nrest > 0 ? M_REPORT_NAME : M_SYNOPSIS,
+            c->nrest > 0 ? name : c->cmd->synopsis);
+        return RC_USAGE;
+    }
+    snprintf(path, sizeof path, "%s", REPORTS[k].path);
+    cc.server = NULL;
+    for (int i = 1; i < c->nrest; i++) {
+        const char *a = c->rest[i];
+        size_t p = 0;
+        while (p < sizeof REPORT_PARAMS / sizeof REPORT_PARAMS[0] &&
+               (strncmp(a, "--", 2) != 0 || strcmp(a + 2, REPORT_PARAMS[p]) != 0))
+            p++;
+        if (strcmp(a, "-S") && strcmp(a, "--format") && strcmp(a, "--out") &&
+            p == sizeof REPORT_PARAMS / sizeof REPORT_PARAMS[0]) {
+            say(c->lang, M_BAD_OPTION, a, c->cmd->name);
+            return RC_USAGE;
+        }
+        if (i + 1 >= c->nrest) {
+            say(c->lang, M_NEEDS_VALUE, a);
+            return RC_USAGE;
+        }
+        v = c->rest[++i];
+        if (!strcmp(a, "-S")) {
+            cc.server = v;
+        } else if (!strcmp(a, "--format")) {
+            format = v;
+        } else if (!strcmp(a, "--out")) {
+            out = v;
+        } else {
+            /* Worst case: the name, '?' or '&', '=', and every byte escaped;
+             * 32 bytes stay for format= and lang= below. */
+            if (strlen(path) + strlen(a) + 3 * strlen(v) + 2 >= sizeof path - 32) {
+                say(c->lang, M_REPORT_LONG);
+                return RC_USAGE;
+            }
+            strcat(path, strchr(path, '?') ? "&" : "?");
+            strcat(path, a + 2);
+            strcat(path, "=");
+            pct_append(path, sizeof path, v);
+            lang_given |= strcmp(a, "--lang") == 0;
+        }
+    }
+    if (format && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "xlsx")) {
+        say(c->lang, M_REPORT_FORMAT, format);
+        return RC_USAGE;
+    }
+    want_json = !format || !strcmp(format, "json");
+    if (!want_json) {
+        if (!out && !strcmp(format, "xlsx") && isatty(STDOUT_FILENO)) {
+            say(c->lang, M_REPORT_TTY);
+            return RC_USAGE;
+        }
+        strcat(path, strchr(path, '?') ? "&format=" : "?format=");
+        strcat(path, format);
+    }
+    /* Headers and names in the user's language unless told. */
+    if (!lang_given && c->lang == LANG_EN)
+        strcat(path, strchr(path, '?') ? "&lang=en" : "?lang=en");
+    if (!cc.server)
+        cc.server = (v = getenv("TT_SERVER")) != NULL && *v ? v : DEFAULT_SERVER;
+    rc = http_get(&cc, path, want_json, &body, &blen, &json);
+    if (rc != RC_OK)
+        return rc;
+    if (!format) {
+        print_report(c->lang, json);
+    } else if (out) {
+        FILE *f = fopen(out, "wb");
+        int bad = !f || fwrite(body, 1, blen, f) != blen;
+        if (f && fclose(f) != 0)
+            bad = 1;
+        if (bad) {
+            say(c->lang, M_LABEL_WRITE, out, strerror(errno));
+            rc = RC_ANSWER;
+        } else {
+            tell(c->lang, M_REPORT_SAVED, out, blen);
+        }
+    } else {
+        fwrite(body, 1, blen, stdout);   /* main() checks stdout for errors */
+        if (want_json)
+            putchar('\n');
+    }
+    cJSON_Delete(json);
+    free(body);
+    return rc;
 }
 
 /* decode DATA: what a scan or an EPC means, as JSON on standard output; a
@@ -865,6 +1082,13 @@ static const command_t COMMANDS[] = {
     {"stock", "stock [-S URL] [--warehouse W] [--item CODE] [--json]", 0,
      OPT_SERVER | OPT_WAREHOUSE | OPT_ITEM | OPT_JSON, cmd_stock},
     {"terminals", "terminals [-S URL] [--json]", 0, OPT_SERVER | OPT_JSON, cmd_terminals},
+    {"report",
+     "report NAME [-S URL] [--format json|csv|xlsx] [--out FILE] [--FILTER VALUE]...\n"
+     "    NAME: issues stats safety safety-detail expense-tags assessment recovery work-areas "
+     "lots exceptions\n"
+     "    FILTER: item unit warehouse category from to month group part state terminal tag "
+     "after limit lang (docs/api.md, Reports)",
+     -1, 0, cmd_report},
     {"decode", "decode DATA", 1, 0, cmd_decode},
     {"labels",
      "labels cards [--operator ID]... [--warehouse ID]... [--to ID]... [--unit ID]... "

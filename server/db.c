@@ -8,9 +8,9 @@
 #define EXCERPT_MAX 512
 
 enum {
-    S_APPLIED, S_PROGRESS, S_PRESENCE, S_STOCK_GET, S_STOCK_PUT, S_EVENT_PUT, S_REJECT_EVENT,
+    S_APPLIED, S_PROGRESS, S_PRESENCE, S_EVENT_PUT, S_REJECT_EVENT,
     S_COUNT_REJECTED, S_BADMSG_PUT, S_COUNT_BADMSG, S_REJECTIONS,
-    S_MV_GET, S_MV_SET, S_UNIT_EXISTS, S_UNIT_PUT, S_WH_PUT, S_ITEM_PUT, S_ITEM_STAMP,
+    S_MV_GET, S_MV_SET, S_UNIT_EXISTS, S_SAFETY_CAT, S_UNIT_PUT, S_WH_PUT, S_ITEM_PUT, S_ITEM_STAMP,
     S_BC_OWNER, S_BC_OF_ITEM, S_BC_DEL, S_BC_PUT, S_OP_PUT, S_BADGE_OWNER, S_BADGE_TAKE,
     S_ITEM_EXISTS, S_PLAN_PUT, S_ASSET_EXISTS, S_EQ_PUT, S_EQ_BC_OWNER, S_EQ_BC_TAKE,
     S_GIAI_OWNER, S_GIAI_TAKE, S_COUNT
@@ -32,9 +32,6 @@ static const char *const sql_text[S_COUNT] = {
         " ON CONFLICT (id) DO UPDATE SET online = excluded.online,"
         " firmware = COALESCE(excluded.firmware, firmware),"
         " board = COALESCE(excluded.board, board), last_seen_ms = excluded.last_seen_ms",
-    [S_STOCK_GET] = "SELECT qty FROM stock WHERE warehouse = ?1 AND item = ?2",
-    [S_STOCK_PUT] = "INSERT INTO stock (warehouse, item, qty) VALUES (?1, ?2, ?3)"
-                    " ON CONFLICT (warehouse, item) DO UPDATE SET qty = excluded.qty",
     [S_EVENT_PUT] =
         "INSERT INTO event (terminal, seq, type, ts_ms, server_ms, operator, warehouse,"
         " item, qty, status, reason, ref, unit, line, lines, to_wh, action, to_unit, asset,"
@@ -61,6 +58,7 @@ static const char *const sql_text[S_COUNT] = {
     [S_MV_GET] = "SELECT n FROM master_version",
     [S_MV_SET] = "UPDATE master_version SET n = ?1",
     [S_UNIT_EXISTS] = "SELECT 1 FROM unit WHERE id = ?1",
+    [S_SAFETY_CAT] = "SELECT 1 FROM safety_category WHERE code = ?1",
     [S_UNIT_PUT] = "INSERT INTO unit (id, name, kind, version) VALUES (?1, ?2, ?3, ?4)"
                    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
                    " version = excluded.version"
@@ -309,8 +307,12 @@ static const char *const migrations[] = {
     "  labour_fen INTEGER, material_fen INTEGER,"
     "  parent INTEGER REFERENCES movement (id),"
     "  note TEXT,"
+    "  book_qty INTEGER,"          /* count: the quantity on record when counted */
     "  server_ms INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX movement_event ON movement (terminal, seq) WHERE terminal IS NOT NULL;"
+    /* The latest issue of an item in a warehouse (is a line backdated?) and
+     * the issues after a day (which it re-allocates). */
+    "CREATE INDEX movement_issue ON movement (warehouse, item, day) WHERE kind = 'issue';"
     "CREATE INDEX movement_doc ON movement (doc, line);"
     "CREATE INDEX movement_kind_day ON movement (kind, day);"
     "CREATE INDEX movement_parent ON movement (parent) WHERE parent IS NOT NULL;"
@@ -341,7 +343,9 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX lot_open_lot ON lot_open (lot);"
     /* Which lots a movement drew on (issue, transfer, consume; revolve
      * draw), or gave back to (stockback: negative).  A re-allocation adds
-     * rows reversing the old ones (reverses) and new ones. */
+     * rows reversing the old ones (reverses, same kind, negated) and new
+     * ones.  A stock-back row's reverses is the issue allocation it gives
+     * (part of) back, so what is left to give back is known per row. */
     "CREATE TABLE alloc ("
     "  id INTEGER PRIMARY KEY,"
     "  movement INTEGER NOT NULL REFERENCES movement (id),"
@@ -356,6 +360,7 @@ static const char *const migrations[] = {
     "CREATE INDEX alloc_day ON alloc (day, id);"
     "CREATE INDEX alloc_item_day ON alloc (item, day, id);"
     "CREATE INDEX alloc_unit_day ON alloc (unit, day, id);"
+    "CREATE INDEX alloc_reverses ON alloc (reverses) WHERE reverses IS NOT NULL;"
     /* An allocation from a lot that was not received as safety, marked as
      * used for safety by hand: keyed by (movement, lot) so that it survives
      * a re-allocation that draws on the same lot again. */
@@ -386,7 +391,8 @@ static const char *const migrations[] = {
     /* Issued quantity and value per day and dimension (derived from alloc
      * rows of kind issue and stockback), for reports over millions of
      * movements; marked: the value came from a non-safety lot marked as
-     * used for safety. */
+     * used for safety, and category is then the category it was marked
+     * for (otherwise the lot's); '' for no unit or no category. */
     "CREATE TABLE agg_issue ("
     "  day TEXT NOT NULL, warehouse TEXT NOT NULL, unit TEXT NOT NULL, item TEXT NOT NULL,"
     "  category TEXT NOT NULL, marked INTEGER NOT NULL,"
@@ -449,6 +455,52 @@ static const char *const migrations[] = {
     "    OR NEW.model IS NOT OLD.model OR NEW.qty IS NOT OLD.qty"
     "    OR NEW.from_unit IS NOT OLD.from_unit OR NEW.to_unit IS NOT OLD.to_unit"
     "  BEGIN SELECT RAISE(ABORT, 'a handover is settled once'); END;"
+    /* Revolving materials per model, unit and business day, summed from the
+     * revolve movements (derived, kept in step; server/revolve.h): the
+     * daily report and the check that no balance goes below zero on any
+     * day read this instead of the whole history.  Open handovers are
+     * found through rv_transit_open. */
+    "CREATE TABLE rv_daily ("
+    "  model TEXT NOT NULL, unit TEXT NOT NULL, day TEXT NOT NULL,"
+    "  draw INTEGER NOT NULL, hand_in INTEGER NOT NULL, hand_out INTEGER NOT NULL,"
+    "  back INTEGER NOT NULL, loss INTEGER NOT NULL, burial INTEGER NOT NULL,"
+    "  scrap INTEGER NOT NULL,"
+    "  PRIMARY KEY (model, unit, day)) WITHOUT ROWID;"
+    "CREATE INDEX rv_transit_open ON rv_transit (model, to_unit) WHERE settled IS NULL;"
+    "CREATE TRIGGER rv_model_no_delete BEFORE DELETE ON rv_model"
+    "  BEGIN SELECT RAISE(ABORT, 'master rows are never deleted'); END;"
+    /* Important spare parts kept on site (现场备用重要配件, server/spares.h):
+     * the register per unit (one row per physical part: item and serial or
+     * asset number) and each part's replacements and repairs.  Both are
+     * append-only. */
+    "CREATE TABLE spare_part ("
+    "  id INTEGER PRIMARY KEY,"
+    "  unit TEXT NOT NULL REFERENCES unit (id),"
+    "  item TEXT NOT NULL REFERENCES item (code),"
+    "  serial TEXT NOT NULL,"
+    "  location TEXT NOT NULL,"
+    "  since TEXT NOT NULL,"
+    "  note TEXT,"
+    "  by TEXT NOT NULL, server_ms INTEGER NOT NULL,"
+    "  UNIQUE (item, serial));"
+    "CREATE INDEX spare_part_unit ON spare_part (unit, item, serial);"
+    "CREATE TABLE spare_event ("
+    "  id INTEGER PRIMARY KEY,"
+    "  part INTEGER NOT NULL REFERENCES spare_part (id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('replacement', 'repair')),"
+    "  day TEXT NOT NULL,"
+    "  note TEXT NOT NULL,"
+    "  movement INTEGER REFERENCES movement (id),"
+    "  by TEXT NOT NULL, server_ms INTEGER NOT NULL);"
+    "CREATE INDEX spare_event_part ON spare_event (part, day, id);"
+    "CREATE TRIGGER spare_part_no_update BEFORE UPDATE ON spare_part"
+    "  BEGIN SELECT RAISE(ABORT, 'the spare parts register is append-only'); END;"
+    "CREATE TRIGGER spare_part_no_delete BEFORE DELETE ON spare_part"
+    "  BEGIN SELECT RAISE(ABORT, 'the spare parts register is append-only'); END;"
+    "CREATE TRIGGER spare_event_no_update BEFORE UPDATE ON spare_event"
+    "  BEGIN SELECT RAISE(ABORT, 'the spare parts register is append-only'); END;"
+    "CREATE TRIGGER spare_event_no_delete BEFORE DELETE ON spare_event"
+    "  BEGIN SELECT RAISE(ABORT, 'the spare parts register is append-only'); END;"
     /* Stock recorded before the ledger existed becomes opening lots at no
      * value, so every unit on hand belongs to a lot. */
     "INSERT INTO movement (kind, sub, doc, line, day, origin, operator, warehouse, item, qty,"
@@ -710,87 +762,17 @@ static tt_err_t count_rejected(tt_db_t *db, const char *terminal, int64_t now_ms
     return run(db, st);
 }
 
-/* Stock on hand of (warehouse, item), 0 when there is no row. */
-static tt_err_t stock_get(tt_db_t *db, const char *warehouse, const char *item, tt_qty_t *have)
+tt_err_t tt_db_journal_applied(tt_db_t *db, const char *terminal, const tt_event_t *ev,
+                               int64_t now_ms, tt_qty_t book_qty)
 {
-    sqlite3_stmt *st = db->st[S_STOCK_GET];
-    int step;
-    sqlite3_bind_text(st, 1, warehouse, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, item, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    *have = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TT_OK : fail(db);
+    return journal(db, terminal, ev, now_ms, "applied", NULL, book_qty);
 }
 
-static tt_err_t stock_put(tt_db_t *db, const char *warehouse, const char *item, tt_qty_t qty)
-{
-    sqlite3_stmt *st = db->st[S_STOCK_PUT];
-    sqlite3_bind_text(st, 1, warehouse, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, item, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, qty);
-    return run(db, st);
-}
-
-/* Journals ev as rejected for `reason` and counts it. */
-static tt_err_t refuse(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
-                       const char *reason, tt_err_t why)
+tt_err_t tt_db_journal_rejected(tt_db_t *db, const char *terminal, const tt_event_t *ev,
+                                int64_t now_ms, const char *reason)
 {
     tt_err_t rc = journal(db, terminal, ev, now_ms, "rejected", reason, -1);
-    if (rc == TT_OK)
-        rc = count_rejected(db, terminal, now_ms);
-    return rc == TT_OK ? why : rc;
-}
-
-/* What each type does to the stock table: receive adds, issue takes, a
- * transfer takes from one warehouse and adds to the other.  A return (old
- * items, not usable stock), a count (a correction is the office's document,
- * not the shelf's), revolving materials and equipment steps are journaled
- * for their own ledgers and leave stock as it is. */
-tt_err_t tt_db_apply(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
-                     char *reason, size_t rlen)
-{
-    const tt_event_stock_t *b = &ev->body.stock;
-    tt_qty_t have = 0, next, there, there_next;
-    tt_err_t rc, why;
-
-    if (ev->type == TT_EVENT_EQUIPMENT || ev->type == TT_EVENT_RETURN ||
-        ev->type == TT_EVENT_REVOLVE)
-        return journal(db, terminal, ev, now_ms, "applied", NULL, -1);
-    rc = stock_get(db, b->warehouse, b->item, &have);
-    if (rc != TT_OK)
-        return rc;
-    if (ev->type == TT_EVENT_COUNT)
-        return journal(db, terminal, ev, now_ms, "applied", NULL, have);
-
-    if (ev->type == TT_EVENT_RECEIVE)
-        why = tt_qty_add(have, b->qty, &next);
-    else
-        why = b->qty > have ? TT_ERR_STOCK : tt_qty_sub(have, b->qty, &next);
-    if (why == TT_ERR_STOCK) {
-        char h[TT_MONEY_TEXT_MAX], s[TT_MONEY_TEXT_MAX];
-        tt_qty_format(have, h, sizeof h);
-        tt_qty_format(b->qty - have, s, sizeof s);
-        snprintf(reason, rlen, "insufficient stock of %s in %s: on hand %s, short %s", b->item,
-                 b->warehouse, h, s);
-        return refuse(db, terminal, ev, now_ms, reason, why);
-    }
-    if (why == TT_OK && ev->type == TT_EVENT_TRANSFER) {
-        rc = stock_get(db, b->to, b->item, &there);
-        if (rc != TT_OK)
-            return rc;
-        why = tt_qty_add(there, b->qty, &there_next);
-    }
-    if (why != TT_OK) {
-        snprintf(reason, rlen, "quantity overflow for %s", b->item);
-        return refuse(db, terminal, ev, now_ms, reason, why);
-    }
-    rc = stock_put(db, b->warehouse, b->item, next);
-    if (rc == TT_OK && ev->type == TT_EVENT_TRANSFER)
-        rc = stock_put(db, b->to, b->item, there_next);
-    if (rc != TT_OK)
-        return rc;
-    return journal(db, terminal, ev, now_ms, "applied", NULL, -1);
+    return rc == TT_OK ? count_rejected(db, terminal, now_ms) : rc;
 }
 
 tt_err_t tt_db_reject_event(tt_db_t *db, const char *terminal, uint64_t seq, int64_t ts_ms,
@@ -1106,6 +1088,13 @@ tt_err_t tt_db_master_unit_exists(tt_db_t *db, const char *id)
 {
     sqlite3_stmt *st = db->st[S_UNIT_EXISTS];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return lookup(db, st, NULL, 0);
+}
+
+tt_err_t tt_db_safety_category_exists(tt_db_t *db, const char *code)
+{
+    sqlite3_stmt *st = db->st[S_SAFETY_CAT];
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     return lookup(db, st, NULL, 0);
 }
 

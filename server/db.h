@@ -2,9 +2,10 @@
  * db: tagtrail-server's store.  Every SQL statement of the server is here, so
  * that a group-scale site can later put the same API over PostgreSQL.
  *
- * The event table is the ledger's journal: one row per terminal event,
- * applied or rejected, never updated or deleted.  Stock balances are derived
- * from it, kept in step inside the same transaction.  Per terminal, the
+ * The event table is the journal of terminal events: one row per event,
+ * applied or rejected, never updated or deleted.  What an applied event did
+ * to stock and lots is the ledger's (server/ledger.h), kept in step inside
+ * the same transaction.  Per terminal, the
  * highest sequence number processed is stored with the events it covers, so
  * a crash can never separate "applied" from "recorded as applied".
  *
@@ -104,13 +105,19 @@ tt_err_t tt_db_terminal_progress(tt_db_t *db, const char *terminal, uint64_t app
 tt_err_t tt_db_terminal_presence(tt_db_t *db, const char *terminal, int online,
                                  const char *firmware, const char *board, int64_t now_ms);
 
-/* Applies one valid event: stock moves and the event is journaled as
- * applied.  An issue beyond the stock on hand is journaled as rejected
- * instead, with the shortfall in `reason`, and TT_ERR_STOCK is returned; an
- * arithmetic overflow likewise gives TT_ERR_RANGE.  Other failures: TT_ERR_FULL,
- * TT_ERR_DB (the caller rolls the transaction back). */
-tt_err_t tt_db_apply(tt_db_t *db, const char *terminal, const tt_event_t *ev, int64_t now_ms,
-                     char *reason, size_t rlen);
+/* Journals valid event `ev` of `terminal` as applied, with all its fields:
+ * the ledger (server/ledger.h) applied it, or its own module will.
+ * book_qty >= 0 is a count's stock on record when it was applied (< 0:
+ * none).  What an event does to stock is the ledger's, in the same
+ * transaction.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB. */
+tt_err_t tt_db_journal_applied(tt_db_t *db, const char *terminal, const tt_event_t *ev,
+                               int64_t now_ms, tt_qty_t book_qty);
+
+/* Journals valid event `ev` as rejected for `reason` (the ledger refused
+ * it: an exception for the office), with all its fields, and counts the
+ * rejection.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB. */
+tt_err_t tt_db_journal_rejected(tt_db_t *db, const char *terminal, const tt_event_t *ev,
+                                int64_t now_ms, const char *reason);
 
 /* Journals event `seq` of `terminal` as rejected for `reason` without
  * applying anything.  Returns TT_OK, TT_ERR_FULL or TT_ERR_DB. */
@@ -209,6 +216,11 @@ tt_err_t tt_db_master_badge_owner(tt_db_t *db, const char *badge, char *op);
 tt_err_t tt_db_master_unit_exists(tt_db_t *db, const char *id);
 tt_err_t tt_db_master_item_exists(tt_db_t *db, const char *code);
 tt_err_t tt_db_master_asset_exists(tt_db_t *db, const char *asset);
+
+/* Whether `code` is one of the fixed safety-expense category codes (table
+ * safety_category, S01 ... S11).  Returns TT_OK, TT_ERR_NOTFOUND or
+ * TT_ERR_DB. */
+tt_err_t tt_db_safety_category_exists(tt_db_t *db, const char *code);
 
 /* Looks up which asset holds an asset barcode or a GIAI: its asset number
  * is copied to asset[TT_EVENT_CODE_MAX + 1].  Return TT_OK, TT_ERR_NOTFOUND

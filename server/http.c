@@ -9,9 +9,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
+#include "office.h"
+#include "reportapi.h"
 
 #define LIST_LIMIT 1000
+#define BODY_MAX (1 << 20)    /* an office document of 1,000 lines fits easily */
 
 struct tt_http {
     struct MHD_Daemon *mhd;
@@ -19,7 +23,16 @@ struct tt_http {
     pthread_mutex_t lock;    /* the db handle is used by one request at a time */
     tt_log_t *log;
     int port;
+    tt_office_t *office;     /* NULL: writes disabled (no token configured) */
+    char token[160];
 };
+
+/* A request's body as it arrives (POST only). */
+typedef struct {
+    char *buf;
+    size_t len;
+    int too_big;
+} body_t;
 
 /* RFC 3339 in the process's time zone (the site's, set by main). */
 static void iso_time(int64_t ms, char *buf, size_t len)
@@ -162,6 +175,59 @@ static int badmsg_row(void *ctx, const tt_db_badmsg_t *m)
     return 0;
 }
 
+/* Collects the query parameters of a report request (reportapi.c checks
+ * them: a repeated one is there twice). */
+typedef struct {
+    tt_reportapi_param_t p[TT_REPORTAPI_PARAMS_MAX + 1];
+    size_t n;
+} params_t;
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    params_t *ps = cls;
+    (void)kind;
+    if (ps->n == TT_REPORTAPI_PARAMS_MAX + 1)
+        return MHD_NO;   /* one more than allowed is enough to refuse */
+    ps->p[ps->n].key = key;
+    ps->p[ps->n++].value = value;
+    return MHD_YES;
+}
+
+/* The report routes (reportapi.h): JSON, or a CSV / XLSX download. */
+static enum MHD_Result report(tt_http_t *h, struct MHD_Connection *c, const char *url)
+{
+    params_t ps;
+    tt_reportapi_reply_t rep;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    const char *tmp = getenv("TMPDIR");
+    char disp[160];
+
+    ps.n = 0;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
+    if (tt_reportapi_get(h->db, url, ps.p, ps.n, tmp && *tmp ? tmp : P_tmpdir, &rep) != TT_OK)
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (rep.status >= 500)
+        tt_log_error(h->log, "http %s: %.*s", url, (int)rep.len, rep.body);
+    r = MHD_create_response_from_buffer(rep.len, rep.body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(rep.body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", rep.content_type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (rep.filename[0]) {
+        snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", rep.filename);
+        MHD_add_response_header(r, "Content-Disposition", disp);
+    }
+    if (rep.next[0])
+        MHD_add_response_header(r, "X-Tagtrail-Next", rep.next);
+    ret = MHD_queue_response(c, rep.status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char *url)
 {
     cJSON *root = cJSON_CreateObject(), *list;
@@ -193,6 +259,9 @@ static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char 
                         : TT_ERR_NOMEM;
         if (rc == TT_OK)
             rc = tt_db_badmsgs_each(h->db, t, LIST_LIMIT, badmsg_row, msgs);
+    } else if (tt_reportapi_route(url)) {
+        cJSON_Delete(root);
+        return report(h, c, url);
     } else {
         cJSON_Delete(root);
         return send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
@@ -205,34 +274,111 @@ static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char 
     return send_json(c, MHD_HTTP_OK, root);
 }
 
+/* Compares without leaking where the first difference is. */
+static int same_secret(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = (unsigned char)(la != lb);
+    for (size_t i = 0; i < la; i++)
+        d |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+    return d == 0;
+}
+
+static enum MHD_Result post(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                            const body_t *b)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    char *reply = NULL;
+    int status = 500;
+
+    if (!tt_office_route(url))
+        return send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+    if (!h->office)
+        return send_error(c, MHD_HTTP_FORBIDDEN,
+                          "writes are disabled: the server has no http.token_file");
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !same_secret(auth + 7, h->token))
+        return send_error(c, MHD_HTTP_UNAUTHORIZED, "a valid Authorization: Bearer token is "
+                          "required to write");
+    if (b->too_big)
+        return send_error(c, 413, "the body is larger than 1 MiB");
+    if (tt_office_post(h->office, url, b->buf ? b->buf : "", b->len, tt_clock_wall_ms(),
+                       &status, &reply) != TT_OK)
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (status >= 400)
+        tt_log_warn(h->log, "http POST %s refused (%d): %s", url, status, reply);
+    r = MHD_create_response_from_buffer(strlen(reply), reply, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(reply);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
     tt_http_t *h = cls;
+    body_t *b = *con_cls;
     enum MHD_Result ret;
     (void)version;
-    (void)upload;
 
-    /* The first call only announces the request; answer on the second. */
-    if (*con_cls == NULL) {
-        *con_cls = h;
+    /* The first call only announces the request; the body (if any) comes in
+     * the calls after it; answer on the last. */
+    if (b == NULL) {
+        b = calloc(1, sizeof *b);
+        if (!b)
+            return MHD_NO;
+        *con_cls = b;
         return MHD_YES;
     }
     if (*upload_size) {
+        if (b->len + *upload_size > BODY_MAX) {
+            b->too_big = 1;
+        } else if (!b->too_big) {
+            char *nb = realloc(b->buf, b->len + *upload_size + 1);
+            if (!nb)
+                return MHD_NO;
+            memcpy(nb + b->len, upload, *upload_size);
+            b->buf = nb;
+            b->len += *upload_size;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "GET") != 0)
-        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
     pthread_mutex_lock(&h->lock);
-    ret = route(h, c, url);
+    if (strcmp(method, "GET") == 0)
+        ret = route(h, c, url);
+    else if (strcmp(method, "POST") == 0)
+        ret = post(h, c, url, b);
+    else
+        ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and POST are served");
     pthread_mutex_unlock(&h->lock);
     return ret;
 }
 
-tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_log_t *log,
-                       tt_http_t **out, char *err, size_t errlen)
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    body_t *b = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (b) {
+        free(b->buf);
+        free(b);
+        *con_cls = NULL;
+    }
+}
+
+tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, const char *token,
+                       tt_log_t *log, tt_http_t **out, char *err, size_t errlen)
 {
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
@@ -253,6 +399,10 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_
     pthread_mutex_init(&h->lock, NULL);
     h->log = log;
     rc = tt_db_open(db_path, 1, &h->db, err, errlen);
+    if (rc == TT_OK && token && token[0]) {
+        snprintf(h->token, sizeof h->token, "%s", token);
+        rc = tt_office_open(db_path, &h->office, err, errlen);
+    }
     if (rc != TT_OK) {
         tt_http_stop(h);
         return rc;
@@ -260,7 +410,8 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_
     h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                               (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &sa,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                              MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "http: cannot listen on %s:%d", bind_addr, port);
         tt_http_stop(h);
@@ -283,6 +434,7 @@ void tt_http_stop(tt_http_t *h)
         return;
     if (h->mhd)
         MHD_stop_daemon(h->mhd);
+    tt_office_close(h->office);
     tt_db_close(h->db);
     pthread_mutex_destroy(&h->lock);
     free(h);

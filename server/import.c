@@ -22,9 +22,15 @@
 #include "csv.h"
 #include "epc.h"
 #include "master.h"
+#include "revolve.h"
+
+/* Kinds inside this file: the master tables by their tt_db_master_t value,
+ * then the revolving models (TT_IMPORT_MODELS outside). */
+enum { K_MODELS = TT_DB_MASTER_LAST + 1, K_LAST = K_MODELS };
+_Static_assert(TT_DB_MASTER_LAST == 6, "the tables below list the six master tables of db.h");
 
 static const char *const kind_names[] = {NULL,        "units", "warehouses", "items",
-                                         "operators", "plans", "equipment"};
+                                         "operators", "plans", "equipment", "models"};
 
 static const char *const unit_cols[] = {"id", "name", "kind"};
 static const char *const warehouse_cols[] = {"id", "name", "kind", "unit"};
@@ -35,6 +41,7 @@ static const char *const operator_cols[] = {"id", "name", "role", "unit", "badge
 static const char *const plan_cols[] = {"serial", "item", "qty", "category", "unit", "status"};
 static const char *const equipment_cols[] = {"asset", "model", "item", "giai",
                                              "barcode", "unit", "active"};
+static const char *const model_cols[] = {"item", "name"};
 
 #define SHOWN_MAX 48   /* bytes of a value quoted in an error */
 #define PROGRESS_EVERY 256
@@ -49,6 +56,7 @@ typedef struct {
         tt_master_operator_t op;
         tt_master_plan_t plan;
         tt_master_equipment_t eq;
+        tt_revolve_model_t model;
     } u;
 } row_t;
 
@@ -60,7 +68,7 @@ typedef struct {
 
 typedef struct {
     const char *name;            /* the file, in messages */
-    tt_db_master_t kind;
+    int kind;                    /* TT_DB_UNIT .. K_LAST */
     tt_import_result_t *res;
     size_t lines[TT_IMPORT_ERRORS_MAX];   /* of res->errors, for sorting */
     row_t *rows;
@@ -68,17 +76,26 @@ typedef struct {
     keyref_t *keys;                 /* sorted by key: the file's rows */
 } imp_t;
 
+/* The kind inside this file of an import kind; 0 when unknown. */
+static int inner_kind(int kind)
+{
+    if (kind == TT_IMPORT_MODELS)
+        return K_MODELS;
+    return kind >= TT_DB_UNIT && kind <= TT_DB_MASTER_LAST ? kind : 0;
+}
+
 int tt_import_kind_parse(const char *name)
 {
-    for (int k = TT_DB_UNIT; k <= TT_DB_MASTER_LAST; k++)
+    for (int k = TT_DB_UNIT; k <= K_LAST; k++)
         if (strcmp(name, kind_names[k]) == 0)
-            return k;
+            return k == K_MODELS ? TT_IMPORT_MODELS : k;
     return 0;
 }
 
-const char *tt_import_kind_name(tt_db_master_t kind)
+const char *tt_import_kind_name(int kind)
 {
-    return kind >= TT_DB_UNIT && kind <= TT_DB_MASTER_LAST ? kind_names[kind] : NULL;
+    int k = inner_kind(kind);
+    return k ? kind_names[k] : NULL;
 }
 
 /* --- errors ---------------------------------------------------------------- */
@@ -433,6 +450,12 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
         ok &= check_yesno(im, ln, "active", f[6], &e->active);
         break;
     }
+    case K_MODELS: {
+        tt_revolve_model_t *m = &r->u.model;
+        ok &= check_code(im, ln, "item", f[0], 0, m->item, sizeof m->item);
+        ok &= check_text(im, ln, "name", f[1], 0, m->name, sizeof m->name);
+        break;
+    }
     default: {
         tt_master_operator_t *o = &r->u.op;
         ok &= check_id(im, ln, "id", f[0], 0, o->id, sizeof o->id);
@@ -450,8 +473,9 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
 static tt_err_t read_rows(imp_t *im, const char *text, size_t len)
 {
     static const char *const *const cols[] = {NULL,          unit_cols, warehouse_cols, item_cols,
-                                              operator_cols, plan_cols, equipment_cols};
-    static const size_t ncols[] = {0, 3, 4, 11, 6, 6, 7};
+                                              operator_cols, plan_cols, equipment_cols,
+                                              model_cols};
+    static const size_t ncols[] = {0, 3, 4, 11, 6, 6, 7, 2};
     tt_csv_t *csv = malloc(sizeof *csv);
     char err[TT_CSV_ERR_MAX];
     tt_err_t rc;
@@ -501,6 +525,7 @@ static const char *row_key(const imp_t *im, const row_t *r)
     case TT_DB_ITEM: return r->u.item.item.code;
     case TT_DB_PLAN: return r->u.plan.serial;
     case TT_DB_EQUIPMENT: return r->u.eq.asset;
+    case K_MODELS: return r->u.model.item;
     default: return r->u.op.id;
     }
 }
@@ -531,7 +556,8 @@ static const row_t *in_file(const imp_t *im, const char *key)
 /* Sorts the rows' keys and reports every key given again. */
 static tt_err_t check_keys(imp_t *im)
 {
-    static const char *const key_col[] = {NULL, "id", "id", "code", "id", "serial", "asset"};
+    static const char *const key_col[] = {NULL,     "id",    "id",  "code",
+                                          "id",     "serial", "asset", "item"};
     char s[SHOWN_MAX + 4];
 
     im->keys = malloc((im->nrows ? im->nrows : 1) * sizeof *im->keys);
@@ -755,6 +781,8 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
     } else if (im->kind == TT_DB_EQUIPMENT) {
         unit = r->u.eq.unit;
         item = r->u.eq.item;
+    } else if (im->kind == K_MODELS) {
+        item = r->u.model.item;
     }
     if ((got = check_ref(im, db, r, 0, unit)) < 0)
         return got;
@@ -762,6 +790,17 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
     if ((got = check_ref(im, db, r, 1, item)) < 0)
         return got;
     ok &= got;
+    if (im->kind == TT_DB_PLAN && r->u.plan.category[0]) {
+        rc = tt_db_safety_category_exists(db, r->u.plan.category);
+        if (rc == TT_ERR_NOTFOUND) {
+            row_error(im, r->line, "category '%s' is not a safety-expense category code "
+                      "(S01 ... S11, docs/ledger.md; empty for none)",
+                      shown(r->u.plan.category, s));
+            ok = 0;
+        } else if (rc != TT_OK) {
+            return rc;
+        }
+    }
     if (im->kind == TT_DB_EQUIPMENT) {
         if ((got = check_asset_claims(im, db, r)) < 0)
             return got;
@@ -800,14 +839,23 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
     return ok;
 }
 
-static tt_err_t put_row(imp_t *im, tt_db_t *db, const row_t *r, uint64_t version)
+static tt_err_t put_row(imp_t *im, tt_db_t *db, tt_revolve_t *rv, const row_t *r,
+                        uint64_t version, size_t *changed)
 {
+    int ch = 0;
+    tt_err_t rc;
+
     switch (im->kind) {
     case TT_DB_UNIT: return tt_db_master_put_unit(db, &r->u.unit, version, NULL);
     case TT_DB_WAREHOUSE: return tt_db_master_put_warehouse(db, &r->u.warehouse, version, NULL);
     case TT_DB_ITEM: return tt_db_master_put_item(db, &r->u.item, version, NULL);
     case TT_DB_PLAN: return tt_db_master_put_plan(db, &r->u.plan, version, NULL);
     case TT_DB_EQUIPMENT: return tt_db_master_put_equipment(db, &r->u.eq, version, NULL);
+    case K_MODELS:
+        /* Not a table tt_db_master_stamped counts: count here. */
+        rc = tt_revolve_model_put(rv, &r->u.model, version, &ch);
+        *changed += (size_t)ch;
+        return rc;
     default: return tt_db_master_put_operator(db, &r->u.op, version, NULL);
     }
 }
@@ -816,10 +864,19 @@ static tt_err_t store(imp_t *im, tt_db_t *db, tt_import_progress_fn progress, vo
 {
     uint64_t version = 0;
     size_t changed = 0;
-    tt_err_t rc = tt_db_begin(db);
+    tt_revolve_t *rv = NULL;
+    tt_err_t rc = TT_OK;
 
-    if (rc != TT_OK)
+    /* Models are stored through the revolve module (no ledger: it only
+     * stores models), stamped with the master version like the rest. */
+    if (im->kind == K_MODELS)
+        rc = tt_revolve_open(db, NULL, &rv);
+    if (rc == TT_OK)
+        rc = tt_db_begin(db);
+    if (rc != TT_OK) {
+        tt_revolve_close(rv);
         return rc;
+    }
     rc = tt_db_master_version(db, &version);
     for (size_t i = 0; rc == TT_OK && i < im->nrows && !full(im); i++) {
         const row_t *r = &im->rows[i];
@@ -829,13 +886,14 @@ static tt_err_t store(imp_t *im, tt_db_t *db, tt_import_progress_fn progress, vo
                 rc = (tt_err_t)ok;
             /* After the first error nothing will be kept: only look on. */
             else if (ok && im->res->nerrors == 0)
-                rc = put_row(im, db, r, version + 1);
+                rc = put_row(im, db, rv, r, version + 1, &changed);
         }
         if (progress && ((i + 1) % PROGRESS_EVERY == 0 || i + 1 == im->nrows))
             progress(ctx, i + 1, im->nrows);
     }
-    if (rc == TT_OK && im->res->nerrors == 0)
-        rc = tt_db_master_stamped(db, im->kind, version + 1, &changed);
+    if (rc == TT_OK && im->res->nerrors == 0 && im->kind != K_MODELS)
+        rc = tt_db_master_stamped(db, (tt_db_master_t)im->kind, version + 1, &changed);
+    tt_revolve_close(rv);
     if (rc != TT_OK || im->res->nerrors > 0 || changed == 0) {
         /* Nothing to keep (an identical file changes nothing, not even the
          * version). */
@@ -855,19 +913,18 @@ static tt_err_t store(imp_t *im, tt_db_t *db, tt_import_progress_fn progress, vo
     return TT_OK;
 }
 
-tt_err_t tt_import_text(tt_db_t *db, tt_db_master_t kind, const char *name, const char *text,
-                        size_t len, tt_import_progress_fn progress, void *ctx,
-                        tt_import_result_t *res)
+tt_err_t tt_import_text(tt_db_t *db, int kind, const char *name, const char *text, size_t len,
+                        tt_import_progress_fn progress, void *ctx, tt_import_result_t *res)
 {
     imp_t im;
     tt_err_t rc;
 
     memset(res, 0, sizeof *res);
-    if (kind < TT_DB_UNIT || kind > TT_DB_MASTER_LAST)
+    if (!inner_kind(kind))
         return TT_ERR_INVAL;
     memset(&im, 0, sizeof im);
     im.name = name;
-    im.kind = kind;
+    im.kind = inner_kind(kind);
     im.res = res;
     rc = read_rows(&im, text, len);
     if (rc == TT_OK && !full(&im))
@@ -941,15 +998,15 @@ tt_err_t tt_import_read(const char *path, char **text, size_t *len, char *err, s
     return TT_OK;
 }
 
-tt_err_t tt_import_file(tt_db_t *db, tt_db_master_t kind, const char *path,
-                        tt_import_progress_fn progress, void *ctx, tt_import_result_t *res)
+tt_err_t tt_import_file(tt_db_t *db, int kind, const char *path, tt_import_progress_fn progress,
+                        void *ctx, tt_import_result_t *res)
 {
     char *text;
     size_t len;
     tt_err_t rc;
 
     memset(res, 0, sizeof *res);
-    if (kind < TT_DB_UNIT || kind > TT_DB_MASTER_LAST)
+    if (!inner_kind(kind))
         return TT_ERR_INVAL;
     rc = tt_import_read(path, &text, &len, res->errors[0], sizeof res->errors[0]);
     if (rc != TT_OK) {

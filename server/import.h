@@ -1,7 +1,8 @@
 /*
  * import: loads a CSV file of master data (units, warehouses, items,
- * operators, approved plan lines or the equipment register) into the
- * server's store as one change of the master version.
+ * operators, approved plan lines, the equipment register or the
+ * revolving-material models) into the server's store as one change of the
+ * master version.
  *
  * The file formats are in docs/operations.md ("Importing master data").  An
  * import is all or nothing: every row is checked (fields, duplicate keys in
@@ -46,22 +47,27 @@ typedef struct {
  * call has done == total). */
 typedef void (*tt_import_progress_fn)(void *ctx, size_t done, size_t total);
 
-/* "units", "warehouses", "items", "operators", "plans", "equipment" <->
- * table; 0 / NULL when unknown. */
+/* Import kinds: the master tables of db.h by their tt_db_master_t value
+ * (TT_DB_UNIT .. TT_DB_EQUIPMENT), and the revolving-material models
+ * (rv_model, server/revolve.h; terminals are not sent them), kept clear of
+ * tt_db_master_t so that it may grow. */
+#define TT_IMPORT_MODELS 32
+
+/* "units", "warehouses", "items", "operators", "plans", "equipment",
+ * "models" <-> kind; 0 / NULL when unknown. */
 int tt_import_kind_parse(const char *name);
-const char *tt_import_kind_name(tt_db_master_t kind);
+const char *tt_import_kind_name(int kind);
 
 /* Imports `len` bytes of CSV `text` (borrowed), named `name` in errors, as
- * rows of `kind`.  `progress` may be NULL.  *res (caller-owned) is filled in
+ * rows of `kind` (an import kind).  `progress` may be NULL.  *res (caller-owned) is filled in
  * every case.  Returns:
  *   TT_OK           imported (res->changed may be 0: nothing differed);
  *   TT_ERR_PARSE    the data has errors (res->errors), nothing imported;
  *   TT_ERR_INVAL    a bad kind;
  *   TT_ERR_NOMEM, TT_ERR_FULL, TT_ERR_DB  the store failed (res->errors[0]
  *                   says so), nothing imported. */
-tt_err_t tt_import_text(tt_db_t *db, tt_db_master_t kind, const char *name, const char *text,
-                        size_t len, tt_import_progress_fn progress, void *ctx,
-                        tt_import_result_t *res);
+tt_err_t tt_import_text(tt_db_t *db, int kind, const char *name, const char *text, size_t len,
+                        tt_import_progress_fn progress, void *ctx, tt_import_result_t *res);
 
 /* Reads the whole file at `path` into *text (a new buffer owned by the
  * caller, free(); *len bytes, NUL-terminated beyond them), so that a file
@@ -72,7 +78,7 @@ tt_err_t tt_import_read(const char *path, char **text, size_t *len, char *err, s
 
 /* tt_import_read, then tt_import_text naming the file by its path; a read
  * failure is returned with its message in res->errors[0]. */
-tt_err_t tt_import_file(tt_db_t *db, tt_db_master_t kind, const char *path,
-                        tt_import_progress_fn progress, void *ctx, tt_import_result_t *res);
+tt_err_t tt_import_file(tt_db_t *db, int kind, const char *path, tt_import_progress_fn progress,
+                        void *ctx, tt_import_result_t *res);
 
 #endif

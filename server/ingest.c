@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger.h"
+#include "revolve.h"
 #include "master.h"
 
 typedef struct {
@@ -35,6 +37,8 @@ typedef struct {
 struct tt_ingest {
     tt_ingest_conf_t conf;
     tt_db_t *db;
+    tt_ledger_t *ledger;     /* on db: applies receive, issue, transfer, return, count */
+    tt_revolve_t *revolve;   /* on db and ledger: applies revolve */
     tt_log_t *log;
     term_t *terms;
     size_t nterms, capterms;
@@ -46,12 +50,21 @@ tt_err_t tt_ingest_new(const tt_ingest_conf_t *conf, tt_db_t *db, tt_log_t *log,
                        tt_ingest_t **out)
 {
     tt_ingest_t *ing = calloc(1, sizeof *ing);
+    tt_err_t rc;
     *out = NULL;
     if (!ing)
         return TT_ERR_NOMEM;
     ing->conf = *conf;
     ing->db = db;
     ing->log = log;
+    rc = tt_ledger_open(db, &ing->ledger);
+    if (rc == TT_OK)
+        rc = tt_revolve_open(db, ing->ledger, &ing->revolve);
+    if (rc != TT_OK) {
+        tt_ledger_close(ing->ledger);
+        free(ing);
+        return rc;
+    }
     *out = ing;
     return TT_OK;
 }
@@ -95,6 +108,8 @@ void tt_ingest_free(tt_ingest_t *ing)
     forget_terms(ing);
     free(ing->terms);
     free_acks(ing);
+    tt_revolve_close(ing->revolve);
+    tt_ledger_close(ing->ledger);
     free(ing);
 }
 
@@ -145,10 +160,74 @@ static tt_err_t bad_message(tt_ingest_t *ing, const char *terminal, const char *
     return tt_db_reject_message(ing->db, terminal, topic, now, reason, payload, len);
 }
 
-/* Applies or journals as rejected the next event in t's order. */
-static tt_err_t process(tt_ingest_t *ing, term_t *t, const tt_event_item_t *it, int64_t now)
+/* The business date of `ev` (docs/decisions.md, Clocks 1): the terminal's
+ * time, or the server's receive time when the batch showed the terminal's
+ * clock suspect (or the event's time is no date at all). */
+static void business_day(const tt_event_t *ev, int by_server_time, int64_t now,
+                         char day[TT_LEDGER_DAY_LEN + 1])
 {
-    char reason[TT_EVENT_REASON_MAX];
+    if (by_server_time || tt_ledger_day(ev->ts_ms, day) != TT_OK) {
+        if (tt_ledger_day(now, day) != TT_OK)
+            snprintf(day, TT_LEDGER_DAY_LEN + 1, "1970-01-01");
+    }
+}
+
+/* Applies a valid event: the ledger's types through the ledger, revolving
+ * materials through revolve (a refusal is journaled as rejected, with its
+ * reason, and is not an error of the round); equipment steps are journaled
+ * for the repair module. */
+static tt_err_t apply(tt_ingest_t *ing, term_t *t, const tt_event_t *ev, int64_t now,
+                      int by_server_time)
+{
+    char reason[TT_EVENT_REASON_MAX] = "", day[TT_LEDGER_DAY_LEN + 1];
+    tt_qty_t book = -1;
+    tt_err_t rc;
+
+    switch (ev->type) {
+    case TT_EVENT_RECEIVE:
+    case TT_EVENT_ISSUE:
+    case TT_EVENT_TRANSFER:
+    case TT_EVENT_RETURN:
+    case TT_EVENT_COUNT:
+    case TT_EVENT_REVOLVE:
+        break;
+    default:
+        return tt_db_journal_applied(ing->db, t->id, ev, now, -1);
+    }
+    business_day(ev, by_server_time, now, day);
+    if (ev->type == TT_EVENT_COUNT) {
+        rc = tt_ledger_on_hand(ing->ledger, ev->body.stock.warehouse, ev->body.stock.item, &book);
+        if (rc != TT_OK)
+            return rc;
+    }
+    if (ev->type == TT_EVENT_REVOLVE)
+        rc = tt_revolve_apply_event(ing->revolve, t->id, ev, day, now, reason, sizeof reason);
+    else
+        rc = tt_ledger_apply_event(ing->ledger, t->id, ev, day, now, reason, sizeof reason);
+    switch (rc) {
+    case TT_OK:
+        return tt_db_journal_applied(ing->db, t->id, ev, now, book);
+    case TT_ERR_INVAL:
+    case TT_ERR_STOCK:
+    case TT_ERR_CLOSED:
+    case TT_ERR_RANGE:
+    case TT_ERR_EXISTS:
+    case TT_ERR_NOTFOUND:
+    case TT_ERR_CONFLICT:
+        if (!reason[0])
+            snprintf(reason, sizeof reason, "%s", tt_strerror(rc));
+        tt_log_warn(ing->log, "%s event %llu rejected: %s", t->id, (unsigned long long)ev->seq,
+                    reason);
+        return tt_db_journal_rejected(ing->db, t->id, ev, now, reason);
+    default:
+        return rc;   /* the store failed: the round rolls back */
+    }
+}
+
+/* Applies or journals as rejected the next event in t's order. */
+static tt_err_t process(tt_ingest_t *ing, term_t *t, const tt_event_item_t *it, int64_t now,
+                        int by_server_time)
+{
     tt_err_t rc;
 
     if (it->err != TT_OK) {
@@ -156,12 +235,7 @@ static tt_err_t process(tt_ingest_t *ing, term_t *t, const tt_event_item_t *it, 
                     (unsigned long long)it->ev.seq, it->reason);
         rc = tt_db_reject_event(ing->db, t->id, it->ev.seq, -1, now, it->reason);
     } else {
-        rc = tt_db_apply(ing->db, t->id, &it->ev, now, reason, sizeof reason);
-        if (rc == TT_ERR_STOCK || rc == TT_ERR_RANGE) {
-            tt_log_warn(ing->log, "%s event %llu rejected: %s", t->id,
-                        (unsigned long long)it->ev.seq, reason);
-            rc = TT_OK;
-        }
+        rc = apply(ing, t, &it->ev, now, by_server_time);
     }
     if (rc == TT_OK)
         t->applied = it->ev.seq;
@@ -198,13 +272,15 @@ static void hold(tt_ingest_t *ing, term_t *t, const tt_event_item_t *it)
     t->nhold++;
 }
 
-/* Applies held events that the watermark has reached. */
-static tt_err_t drain_hold(tt_ingest_t *ing, term_t *t, int64_t now)
+/* Applies held events that the watermark has reached (dated by the clock
+ * rule of the batch that released them). */
+static tt_err_t drain_hold(tt_ingest_t *ing, term_t *t, int64_t now, int by_server_time)
 {
     size_t k = 0;
     tt_err_t rc = TT_OK;
     while (k < t->nhold && t->hold[k].ev.seq <= t->applied + 1) {
-        if (t->hold[k].ev.seq == t->applied + 1 && (rc = process(ing, t, &t->hold[k], now)) != TT_OK)
+        if (t->hold[k].ev.seq == t->applied + 1 &&
+            (rc = process(ing, t, &t->hold[k], now, by_server_time)) != TT_OK)
             break;
         k++;
     }
@@ -219,6 +295,7 @@ static tt_err_t events(tt_ingest_t *ing, const char *terminal, const char *topic
     tt_event_batch_t *b;
     char reason[TT_EVENT_REASON_MAX];
     term_t *t;
+    int by_server_time = 0;
     tt_err_t rc;
 
     if (len > ing->conf.max_payload) {
@@ -243,14 +320,26 @@ static tt_err_t events(tt_ingest_t *ing, const char *terminal, const char *topic
         t->ack_after = b->synced;
     }
     t->last_seen = now;
+    /* Business dates (docs/decisions.md, Clocks 1): the terminal's clock is
+     * judged on the batch's newest valid event, which a reconnecting
+     * terminal sends last and so soonest after its scan; a suspect clock
+     * dates the whole batch by the server's receive time. */
+    for (size_t i = b->count; i-- > 0;) {
+        const tt_event_item_t *it = &b->items[i];
+        if (it->err == TT_OK) {
+            int64_t off = it->ev.ts_ms - now;
+            by_server_time = off > TT_DB_CLOCK_SUSPECT_MS || off < -TT_DB_CLOCK_SUSPECT_MS;
+            break;
+        }
+    }
     for (size_t i = 0; i < b->count && rc == TT_OK; i++) {
         const tt_event_item_t *it = &b->items[i];
         if (it->ev.seq <= t->applied)
             continue;   /* duplicate: already applied or rejected */
         if (it->ev.seq == t->applied + 1) {
-            rc = process(ing, t, it, now);
+            rc = process(ing, t, it, now, by_server_time);
             if (rc == TT_OK && t->nhold)
-                rc = drain_hold(ing, t, now);
+                rc = drain_hold(ing, t, now, by_server_time);
         } else {
             hold(ing, t, it);
         }

@@ -39,8 +39,11 @@ typedef struct {
     size_t hold_max;        /* held events per terminal */
 } tt_ingest_conf_t;
 
-/* Creates the ingest state over a borrowed writable db.  On TT_OK *out is
- * owned by the caller (tt_ingest_free).  Returns TT_ERR_NOMEM. */
+/* Creates the ingest state over a borrowed writable db, with its own ledger
+ * handle on it (server/ledger.h: receive, issue, transfer, return and count
+ * events go through the ledger; a refused one is journaled as rejected).
+ * On TT_OK *out is owned by the caller (tt_ingest_free).  Returns
+ * TT_ERR_NOMEM or TT_ERR_DB. */
 tt_err_t tt_ingest_new(const tt_ingest_conf_t *conf, tt_db_t *db, tt_log_t *log,
                        tt_ingest_t **out);
 

@@ -50,6 +50,15 @@ typedef struct tt_ledger tt_ledger_t;
 #define TT_LEDGER_MONTH_LEN 7      /* "YYYY-MM" */
 #define TT_LEDGER_TEXT_MAX 256     /* notes and reasons, bytes with NUL */
 #define TT_LEDGER_LINES_MAX 1000   /* lines in one office document */
+/* A document number: an office number (an id), the ledger's own
+ * "<prefix>.<movement id>" or a terminal's "<terminal>-<seq>" (up to 32 +
+ * 1 + 16 bytes), without NUL. */
+#define TT_LEDGER_DOC_MAX 64
+/* The largest quantity (thousandths) and value (fen) of one line: a billion
+ * units and ten billion yuan, so that no balance or report total can
+ * overflow 64 bits in practice. */
+#define TT_LEDGER_QTY_MAX 1000000000000LL
+#define TT_LEDGER_VALUE_MAX 1000000000000LL
 
 typedef enum {
     TT_LEDGER_RECEIPT = 1,   /* 入库: creates a lot */
@@ -85,10 +94,20 @@ typedef enum {
  *   transfer:  warehouse, to_wh (another warehouse), item, qty > 0.
  *   stockback: warehouse, item, qty > 0, unit; ref optional (an issue's
  *              document number: only its allocations are given back).
+ *              Goes back to the lots the unit's issues of the item from
+ *              this warehouse drew on, newest allocation first, at the
+ *              price each left at.
  *   old_return: warehouse, item, qty > 0, unit.
- *   count:     warehouse, item, qty >= 0.
- *   exclusion: item, qty > 0, unit, note (why) and approver.
- * Ids are as in tt_event (1-32 bytes); "" means absent. */
+ *   count:     warehouse, item, qty >= 0 (the quantity found); the book
+ *              quantity at that moment is kept beside it (movement.book_qty).
+ *   exclusion: item, qty > 0, unit, note (why) and the document's
+ *              approver; warehouse optional.
+ * Ids are as in tt_event (1-32 bytes); "" means absent.  Items,
+ * warehouses, units and plan lines are each checked against master data
+ * once the site has any row of that kind: before the first import of a
+ * kind, references to it are taken as they come, as before the ledger.  A line's qty is at most
+ * TT_LEDGER_QTY_MAX, its value, price, labour and material at most
+ * TT_LEDGER_VALUE_MAX. */
 typedef struct tt_ledger_line {
     tt_ledger_kind_t kind;
     tt_ledger_source_t source;                /* receipt */
@@ -102,15 +121,16 @@ typedef struct tt_ledger_line {
     tt_fen_t unit_price;
     char plan_serial[TT_EVENT_ID_MAX + 1];
     char ref[TT_EVENT_ID_MAX + 1];
-    tt_fen_t labour, material;                /* processed, refurbished, small electric */
+    tt_fen_t labour, material;                /* fen >= 0 */                /* processed, refurbished, small electric */
     const struct tt_ledger_line *consume;     /* borrowed; kind TT_LEDGER_ISSUE each */
     size_t nconsume;
     char note[TT_LEDGER_TEXT_MAX];
 } tt_ledger_line_t;
 
-/* A document: its lines share number, date, operator and approver. */
+/* A document: its lines share number, date, operator and approver, and are
+ * all of one kind. */
 typedef struct {
-    char doc[TT_EVENT_ID_MAX + 1];            /* "": the ledger numbers it */
+    char doc[TT_LEDGER_DOC_MAX + 1];          /* "": the ledger numbers it */
     char day[TT_LEDGER_DAY_LEN + 1];          /* business date */
     char operator_id[TT_EVENT_ID_MAX + 1];
     char approver[TT_EVENT_ID_MAX + 1];       /* "" when none */
@@ -120,7 +140,7 @@ typedef struct {
 
 /* What applying a document did. */
 typedef struct {
-    char doc[TT_EVENT_ID_MAX + 1];            /* its number */
+    char doc[TT_LEDGER_DOC_MAX + 1];          /* its number */
     int64_t first_movement;                   /* id of line 1's movement */
     size_t reallocated;                       /* later issues re-allocated */
 } tt_ledger_result_t;
@@ -138,23 +158,35 @@ void tt_ledger_close(tt_ledger_t *l);
  * Returns TT_OK or TT_ERR_RANGE. */
 tt_err_t tt_ledger_day(int64_t ms, char day[TT_LEDGER_DAY_LEN + 1]);
 
-/* Applies an office document, all lines or none.  On refusal nothing is
- * written and `reason` says which line and why (shortfall included).
- * Returns TT_OK (*res filled, may be NULL), TT_ERR_INVAL (a bad or missing
- * field, an unknown item, warehouse, unit or plan line, a plan line that is
- * not approved or is for another item), TT_ERR_STOCK (beyond stock),
- * TT_ERR_CLOSED (dated in a closed month), TT_ERR_RANGE (overflow),
- * TT_ERR_FULL or TT_ERR_DB (the store failed: roll the transaction back). */
+/* Applies an office document, all lines or none, in order (a line sees the
+ * lines before it).  doc->doc "" is numbered "<prefix>.<id of line 1's
+ * movement>" with prefix RK (receipt), CK (issue), DB (transfer), TK
+ * (stock-back), JJ (old return), PD (count), PC (exclusion), which no
+ * terminal document ("<terminal>-<seq>") can equal; a given number is used
+ * as given (tt_ledger_doc_used tells whether it is taken).  On refusal
+ * nothing is written and `reason` says which line and why ("line 2: ...",
+ * shortfall included).  Returns TT_OK (*res filled, may be NULL),
+ * TT_ERR_INVAL (a bad or missing field, lines of several kinds, an unknown
+ * item, warehouse, unit or plan line, a plan line that is not approved or
+ * is for another item or has a category that is not a safety_category
+ * code, a stock-back beyond what was issued and not yet given back),
+ * TT_ERR_STOCK (beyond stock), TT_ERR_CLOSED (dated in a closed month),
+ * TT_ERR_RANGE (overflow), TT_ERR_NOMEM, TT_ERR_FULL or TT_ERR_DB (the
+ * store failed: roll the transaction back). */
 tt_err_t tt_ledger_post(tt_ledger_t *l, const tt_ledger_doc_t *doc, int64_t now_ms,
                         tt_ledger_result_t *res, char *reason, size_t rlen);
 
 /* Applies a valid terminal event (from ingest, after tt_event_validate) as
- * one line of document "<terminal>-<seq of its line 1>", dated `day`:
- * receive, issue, transfer, return (交旧: old_return) and count; revolve
- * and equipment events are not the ledger's (server/revolve.h and the
- * repair module take them) and give TT_ERR_INVAL.  Returns as
- * tt_ledger_post; a refused event is the caller's to journal as rejected
- * with `reason` (it then shows as an exception). */
+ * line `line` (1 without) of document "<terminal>-<seq of its line 1>"
+ * (seq - line + 1), origin 'terminal', with the event's terminal and seq on
+ * the movement, dated `day`: receive (a purchase receipt valued at the
+ * item's standard price, 0 for an item master data does not know; `ref`
+ * is the plan serial), issue, transfer, return (交旧: old_return) and count;
+ * revolve and equipment events are not the ledger's (server/revolve.h and
+ * the repair module take them) and give TT_ERR_INVAL.  Returns as
+ * tt_ledger_post, with `reason` free of a line prefix; a refused event is
+ * the caller's to journal as rejected with `reason` (it then shows as an
+ * exception). */
 tt_err_t tt_ledger_apply_event(tt_ledger_t *l, const char *terminal, const tt_event_t *ev,
                                const char *day, int64_t now_ms, char *reason, size_t rlen);
 
@@ -167,7 +199,11 @@ tt_err_t tt_ledger_close_period(tt_ledger_t *l, const char *month, const char *b
 
 /* Marks the allocation of issue movement `movement` from lot `lot` as used
  * for safety, in safety category `category`: only an allocation from a lot
- * that was not received as safety, with a reason and an approver.  Returns
+ * that was not received as safety, with a reason and an approver.  The
+ * allocation keeps its own (empty) category; agg_issue moves its quantity
+ * and value (and those of stock-backs of it) to marked = 1 under
+ * `category`.  The mark stays with (movement, lot) through a
+ * re-allocation: it applies to whatever the movement draws from that lot.  Returns
  * TT_OK, TT_ERR_INVAL (no approver or reason, unknown category, lot already
  * safety), TT_ERR_NOTFOUND (no such allocation), TT_ERR_EXISTS (marked
  * already), TT_ERR_CLOSED (the issue is in a closed month), TT_ERR_FULL,
@@ -191,8 +227,30 @@ tt_err_t tt_ledger_resolve(tt_ledger_t *l, const char *terminal, uint64_t seq,
                            int64_t movement, const char *by, const char *note, int64_t now_ms,
                            char *reason, size_t rlen);
 
-/* Checks that `day` is a valid business date in an open month.  Returns
- * TT_OK, TT_ERR_INVAL (not a date: reason says so) or TT_ERR_CLOSED. */
+/* Checks that `day` is a valid business date in an open month: a month is
+ * closed when it or any later month has been closed (a month without
+ * movements may be skipped when closing, and is then closed too).  Returns
+ * TT_OK, TT_ERR_INVAL (not a date: reason says so), TT_ERR_CLOSED or
+ * TT_ERR_DB. */
 tt_err_t tt_ledger_period_check(tt_ledger_t *l, const char *day, char *reason, size_t rlen);
+
+/* The quantity of `item` on hand in `warehouse` now (0 when none): what a
+ * count's book quantity is.  Returns TT_OK or TT_ERR_DB. */
+tt_err_t tt_ledger_on_hand(tt_ledger_t *l, const char *warehouse, const char *item,
+                           tt_qty_t *qty);
+
+/* For modules that write movements of their own inside the caller's
+ * transaction (revolve): the number the ledger would give a document of
+ * `prefix` (1-16 bytes of A-Z) whose first movement is inserted next,
+ * "<prefix>.<next movement id>", copied to doc[TT_LEDGER_DOC_MAX + 1];
+ * valid until the next movement is inserted.  Returns TT_OK, TT_ERR_INVAL
+ * or TT_ERR_DB. */
+tt_err_t tt_ledger_next_doc(tt_ledger_t *l, const char *prefix,
+                            char doc[TT_LEDGER_DOC_MAX + 1]);
+
+/* Whether document number `doc` is used by any movement: TT_OK (free),
+ * TT_ERR_EXISTS (used) or TT_ERR_DB.  The office checks a paper number
+ * with it before posting, so that a request sent twice posts once. */
+tt_err_t tt_ledger_doc_used(tt_ledger_t *l, const char *doc);
 
 #endif

@@ -129,14 +129,16 @@ static void usage(void)
 {
     fprintf(stderr, "usage: tagtrail-server -c server.conf [--check]\n"
                     "       tagtrail-server -c server.conf --import units|warehouses|items|"
-                    "operators|plans|equipment FILE\n");
+                    "operators|plans|equipment|models FILE\n");
 }
 
 /* The import's progress bar on a terminal: redrawn when the percentage
- * moves, finished with a line break. */
+ * moves, finished with a line break (also when the import stops early, so
+ * that its errors start on a line of their own). */
 typedef struct {
     const char *kind;
     int shown;       /* last percentage drawn, -1 before the first */
+    int open;        /* drawn without its line break yet */
 } bar_t;
 
 static void draw_bar(void *ctx, size_t done, size_t total)
@@ -152,7 +154,8 @@ static void draw_bar(void *ctx, size_t done, size_t total)
         cells[i] = i < fill ? '#' : '.';
     cells[20] = '\0';
     fprintf(stderr, "\rimporting %s [%s] %zu/%zu rows (%d%%)", b->kind, cells, done, total, pct);
-    if (done == total)
+    b->open = done != total;
+    if (!b->open)
         fputc('\n', stderr);
     fflush(stderr);
 }
@@ -164,7 +167,7 @@ static int import_mode(const tt_serverconf_t *conf, const char *kind_name, const
 {
     int kind = tt_import_kind_parse(kind_name);
     tt_import_result_t *res;
-    bar_t bar = {kind_name, -1};
+    bar_t bar = {kind_name, -1, 0};
     tt_db_t *db = NULL;
     char err[512], *text = NULL;
     size_t len = 0;
@@ -173,7 +176,7 @@ static int import_mode(const tt_serverconf_t *conf, const char *kind_name, const
 
     if (!kind) {
         fprintf(stderr, "tagtrail-server: --import %s: not one of units, warehouses, items,"
-                        " operators, plans, equipment\n", kind_name);
+                        " operators, plans, equipment, models\n", kind_name);
         return 2;
     }
     res = malloc(sizeof *res);
@@ -192,8 +195,10 @@ static int import_mode(const tt_serverconf_t *conf, const char *kind_name, const
         free(res);
         return 2;
     }
-    rc = tt_import_text(db, (tt_db_master_t)kind, file, text, len,
+    rc = tt_import_text(db, kind, file, text, len,
                         isatty(STDERR_FILENO) ? draw_bar : NULL, &bar, res);
+    if (bar.open)
+        fputc('\n', stderr);
     tt_db_close(db);
     free(text);
     if (rc == TT_OK) {
@@ -295,7 +300,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (tt_http_start(s.conf.http_bind, (int)s.conf.http_port, s.conf.database, s.log, &s.http,
+    if (tt_http_start(s.conf.http_bind, (int)s.conf.http_port, s.conf.database, s.conf.http_token, s.log, &s.http,
                       err, sizeof err) != TT_OK) {
         tt_log_error(s.log, "%s", err);
         goto out;

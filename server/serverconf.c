@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "log.h"
@@ -19,6 +20,7 @@ static const tt_conf_key_t schema[] = {
     STR("timezone", 0, timezone),
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_serverconf_t, log_level), 0},
     STR("http.bind", 0, http_bind),
+    STR("http.token_file", 0, http_token),
     {"http.port", TT_CONF_INT, 1, 0, 65535, NULL, offsetof(tt_serverconf_t, http_port), 0},
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.client_id", 0, mqtt_client_id),
@@ -31,10 +33,64 @@ static const tt_conf_key_t schema[] = {
 };
 #define NKEYS (sizeof schema / sizeof schema[0])
 
+/* Resolves `name` relative to the folder of `path` into out[cap]. */
+static int beside(const char *path, const char *name, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    int n = name[0] != '/' && slash
+                ? snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, name)
+                : snprintf(out, cap, "%s", name);
+    return n >= 0 && (size_t)n < cap;
+}
+
+/* Replaces conf->http_token (the token file's name) with the token: one
+ * line of 32-128 printable ASCII characters, in a file nobody but its
+ * owner can read. */
+static tt_err_t read_token(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
+{
+    char file[512], line[256];
+    struct stat st;
+    size_t n;
+    FILE *f;
+
+    if (!beside(path, c->http_token, file, sizeof file)) {
+        snprintf(err, errlen, "%s: http.token_file: path too long", path);
+        return TT_ERR_CONFIG;
+    }
+    f = fopen(file, "r");
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "%s: http.token_file: cannot read %s", path, file);
+        if (f)
+            fclose(f);
+        return TT_ERR_CONFIG;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: http.token_file: %s must not be readable by group or others "
+                 "(chmod 600)", path, file);
+        return TT_ERR_CONFIG;
+    }
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (line[i] <= ' ' || line[i] > '~')
+            n = 0;
+    if (n < 32 || n > 128) {
+        snprintf(err, errlen, "%s: http.token_file: %s must hold one token of 32-128 printable "
+                 "characters", path, file);
+        return TT_ERR_CONFIG;
+    }
+    memcpy(c->http_token, line, n + 1);
+    return TT_OK;
+}
+
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
 {
     unsigned char seen[NKEYS];
-    const char *slash;
+    char joined[sizeof c->database];
     tt_err_t rc;
 
     memset(c, 0, sizeof *c);
@@ -60,17 +116,14 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
         snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", path);
         return TT_ERR_CONFIG;
     }
+    if (c->http_token[0] && (rc = read_token(path, c, err, errlen)) != TT_OK)
+        return rc;
     if (!c->mqtt_client_id[0])
         snprintf(c->mqtt_client_id, sizeof c->mqtt_client_id, "tt-server-%s", c->site);
-    slash = strrchr(path, '/');
-    if (c->database[0] != '/' && slash) {
-        char joined[sizeof c->database];
-        int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, c->database);
-        if (n < 0 || (size_t)n >= sizeof joined) {
-            snprintf(err, errlen, "%s: database path too long", path);
-            return TT_ERR_CONFIG;
-        }
-        memcpy(c->database, joined, (size_t)n + 1);
+    if (!beside(path, c->database, joined, sizeof joined)) {
+        snprintf(err, errlen, "%s: database path too long", path);
+        return TT_ERR_CONFIG;
     }
+    memcpy(c->database, joined, sizeof joined);
     return TT_OK;
 }

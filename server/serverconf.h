@@ -17,6 +17,9 @@ typedef struct {
     int log_level;                 /* tt_log_level_t */
     char http_bind[64];
     long long http_port;
+    /* The office's write token (docs/api.md, "Writing"), read from
+     * http.token_file; "" when no file is configured: writes are refused. */
+    char http_token[129];
     char mqtt_url[256];
     char mqtt_client_id[64];
     char mqtt_username[64];

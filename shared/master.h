@@ -23,7 +23,7 @@
  *    "operators":[{"id":"zhang3","name":"张三","role":"storekeeper","unit":"",
  *                  "badge":"B0001","active":true}],
  *    "plans":[{"serial":"P2026-0117","item":"6901234567892","qty":"200",
- *              "category":"AQ-03","unit":"CM1","status":"approved"}],
+ *              "category":"S03","unit":"CM1","status":"approved"}],
  *    "equipment":[{"asset":"P-0042","model":"乳化液泵 BRW400/31.5","item":"",
  *                  "giai":"06141415678","barcode":"","unit":"CM1","active":true}]}
  * `cursor` is opaque to the terminal: it sends back the page's cursor to get

@@ -319,8 +319,16 @@ class Server(Proc):
         self.http_port = http_port or free_port()
         self.conf = os.path.join(tmpdir, "server.conf")
         self.db = os.path.join(tmpdir, "server.db")
+        # The office's write token (docs/api.md, "Writing"): every test
+        # server can take office documents through post().
+        self.token = "tt-test-" + os.urandom(24).hex()
+        token_file = os.path.join(tmpdir, "office.token")
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.token + "\n")
         with open(self.conf, "w") as f:
-            f.write("site = %s\ndatabase = server.db\n[http]\nport = %d\n[mqtt]\nurl = tcp://127.0.0.1:%d\n%s"
+            f.write("site = %s\ndatabase = server.db\n[http]\nport = %d\ntoken_file = office.token\n"
+                    "[mqtt]\nurl = tcp://127.0.0.1:%d\n%s"
                     % (site, self.http_port, mqtt_port, extra))
         super().__init__("server", [SERVER_BIN, "-c", self.conf], os.path.join(tmpdir, "server.log"))
 
@@ -334,6 +342,25 @@ class Server(Proc):
             if r.status != 200:
                 raise AssertionError("GET %s: HTTP %d %r" % (path, r.status, body[:200]))
             return json.loads(body.decode("utf-8"))
+
+    def post(self, path, body, token=None, expect=None):
+        """POST body (a dict, sent as JSON; or bytes, sent as they are) with
+        the office token (or `token`) -> (status, decoded JSON answer).  With
+        `expect`, a different status fails."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+        req = urllib.request.Request(self.url(path), data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        if token != "":
+            req.add_header("Authorization", "Bearer " + (token or self.token))
+        try:
+            with urllib.request.urlopen(req, timeout=scaled(30)) as r:
+                status, answer = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, answer = e.code, e.read()
+        decoded = json.loads(answer.decode("utf-8"))
+        if expect is not None and status != expect:
+            raise AssertionError("POST %s: HTTP %d (expected %d): %r" % (path, status, expect, decoded))
+        return status, decoded
 
     def health_ok(self):
         try:

@@ -85,7 +85,7 @@ LONG_SPEC_ROWS = "".join("%s,%s,%s,套,material,99,no,0,0,,yes\n" % (code, "液�
                          for code, spec in LONG_SPECS)
 OPERATORS = "id,name,role,unit,badge,active\nzhang3,张三,storekeeper,,B0001,yes\n"
 PLANS = ("serial,item,qty,category,unit,status\n"
-         "P2026-0034,6901234567892,100,AQ-03,A3,approved\n"
+         "P2026-0034,6901234567892,100,S03,A3,approved\n"
          "P2026-0035,BOLT-M8,500,,,approved\n"
          "P7,6901234567892,10,,,approved\n"
          "P8,6901234567892,10,,,approved\n"

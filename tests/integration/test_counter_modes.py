@@ -81,7 +81,7 @@ PLANS = ("serial,item,qty,category,unit,status\n"
          "P-1,%s,20,,A3,approved\n"
          "P-1B,%s,10,,A3,approved\n"
          "P-2,%s,5,,,approved\n"
-         "P-5,%s,50,AQ-02,A3,approved\n"
+         "P-5,%s,50,S02,A3,approved\n"
          "P-7,%s,1,,,approved\n"
          "P-9,%s,20,,,approved\n"
          "P-9B,%s,4,,,approved\n"
@@ -139,8 +139,9 @@ EQUIPMENT = ("asset,model,item,giai,barcode,unit,active\n"
              "%s,刮板输送机,,%s,,A3,yes\n"
              "P-0099,旧水泵,,,EQ-OLD-1,,no\n"
              % (PUMP, GIAI_A, SHEARER, ASSET_BARCODE, CONVEYOR, GIAI_B))
+MODELS = "item,name\n%s,单体液压支柱 DW35\n" % PROP
 MASTER = [("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS), ("operators", OPERATORS),
-          ("plans", PLANS), ("equipment", EQUIPMENT)]
+          ("plans", PLANS), ("equipment", EQUIPMENT), ("models", MODELS)]
 
 
 # --------------------------------------------------------------------------
@@ -486,7 +487,20 @@ class CounterModes(unittest.TestCase):
             k.code_refused("TT:ACT:Draw", "未知操作卡")
             self.assertEqual(k.view()["action"], "")
 
+            # draw: two lines; the action card is needed again for each document
+            k.code("TT:UNIT:A3", "A3")
+            k.code_refused(PROP, "请先扫周转材料业务卡")
+            k.code("TT:ACT:draw", "draw")
+            k.key("10")
+            self.assertEqual(k.code(PROP), line_text(1, PROP, "10"))
+            self.assertEqual(k.code(PROP_BARCODE), line_text(2, PROP, "1"))
+            k.code("TT:COMMIT", "已提交 2 行", "#2")
+            docs = [document(2, "zhang3", "revolve", [
+                {"warehouse": "W01", "item": PROP, "qty": "10", "action": "draw", "unit": "A3"},
+                {"warehouse": "W01", "item": PROP, "qty": "1", "action": "draw", "unit": "A3"}])]
+
             # handover: without the receiving unit nothing is taken
+            k.code("TT:UNIT:A3")
             self.assertEqual(k.code("TT:ACT:handover"), "业务 handover")
             k.code_refused(PROP, "交接：请先扫接收单位卡")
             k.code_refused("TT:COMMIT", "单据为空")
@@ -496,37 +510,25 @@ class CounterModes(unittest.TestCase):
             self.assertEqual(k.code(PROP_BARCODE), line_text(1, PROP, "6"))
             k.code_refused("TT:ACT:loss", "请先提交或取消")        # the action is the document's
             k.code_refused("TT:TOUNIT:A3", "请先提交或取消")
-            k.code("TT:COMMIT", "已提交 1 行", "#2")
+            k.code("TT:COMMIT", "已提交 1 行", "#4")
             v = k.view()
             self.assertEqual((v["action"], v["to_unit"], v["unit"]), ("", "", ""))
-            docs = [document(2, "zhang3", "revolve", [
-                {"warehouse": "W01", "item": PROP, "qty": "6", "action": "handover", "to_unit": "A4", "unit": "A3"}])]
-
-            # draw: two lines; the action card is needed again for each document
-            k.code("TT:UNIT:A3")
-            k.code_refused(PROP, "请先扫周转材料业务卡")
-            k.code("TT:ACT:draw", "draw")
-            k.key("10")
-            self.assertEqual(k.code(PROP), line_text(1, PROP, "10"))
-            self.assertEqual(k.code(PROP_BARCODE), line_text(2, PROP, "1"))
-            k.code("TT:COMMIT", "已提交 2 行", "#3")
-            docs.append(document(3, "zhang3", "revolve", [
-                {"warehouse": "W01", "item": PROP, "qty": "10", "action": "draw", "unit": "A3"},
-                {"warehouse": "W01", "item": PROP, "qty": "1", "action": "draw", "unit": "A3"}]))
+            docs.append(document(4, "zhang3", "revolve", [
+                {"warehouse": "W01", "item": PROP, "qty": "6", "action": "handover", "to_unit": "A4", "unit": "A3"}]))
 
             # a receiving unit scanned before the handover card is kept; another
             # action drops it
-            k.code("TT:UNIT:A4")
-            k.code("TT:TOUNIT:A3", "A3")
+            k.code("TT:UNIT:A3")
+            k.code("TT:TOUNIT:A4", "A4")
             k.code("TT:ACT:handover")
-            self.assertEqual(k.view()["to_unit"], "A3")
+            self.assertEqual(k.view()["to_unit"], "A4")
             k.code("TT:ACT:loss", "loss")
             self.assertEqual(k.view()["to_unit"], "", "a loss has no receiving unit")
             k.key("2")
             k.code(PROP, "× 2")
             k.code("TT:COMMIT", "已提交 1 行", "#5")
             docs.append(document(5, "zhang3", "revolve", [
-                {"warehouse": "W01", "item": PROP, "qty": "2", "action": "loss", "unit": "A4"}]))
+                {"warehouse": "W01", "item": PROP, "qty": "2", "action": "loss", "unit": "A3"}]))
 
             for seq, action in ((6, "burial"), (7, "scrap")):
                 k.code("TT:UNIT:A3")
@@ -544,8 +546,21 @@ class CounterModes(unittest.TestCase):
             st = self.sync(c, 7)
             self.assertEqual(st["rejected"], 0, st)
             self.assertEqual(server_journal(srv.db, "T01"), [journal_row(s, e) for s, e in expected])
-            # revolving movements are journaled for their own ledger: stock stays
-            h.assert_stock_equal(self, {("W01", PROP): 50000}, srv.stock(), c)
+            # a draw is an issue from the warehouse; the rest moves between
+            # the units' sub-ledgers (server/revolve.h): A3 drew 11, handed 6
+            # over (in transit: A4 has not confirmed), lost 2, buried and
+            # scrapped 0.5 each
+            h.assert_stock_equal(self, {("W01", PROP): 39000}, srv.stock(), c)
+            con = sqlite3.connect("file:%s?mode=ro" % srv.db, uri=True, timeout=30)
+            try:
+                self.assertEqual(con.execute("SELECT unit, qty FROM rv_balance WHERE model = ? ORDER BY unit",
+                                             (PROP,)).fetchall(), [("A3", 2000)])
+                self.assertEqual(con.execute("SELECT qty FROM rv_general WHERE model = ?", (PROP,)).fetchall(),
+                                 [(8000,)])
+                self.assertEqual(con.execute("SELECT from_unit, to_unit, qty FROM rv_transit WHERE settled IS NULL")
+                                 .fetchall(), [("A3", "A4", 6000)])
+            finally:
+                con.close()
 
     def test_revolve_to_unit_only_with_handover(self):
         """BUG pin: TT:TOUNIT is taken whatever the action, and kept when it

@@ -74,10 +74,10 @@ OPERATORS = ("id,name,role,unit,badge,active\n"
 # Approved plan lines (物资计划): one item each; P2026-0040 was rejected at a
 # later approval step.
 PLANS = ("serial,item,qty,category,unit,status\n"
-         "P2026-0034,%s,100,AQ-03,A3,approved\n"
+         "P2026-0034,%s,100,S03,A3,approved\n"
          "P2026-0035,%s,20,,,approved\n"
          "P2026-0036,%s,5,,A3,approved\n"
-         "P2026-0037,%s,50,AQ-07,,approved\n"
+         "P2026-0037,%s,50,S07,,approved\n"
          "P2026-0040,%s,10,,,rejected\n"
          "P-88,%s,40,,B2,approved\n"
          "P-89,%s,1,,B2,approved\n"

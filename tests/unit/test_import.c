@@ -58,9 +58,9 @@ static const char OPERATORS[] = "id,name,role,unit,badge,active\n"
 #define PLAN_HEADER "serial,item,qty,category,unit,status\n"
 
 static const char PLANS[] = PLAN_HEADER
-                            "P2026-0117,6901234567892,200,AQ-03,CM1,approved\n"
+                            "P2026-0117,6901234567892,200,S03,CM1,approved\n"
                             "P2026-0118,BOLT-M8,1000.5,,,approved\n"
-                            "P2026-0119,DRILL-42,2,AQ-01,XL,rejected\n";
+                            "P2026-0119,DRILL-42,2,S01,XL,rejected\n";
 
 #define EQUIPMENT_HEADER "asset,model,item,giai,barcode,unit,active\n"
 
@@ -841,7 +841,7 @@ static void test_import_plans_and_equipment(void **state)
     assert_string_equal(p->plans[0].serial, "P2026-0117");
     assert_string_equal(p->plans[0].item, "6901234567892");
     assert_int_equal(p->plans[0].qty, 200000);
-    assert_string_equal(p->plans[0].category, "AQ-03");
+    assert_string_equal(p->plans[0].category, "S03");
     assert_string_equal(p->plans[0].unit, "CM1");
     assert_int_equal(p->plans[0].status, TT_PLAN_APPROVED);
     assert_int_equal(p->plans[1].qty, 1000500);
@@ -881,7 +881,7 @@ static void test_import_plans_and_equipment(void **state)
     /* A plan rejected at a later step, an asset retired: changes like any
      * other, and the rows not in the file stay. */
     assert_int_equal(import_ok(fx, TT_DB_PLAN,
-                               PLAN_HEADER "P2026-0117,6901234567892,200,AQ-03,CM1,rejected\n", 1),
+                               PLAN_HEADER "P2026-0117,6901234567892,200,S03,CM1,rejected\n", 1),
                      7);
     assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
                                EQUIPMENT_HEADER "P-0042,乳化液泵 BRW400/31.5,,06141415678,,CM1,no\n",
@@ -940,7 +940,7 @@ static void test_plan_errors(void **state)
                   "P9,,,,,approved\n"
                   "P10,BOLT-M8,99999999999999999999,,,approved\n"
                   "P11,BOLT-M8,-2,,,approved\n"
-                  "P12,BOLT-M8,0.001,AQ-01,JD,rejected\n",  /* 14 fine */
+                  "P12,BOLT-M8,0.001,S01,JD,rejected\n",  /* 14 fine */
                   want);
     assert_int_equal(fx->res->rows, 13);
     assert_int_equal(master_version(fx), 4);
