@@ -5,6 +5,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "uplink.h"
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 
@@ -12,6 +13,8 @@ static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
                             sizeof(((tt_serverconf_t *)0)->field)}
 #define INT(k, lo, hi, field) {k, TT_CONF_INT, 0, lo, hi, NULL, \
                                offsetof(tt_serverconf_t, field), 0}
+#define FILE_KEY(k, type, field) {k, type, 0, 0, 0, NULL, offsetof(tt_serverconf_t, field), \
+                                  sizeof(((tt_serverconf_t *)0)->field)}
 
 static const tt_conf_key_t schema[] = {
     STR("site", 1, site),
@@ -24,12 +27,46 @@ static const tt_conf_key_t schema[] = {
     STR("mqtt.client_id", 0, mqtt_client_id),
     STR("mqtt.username", 0, mqtt_username),
     STR("mqtt.password", 0, mqtt_password),
+    FILE_KEY("mqtt.password_file", TT_CONF_SECRET_FILE, mqtt_password),
+    FILE_KEY("mqtt.ca_file", TT_CONF_FILE, mqtt_ca_file),
+    FILE_KEY("mqtt.cert_file", TT_CONF_FILE, mqtt_cert_file),
+    FILE_KEY("mqtt.key_file", TT_CONF_PRIVATE_FILE, mqtt_key_file),
     INT("mqtt.keepalive_s", 2, 600, mqtt_keepalive_s),
     INT("ingest.max_payload", 1024, 64 << 20, ingest_max_payload),
     INT("ingest.hold_max", 0, 1000000, ingest_hold_max),
     INT("ingest.round_max", 1, 10000, ingest_round_max),
 };
 #define NKEYS (sizeof schema / sizeof schema[0])
+
+/* Whether the file set `key`. */
+static int was_set(const unsigned char *seen, const char *key)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(schema[i].key, key) == 0)
+            return seen[i];
+    return 0;
+}
+
+/* The [mqtt] keys together, as tagtrail-edge checks its own (edgeconf.c). */
+static const char *mqtt_problem(const tt_serverconf_t *c, const unsigned char *seen)
+{
+    int tls = tt_uplink_url_tls(c->mqtt_url);
+
+    if (tls < 0)
+        return "mqtt.url must start with tcp://, ssl:// or mqtts://";
+    if (tls && !c->mqtt_ca_file[0])
+        return "mqtt.url is TLS (ssl://, mqtts://) but mqtt.ca_file is not set: the broker's "
+               "certificate must be verified";
+    if (!tls && (c->mqtt_ca_file[0] || c->mqtt_cert_file[0] || c->mqtt_key_file[0]))
+        return "mqtt.ca_file, cert_file and key_file need a TLS mqtt.url (ssl:// or mqtts://)";
+    if (!c->mqtt_cert_file[0] != !c->mqtt_key_file[0])
+        return "mqtt.cert_file and mqtt.key_file go together";
+    if (was_set(seen, "mqtt.password") && was_set(seen, "mqtt.password_file"))
+        return "mqtt.password and mqtt.password_file are both set: keep one (password_file)";
+    if (c->mqtt_password[0] && !c->mqtt_username[0])
+        return "a password needs mqtt.username";
+    return NULL;
+}
 
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
 {
@@ -56,8 +93,8 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
                  TT_EVENT_ID_MAX);
         return TT_ERR_CONFIG;
     }
-    if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {
-        snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", path);
+    if (mqtt_problem(c, seen)) {
+        snprintf(err, errlen, "%s: %s", path, mqtt_problem(c, seen));
         return TT_ERR_CONFIG;
     }
     if (!c->mqtt_client_id[0])
