@@ -180,11 +180,12 @@ static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
     else if (connack_refusal(code))
         snprintf(hint, sizeof hint, ": the broker refused: %s", connack_refusal(code));
     else if (up->ca_file && code == MQTTASYNC_FAILURE)
-        /* Paho checks the broker's name against the URL's host after the
-         * handshake, and that fails without an OpenSSL error, as a refused
-         * TCP connection does: name both. */
-        snprintf(hint, sizeof hint, ": broker unreachable, or its certificate does not name "
-                 "the url's host");
+        /* Without an OpenSSL error: Paho's check of the broker's name
+         * against the URL's host (after the handshake), the broker refusing
+         * our certificate (TLS 1.3 says so only after the handshake), and a
+         * refused TCP connection all look alike here: name them all. */
+        snprintf(hint, sizeof hint, ": no TLS session (the broker is unreachable, refused this "
+                 "client's certificate, or its certificate does not name the url's host)");
     snprintf(cause, sizeof cause, "connect failed (code %d%s%s)%s", code,
              resp && resp->message ? ": " : "", resp && resp->message ? resp->message : "", hint);
     push_simple(ctx, TT_UPLINK_LOST, cause);
