@@ -224,7 +224,7 @@ static tt_err_t run(const char *cwd, char *const argv[], const char *input, char
     }
     pid = fork();
     if (pid == 0) {
-        /* The child: only async-signal-safe calls until exec. */
+        /* The child (callers are single-threaded): plain system calls until exec. */
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (null < 0 || dup2(in[1], STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
             dup2(errp[1], STDERR_FILENO) < 0 || chdir(cwd) != 0)

@@ -15,7 +15,8 @@
  * on its standard input, never on a command line.  Every file is written
  * as NAME.new, synced and renamed over NAME; secrets are mode 0600.
  * Nothing here prints or exits: failures come back as a tt_err_t with the
- * reason in the caller's buffer.
+ * reason in the caller's buffer.  The functions fork: call them from a
+ * single-threaded program (the tagtrail tool).
  */
 #ifndef TT_PROVISION_H
 #define TT_PROVISION_H
