@@ -1,7 +1,8 @@
 /*
  * tagtrail: the command-line tool.  It drives a terminal through its control
- * socket (docs/protocol.md, "Terminal control socket") and reads the server's
- * HTTP API (docs/api.md).
+ * socket (docs/protocol.md, "Terminal control socket"), reads the server's
+ * HTTP API (docs/api.md), and makes and revokes broker identities
+ * (firmware/provision.h; it only dispatches to that module).
  *
  * Messages are Chinese unless TT_LANG (or, without it, LANG) starts with
  * "en".  Exit codes: 0 ok; 1 the terminal or server answered with an error
@@ -29,6 +30,7 @@
 #include "event.h"
 #include "labels.h"
 #include "money.h"
+#include "provision.h"
 #include "tag.h"
 
 #ifndef TT_VERSION
@@ -59,6 +61,7 @@ enum {
     M_LABEL_BAD, M_LABEL_FORMAT, M_LABEL_SYMBOLOGY, M_LABEL_PNG_OUT, M_LABEL_WRITE,   /* labels */
     M_REPORT_NAME, M_REPORT_FORMAT, M_REPORT_TTY, M_REPORT_LONG, M_REPORT_TOTAL,
     M_REPORT_MORE, M_REPORT_SAVED,   /* report */
+    M_PROV_FAILED, M_PROV_CA_DONE, M_PROV_DONE, M_REVOKE_FAILED, M_REVOKED, M_BAD_NUMBER,
     M_COUNT
 };
 
@@ -138,6 +141,31 @@ static const struct {
     [M_REPORT_TOTAL] = {"合计", "total"},
     [M_REPORT_MORE] = {"还有更多行：加 --after %s 继续", "more rows follow: add --after %s"},
     [M_REPORT_SAVED] = {"已写入 %s（%zu 字节）", "wrote %s (%zu bytes)"},
+    /* provision, revoke */
+    [M_PROV_FAILED] = {"无法创建身份：%s", "cannot provision: %s"},
+    [M_PROV_CA_DONE] = {"站点 CA 已建于 %s。把 %s/broker/ 中的文件复制到代理的 "
+                        "/etc/mosquitto/tagtrail/（仅 mosquitto 用户可读），代理配置为 "
+                        "deploy/mosquitto/tagtrail.conf；然后用 tagtrail provision --server "
+                        "创建服务器的身份。",
+                        "site CA made in %s. Copy the files of %s/broker/ to the broker's "
+                        "/etc/mosquitto/tagtrail/ (readable by the mosquitto user only), with "
+                        "deploy/mosquitto/tagtrail.conf as its configuration; then make the "
+                        "server's identity with tagtrail provision --server."},
+    [M_PROV_DONE] = {"%s 的身份已写入 %s：把该目录的文件复制到其配置文件旁，并以 mqtt.conf "
+                     "替换配置中的 [mqtt] 段。再把 %s/broker/passwd 复制到代理并重新加载代理"
+                     "（systemctl reload mosquitto 或 kill -HUP）。",
+                     "the identity of %s is in %s: copy its files beside the config file and "
+                     "replace the config's [mqtt] section with mqtt.conf. Then copy "
+                     "%s/broker/passwd (and crl.pem) to the broker and reload it "
+                     "(systemctl reload mosquitto, or kill -HUP)."},
+    [M_REVOKE_FAILED] = {"无法吊销：%s", "cannot revoke: %s"},
+    [M_REVOKED] = {"%s 已吊销。把 %s/broker/ 中的 passwd、acl 和 crl.pem 复制到代理并重新加载"
+                   "代理（systemctl reload mosquitto 或 kill -HUP）：代理随即拒绝并断开该终端。",
+                   "%s is revoked. Copy passwd, acl and crl.pem of %s/broker/ to the broker and "
+                   "reload it (systemctl reload mosquitto, or kill -HUP): it then refuses and "
+                   "disconnects the terminal."},
+    [M_BAD_NUMBER] = {"%s 的值 '%s' 必须是 %d 到 %d 的整数",
+                      "%s '%s' must be a whole number from %d to %d"},
 };
 
 enum { OPT_SOCKET = 1, OPT_SERVER = 2, OPT_JSON = 4, OPT_WAREHOUSE = 8, OPT_ITEM = 16 };
@@ -1072,6 +1100,165 @@ static int cmd_labels(const cli_t *c)
     return rc;
 }
 
+/* ---- provision and revoke: broker identities (firmware/provision.h) ---- */
+
+/* The exit code for a provision module failure: a refused argument is a
+ * usage error, anything else (exists, not found, a tool failed) is 1. */
+static int provision_rc(tt_err_t err)
+{
+    return err == TT_ERR_INVAL ? RC_USAGE : RC_ANSWER;
+}
+
+/* Parses "--name value" and "--flag" words of c->rest from index `from`.
+ * names[i] ending in '=' takes a value (given without the '='); `vals`
+ * gets each value, `hosts` every --host (at most 16).  Returns -1, or the
+ * exit code of a usage error it reported. */
+static int provision_opts(const cli_t *c, int from, const char *const *names, size_t nnames,
+                          const char **vals, const char **hosts, size_t *nhosts)
+{
+    for (int i = from; i < c->nrest; i++) {
+        const char *a = c->rest[i];
+        size_t k = 0, len;
+        while (k < nnames && (len = strcspn(names[k], "="),
+                              strncmp(a, names[k], len) != 0 || a[len] != '\0'))
+            k++;
+        if (k == nnames) {
+            say(c->lang, a[0] == '-' ? M_BAD_OPTION : M_SYNOPSIS,
+                a[0] == '-' ? a : c->cmd->synopsis, c->cmd->name);
+            return RC_USAGE;
+        }
+        if (names[k][strlen(names[k]) - 1] != '=') {
+            vals[k] = a;
+            continue;
+        }
+        if (i + 1 >= c->nrest) {
+            say(c->lang, M_NEEDS_VALUE, a);
+            return RC_USAGE;
+        }
+        vals[k] = c->rest[++i];
+        if (hosts && strcmp(names[k], "--host=") == 0) {
+            if (*nhosts == 16) {
+                say(c->lang, M_BAD_OPTION, a, c->cmd->name);
+                return RC_USAGE;
+            }
+            hosts[(*nhosts)++] = vals[k];
+        }
+    }
+    return -1;
+}
+
+/* A whole number from lo to hi, or 0 when absent; -1 (reported) when bad. */
+static int provision_number(const cli_t *c, const char *name, const char *text, int lo, int hi)
+{
+    char *end;
+    long v;
+    if (!text)
+        return 0;
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi || !isdigit((unsigned char)text[0])) {
+        say(c->lang, M_BAD_NUMBER, name, text, lo, hi);
+        return -1;
+    }
+    return (int)v;
+}
+
+/* provision --init-ca DIR --host NAME... | provision TERMINAL|--server
+ * --ca-dir DIR --out DIR: see COMMANDS. */
+static int cmd_provision(const cli_t *c)
+{
+    enum { O_CA_DIR, O_OUT, O_URL, O_DAYS, O_PORT, O_HOST, O_REPLACE, O_N };
+    static const char *const names[O_N] = {"--ca-dir=", "--out=", "--url=", "--days=",
+                                           "--port=", "--host=", "--replace"};
+    const char *vals[O_N] = {NULL}, *hosts[16], *first = c->nrest > 0 ? c->rest[0] : "";
+    char reason[TT_PROVISION_ERR_MAX] = "";
+    size_t nhosts = 0;
+    int rc, days, port;
+    tt_err_t err;
+
+    if (!strcmp(first, "--help") || !strcmp(first, "-h")) {
+        printf("%s\n  tagtrail %s\n", msg(c->lang, M_USAGE), c->cmd->synopsis);
+        return RC_OK;
+    }
+    if (!strcmp(first, "--init-ca")) {
+        if (c->nrest < 2) {
+            say(c->lang, M_NEEDS_VALUE, first);
+            return RC_USAGE;
+        }
+        /* Only --host, --port and --days apply. */
+        if ((rc = provision_opts(c, 2, names + O_DAYS, 3, vals + O_DAYS, hosts, &nhosts)) >= 0)
+            return rc;
+        days = provision_number(c, "--days", vals[O_DAYS], 1, 36500);
+        port = provision_number(c, "--port", vals[O_PORT], 1, 65535);
+        if (days < 0 || port < 0)
+            return RC_USAGE;
+        {
+            tt_provision_ca_t ca = {c->rest[1], hosts, nhosts, port, days};
+            err = tt_provision_init_ca(&ca, reason, sizeof reason);
+        }
+        if (err != TT_OK) {
+            say(c->lang, M_PROV_FAILED, reason);
+            return provision_rc(err);
+        }
+        tell(c->lang, M_PROV_CA_DONE, c->rest[1], c->rest[1]);
+        return RC_OK;
+    }
+    if (c->nrest < 1 || (first[0] == '-' && strcmp(first, "--server") != 0)) {
+        say(c->lang, M_SYNOPSIS, c->cmd->synopsis);
+        return RC_USAGE;
+    }
+    /* --port and --host belong to --init-ca. */
+    if ((rc = provision_opts(c, 1, names, O_N, vals, NULL, NULL)) >= 0)
+        return rc;
+    if (vals[O_PORT] || vals[O_HOST] || !vals[O_CA_DIR] || !vals[O_OUT]) {
+        say(c->lang, M_SYNOPSIS, c->cmd->synopsis);
+        return RC_USAGE;
+    }
+    if ((days = provision_number(c, "--days", vals[O_DAYS], 1, 36500)) < 0)
+        return RC_USAGE;
+    {
+        int server = strcmp(first, "--server") == 0;
+        tt_provision_conf_t pc = {vals[O_CA_DIR], vals[O_OUT], server ? NULL : first,
+                                  vals[O_URL], days, vals[O_REPLACE] != NULL};
+        err = tt_provision_identity(&pc, reason, sizeof reason);
+        if (err != TT_OK) {
+            say(c->lang, M_PROV_FAILED, reason);
+            return provision_rc(err);
+        }
+        tell(c->lang, M_PROV_DONE, server ? TT_PROVISION_SERVER_USER : first, vals[O_OUT],
+             vals[O_CA_DIR]);
+    }
+    return RC_OK;
+}
+
+/* revoke TERMINAL --ca-dir DIR */
+static int cmd_revoke(const cli_t *c)
+{
+    static const char *const names[] = {"--ca-dir="};
+    const char *vals[1] = {NULL};
+    char reason[TT_PROVISION_ERR_MAX] = "";
+    tt_err_t err;
+    int rc;
+
+    if (c->nrest < 1 || c->rest[0][0] == '-') {
+        say(c->lang, M_SYNOPSIS, c->cmd->synopsis);
+        return RC_USAGE;
+    }
+    if ((rc = provision_opts(c, 1, names, 1, vals, NULL, NULL)) >= 0)
+        return rc;
+    if (!vals[0]) {
+        say(c->lang, M_SYNOPSIS, c->cmd->synopsis);
+        return RC_USAGE;
+    }
+    err = tt_provision_revoke(vals[0], c->rest[0], reason, sizeof reason);
+    if (err != TT_OK) {
+        say(c->lang, M_REVOKE_FAILED, reason);
+        return provision_rc(err);
+    }
+    tell(c->lang, M_REVOKED, c->rest[0], vals[0]);
+    return RC_OK;
+}
+
 /* ---- the command line ---- */
 
 static const command_t COMMANDS[] = {
@@ -1099,6 +1286,12 @@ static const command_t COMMANDS[] = {
      "[OUTPUT]\n"
      "    OUTPUT: [--format svg|png|zpl] [--out FILE] [--font PRINTER-FONT (zpl, for Chinese)]",
      -1, 0, cmd_labels},
+    {"provision",
+     "provision --init-ca DIR --host BROKER-NAME... [--port 8883] [--days N]\n"
+     "  tagtrail provision TERMINAL|--server --ca-dir DIR --out DIR [--url ssl://HOST:PORT] "
+     "[--days N] [--replace]",
+     -1, 0, cmd_provision},
+    {"revoke", "revoke TERMINAL --ca-dir DIR", -1, 0, cmd_revoke},
 };
 
 static void usage(lang_t lang, FILE *f)

@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "scanner.h"
+#include "uplink.h"
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const languages[] = {"zh", "en", NULL};
@@ -16,6 +17,8 @@ static const char *const stock_checks[] = {"off", "warn", "refuse", NULL};
                             sizeof(((tt_edgeconf_t *)0)->field)}
 #define INT(k, lo, hi, field) {k, TT_CONF_INT, 0, lo, hi, NULL, offsetof(tt_edgeconf_t, field), 0}
 #define BOOL(k, field) {k, TT_CONF_BOOL, 0, 0, 0, NULL, offsetof(tt_edgeconf_t, field), 0}
+#define FILE_KEY(k, type, field) {k, type, 0, 0, 0, NULL, offsetof(tt_edgeconf_t, field), \
+                                  sizeof(((tt_edgeconf_t *)0)->field)}
 
 /* Integer keys of the [rfid] and [indicator] sections: each has a slot in
  * conf->raw, copied into the driver's int field after loading (only when
@@ -104,6 +107,11 @@ static const tt_conf_key_t schema[] = {
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.username", 0, mqtt_username),
     STR("mqtt.password", 0, mqtt_password),
+    {"mqtt.password_file", TT_CONF_SECRET_FILE, 0, 0, 0, NULL,
+     offsetof(tt_edgeconf_t, mqtt_password), sizeof(((tt_edgeconf_t *)0)->mqtt_password)},
+    FILE_KEY("mqtt.ca_file", TT_CONF_FILE, mqtt_ca_file),
+    FILE_KEY("mqtt.cert_file", TT_CONF_FILE, mqtt_cert_file),
+    FILE_KEY("mqtt.key_file", TT_CONF_PRIVATE_FILE, mqtt_key_file),
     INT("mqtt.keepalive_s", 2, 600, mqtt_keepalive_s),
     INT("uplink.batch_max", 1, TT_EVENT_BATCH_MAX, uplink_batch_max),
     INT("uplink.window", 1, 32, uplink_window),
@@ -178,6 +186,44 @@ static int resolve(char *field, size_t cap, const char *file)
     return 1;
 }
 
+/* Index of `key` in the schema. */
+static size_t key_index(const char *key)
+{
+    size_t i = 0;
+    while (i < NBASE && strcmp(schema[i].key, key) != 0)
+        i++;
+    return i;
+}
+
+/* The [mqtt] keys together: the URL's scheme, TLS files only with TLS (and
+ * a CA file always with it: the broker is verified), a client certificate
+ * with its key, one password source, and a password only with a username. */
+static tt_err_t check_mqtt(const char *name, const tt_edgeconf_t *c, const unsigned char *seen,
+                           char *err, size_t errlen)
+{
+    int tls = tt_uplink_url_tls(c->mqtt_url);
+    const char *why = NULL;
+
+    if (tls < 0)
+        why = "mqtt.url must start with tcp://, ssl:// or mqtts://";
+    else if (tls && !c->mqtt_ca_file[0])
+        why = "mqtt.url is TLS (ssl://, mqtts://) but mqtt.ca_file is not set: the broker's "
+              "certificate must be verified";
+    else if (!tls && (c->mqtt_ca_file[0] || c->mqtt_cert_file[0] || c->mqtt_key_file[0]))
+        why = "mqtt.ca_file, cert_file and key_file need a TLS mqtt.url (ssl:// or mqtts://)";
+    else if (!c->mqtt_cert_file[0] != !c->mqtt_key_file[0])
+        why = "mqtt.cert_file and mqtt.key_file go together";
+    else if (seen[key_index("mqtt.password")] && seen[key_index("mqtt.password_file")])
+        why = "mqtt.password and mqtt.password_file are both set: keep one (password_file)";
+    else if (c->mqtt_password[0] && !c->mqtt_username[0])
+        why = "a password needs mqtt.username";
+    if (why) {
+        snprintf(err, errlen, "%s: %s", name, why);
+        return TT_ERR_CONFIG;
+    }
+    return TT_OK;
+}
+
 /* Checks what the schema cannot express and derives the typed driver fields. */
 static tt_err_t finish(const char *name, tt_edgeconf_t *c, const unsigned char *seen, char *err,
                        size_t errlen)
@@ -237,11 +283,7 @@ static tt_err_t finish(const char *name, tt_edgeconf_t *c, const unsigned char *
     c->scanner.interface = (int)c->scanner_interface;
     c->scanner.baud = (int)c->scanner_baud;
     c->scanner.reopen_ms = (int)c->scanner_reopen_ms;
-    if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {
-        snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", name);
-        return TT_ERR_CONFIG;
-    }
-    return TT_OK;
+    return check_mqtt(name, c, seen, err, errlen);
 }
 
 tt_err_t tt_edgeconf_load(const char *path, tt_edgeconf_t *conf, char *err, size_t errlen)

@@ -34,7 +34,10 @@ typedef struct {
     char control_socket[108];          /* sun_path */
     char mqtt_url[TT_EDGECONF_PATH_MAX];
     char mqtt_username[64];
-    char mqtt_password[128];
+    char mqtt_password[128];           /* mqtt.password, or the line of mqtt.password_file */
+    char mqtt_ca_file[TT_EDGECONF_PATH_MAX];    /* TLS: "" unless set; resolved paths */
+    char mqtt_cert_file[TT_EDGECONF_PATH_MAX];
+    char mqtt_key_file[TT_EDGECONF_PATH_MAX];
     long long mqtt_keepalive_s;
     long long uplink_batch_max;
     long long uplink_window;

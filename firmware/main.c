@@ -703,6 +703,9 @@ int main(int argc, char **argv)
         uc.client_id = client_id;
         uc.username = e.conf.mqtt_username[0] ? e.conf.mqtt_username : NULL;
         uc.password = e.conf.mqtt_password[0] ? e.conf.mqtt_password : NULL;
+        uc.ca_file = e.conf.mqtt_ca_file[0] ? e.conf.mqtt_ca_file : NULL;
+        uc.cert_file = e.conf.mqtt_cert_file[0] ? e.conf.mqtt_cert_file : NULL;
+        uc.key_file = e.conf.mqtt_key_file[0] ? e.conf.mqtt_key_file : NULL;
         uc.keepalive_s = (int)e.conf.mqtt_keepalive_s;
         uc.max_inflight = (int)e.conf.uplink_window + 16;
         uc.will_topic = e.status_topic;

@@ -24,6 +24,7 @@ enum { IDLE, CONNECTING, UP };
 struct tt_uplink {
     MQTTAsync client;
     char *url, *client_id, *username, *password, *will_topic, *will_payload;
+    char *ca_file, *cert_file, *key_file;   /* ca_file non-NULL: TLS */
     char **subs;
     size_t nsubs;
     int keepalive_s, max_inflight;
@@ -43,6 +44,7 @@ struct tt_uplink {
     size_t queued;
     int inflight;
     int closing;
+    char tls_error[160];   /* OpenSSL's reason for the last failed handshake, or "" */
 };
 
 static char *dup_or_null(const char *s)
@@ -122,11 +124,70 @@ static void on_connect(void *ctx, MQTTAsync_successData *resp)
     push_simple(ctx, TT_UPLINK_CONNECTED, NULL);
 }
 
+/* Paho's OpenSSL error callback, on Paho's thread: keeps the reason of the
+ * last error, "certificate verify failed" out of OpenSSL's
+ * "...error:0A000086:SSL routines:func:certificate verify failed:file:line:",
+ * so that a refused handshake is explained by the connect failure. */
+static int on_tls_error(const char *str, size_t len, void *ctx)
+{
+    tt_uplink_t *up = ctx;
+    char line[512];
+    const char *reason, *p;
+    size_t n;
+
+    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), str);
+    line[strcspn(line, "\r\n")] = '\0';
+    reason = line;
+    p = strstr(line, "error:");
+    /* error:CODE:LIBRARY:FUNCTION:REASON:... */
+    for (int field = 0; p && field < 4; field++)
+        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+    if (p && *p) {
+        reason = p;
+        n = strcspn(p, ":");
+        line[(size_t)(p - line) + n] = '\0';
+    }
+    pthread_mutex_lock(&up->lock);
+    snprintf(up->tls_error, sizeof up->tls_error, "%.*s", (int)sizeof up->tls_error - 1, reason);
+    pthread_mutex_unlock(&up->lock);
+    return 0;
+}
+
+/* MQTT 3.1.1 CONNACK refusals, which Paho reports as the failure's code. */
+static const char *connack_refusal(int code)
+{
+    static const char *const text[] = {
+        NULL, "unacceptable protocol version", "client id rejected", "broker unavailable",
+        "bad user name or password", "not authorized (unknown or revoked identity, or a wrong "
+        "password)",
+    };
+    return code > 0 && code < (int)(sizeof text / sizeof text[0]) ? text[code] : NULL;
+}
+
 static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 {
-    char cause[128];
-    snprintf(cause, sizeof cause, "connect failed (code %d%s%s)", resp ? resp->code : 0,
-             resp && resp->message ? ": " : "", resp && resp->message ? resp->message : "");
+    tt_uplink_t *up = ctx;
+    char cause[sizeof ((tt_uplink_note_t *)0)->cause], tls[sizeof up->tls_error], hint[200];
+    int code = resp ? resp->code : 0;
+
+    pthread_mutex_lock(&up->lock);
+    memcpy(tls, up->tls_error, sizeof tls);
+    up->tls_error[0] = '\0';
+    pthread_mutex_unlock(&up->lock);
+    hint[0] = '\0';
+    if (tls[0])
+        snprintf(hint, sizeof hint, ": TLS handshake refused: %s", tls);
+    else if (connack_refusal(code))
+        snprintf(hint, sizeof hint, ": the broker refused: %s", connack_refusal(code));
+    else if (up->ca_file && code == MQTTASYNC_FAILURE)
+        /* Without an OpenSSL error: Paho's check of the broker's name
+         * against the URL's host (after the handshake), the broker refusing
+         * our certificate (TLS 1.3 says so only after the handshake), and a
+         * refused TCP connection all look alike here: name them all. */
+        snprintf(hint, sizeof hint, ": no TLS session (the broker is unreachable, refused this "
+                 "client's certificate, or its certificate does not name the url's host)");
+    snprintf(cause, sizeof cause, "connect failed (code %d%s%s)%s", code,
+             resp && resp->message ? ": " : "", resp && resp->message ? resp->message : "", hint);
     push_simple(ctx, TT_UPLINK_LOST, cause);
 }
 
@@ -152,13 +213,53 @@ static void on_send_failure(void *ctx, MQTTAsync_failureData *resp)
     push_simple(ctx, TT_UPLINK_SEND_FAILED, cause);
 }
 
+int tt_uplink_url_tls(const char *url)
+{
+    if (strncmp(url, "tcp://", 6) == 0)
+        return 0;
+    if (strncmp(url, "ssl://", 6) == 0 || strncmp(url, "mqtts://", 8) == 0)
+        return 1;
+    return -1;
+}
+
+/* What tt_uplink_new refuses before Paho sees the settings. */
+static tt_err_t check_conf(const tt_uplink_conf_t *conf, char *err, size_t errlen)
+{
+    int tls = tt_uplink_url_tls(conf->url);
+
+    if (tls < 0) {
+        snprintf(err, errlen, "mqtt: url '%s' must start with tcp://, ssl:// or mqtts://",
+                 conf->url);
+        return TT_ERR_INVAL;
+    }
+    if (tls && !conf->ca_file) {
+        snprintf(err, errlen, "mqtt: url '%s' is TLS but no CA file is given to verify the "
+                 "broker with", conf->url);
+        return TT_ERR_INVAL;
+    }
+    if (!tls && (conf->ca_file || conf->cert_file || conf->key_file)) {
+        snprintf(err, errlen, "mqtt: TLS files are given but url '%s' is plain tcp://",
+                 conf->url);
+        return TT_ERR_INVAL;
+    }
+    if (!conf->cert_file != !conf->key_file) {
+        snprintf(err, errlen, "mqtt: a client certificate needs both its file and its key");
+        return TT_ERR_INVAL;
+    }
+    return TT_OK;
+}
+
 tt_err_t tt_uplink_new(const tt_uplink_conf_t *conf, tt_uplink_t **out, char *err, size_t errlen)
 {
     MQTTAsync_createOptions copts = MQTTAsync_createOptions_initializer;
     tt_uplink_t *up;
+    tt_err_t check;
     int rc;
 
     *out = NULL;
+    check = check_conf(conf, err, errlen);
+    if (check != TT_OK)
+        return check;
     up = calloc(1, sizeof *up);
     if (!up)
         return TT_ERR_NOMEM;
@@ -171,6 +272,9 @@ tt_err_t tt_uplink_new(const tt_uplink_conf_t *conf, tt_uplink_t **out, char *er
     up->password = dup_or_null(conf->password);
     up->will_topic = dup_or_null(conf->will_topic);
     up->will_payload = dup_or_null(conf->will_payload);
+    up->ca_file = dup_or_null(conf->ca_file);
+    up->cert_file = dup_or_null(conf->cert_file);
+    up->key_file = dup_or_null(conf->key_file);
     up->subs = calloc(conf->nsubscriptions + 1, sizeof *up->subs);
     up->nsubs = conf->nsubscriptions;
     up->keepalive_s = conf->keepalive_s;
@@ -179,7 +283,8 @@ tt_err_t tt_uplink_new(const tt_uplink_conf_t *conf, tt_uplink_t **out, char *er
     up->backoff_ms = BACKOFF_MIN_MS;
     if (!up->url || !up->client_id || !up->subs || (conf->username && !up->username) ||
         (conf->password && !up->password) || (conf->will_topic && !up->will_topic) ||
-        (conf->will_payload && !up->will_payload))
+        (conf->will_payload && !up->will_payload) || (conf->ca_file && !up->ca_file) ||
+        (conf->cert_file && !up->cert_file) || (conf->key_file && !up->key_file))
         goto nomem;
     for (size_t i = 0; i < up->nsubs; i++)
         if (!(up->subs[i] = strdup(conf->subscriptions[i])))
@@ -263,6 +368,9 @@ void tt_uplink_free(tt_uplink_t *up)
     free(up->password);
     free(up->will_topic);
     free(up->will_payload);
+    free(up->ca_file);
+    free(up->cert_file);
+    free(up->key_file);
     if (up->wake[0] >= 0)
         close(up->wake[0]);
     if (up->wake[1] >= 0)
@@ -362,10 +470,27 @@ void tt_uplink_tick(tt_uplink_t *up, int64_t now_ms)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
     MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     int rc;
 
     if (up->state != IDLE || now_ms < up->next_attempt)
         return;
+    if (up->ca_file) {
+        /* The broker is verified, always: its chain against our CA only
+         * (not the system's store), and its name against the URL's host. */
+        ssl.trustStore = up->ca_file;
+        ssl.disableDefaultTrustStore = 1;
+        ssl.enableServerCertAuth = 1;
+        ssl.verify = 1;
+        ssl.keyStore = up->cert_file;
+        ssl.privateKey = up->key_file;
+        ssl.ssl_error_cb = on_tls_error;
+        ssl.ssl_error_context = up;
+        co.ssl = &ssl;
+        pthread_mutex_lock(&up->lock);
+        up->tls_error[0] = '\0';
+        pthread_mutex_unlock(&up->lock);
+    }
     co.keepAliveInterval = up->keepalive_s;
     co.cleansession = 1;
     co.maxInflight = up->max_inflight;

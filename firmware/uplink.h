@@ -10,6 +10,10 @@
  * connected (persistence is off; publishing while disconnected fails): the
  * caller's durable store is the only queue.  Both tagtrail-edge and
  * tagtrail-server use this module.
+ *
+ * TLS (ssl:// or mqtts://) always verifies the broker: its certificate must
+ * chain to the one CA file given (the system's trust store is not used) and
+ * name the URL's host.  A client certificate is presented when configured.
  */
 #ifndef TT_UPLINK_H
 #define TT_UPLINK_H
@@ -30,17 +34,21 @@ typedef enum {
 
 typedef struct {
     tt_uplink_kind_t kind;
-    char cause[128];           /* LOST, SEND_FAILED: why */
+    char cause[256];           /* LOST, SEND_FAILED: why (a refused TLS handshake says why) */
     char *topic;               /* MESSAGE: NUL-terminated */
     char *payload;             /* MESSAGE: len bytes, plus a NUL for convenience */
     size_t len;
 } tt_uplink_note_t;
 
 typedef struct {
-    const char *url;           /* "tcp://host:port" */
+    const char *url;           /* "tcp://host:port", "ssl://host:port" or "mqtts://host:port" */
     const char *client_id;
     const char *username;      /* NULL: none */
     const char *password;      /* NULL: none */
+    const char *ca_file;       /* TLS only, and required there: PEM file of the CA the broker's
+                                * certificate must chain to; nothing else is trusted */
+    const char *cert_file;     /* TLS only; NULL: no client certificate.  PEM certificate */
+    const char *key_file;      /* its PEM private key (unencrypted); set exactly with cert_file */
     int keepalive_s;
     int max_inflight;          /* Paho's in-flight limit; keep the owner's window below it */
     const char *will_topic;    /* NULL: no will; else retained QoS 1 will */
@@ -50,10 +58,16 @@ typedef struct {
     size_t max_queued_bytes;   /* incoming bytes held before Paho's thread waits */
 } tt_uplink_conf_t;
 
+/* 1 when `url` asks for TLS (ssl:// or mqtts://), 0 for tcp://, -1 for any
+ * other scheme. */
+int tt_uplink_url_tls(const char *url);
+
 /* Creates the client; connecting starts at the first tt_uplink_tick().
- * Strings in conf are copied.  On TT_OK *out is owned by the caller
- * (tt_uplink_free).  Returns TT_ERR_INVAL (bad URL or id, reason in err),
- * TT_ERR_NOMEM, TT_ERR_IO. */
+ * Strings in conf are copied; the files are read at each connection attempt.
+ * On TT_OK *out is owned by the caller (tt_uplink_free).  Returns
+ * TT_ERR_INVAL with the reason in err (a bad URL or id; a TLS URL without
+ * ca_file; TLS files with a tcp:// URL; cert_file without key_file or the
+ * reverse), TT_ERR_NOMEM, TT_ERR_IO. */
 tt_err_t tt_uplink_new(const tt_uplink_conf_t *conf, tt_uplink_t **out, char *err, size_t errlen);
 
 /* Disconnects (waiting at most 1 s) and frees; NULL is accepted. */

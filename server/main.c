@@ -288,6 +288,9 @@ int main(int argc, char **argv)
         uc.client_id = s.conf.mqtt_client_id;
         uc.username = s.conf.mqtt_username[0] ? s.conf.mqtt_username : NULL;
         uc.password = s.conf.mqtt_password[0] ? s.conf.mqtt_password : NULL;
+        uc.ca_file = s.conf.mqtt_ca_file[0] ? s.conf.mqtt_ca_file : NULL;
+        uc.cert_file = s.conf.mqtt_cert_file[0] ? s.conf.mqtt_cert_file : NULL;
+        uc.key_file = s.conf.mqtt_key_file[0] ? s.conf.mqtt_key_file : NULL;
         uc.keepalive_s = (int)s.conf.mqtt_keepalive_s;
         uc.max_inflight = 1000;
         uc.will_topic = TT_EVENT_TOPIC_SERVER_STATUS;

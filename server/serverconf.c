@@ -2,10 +2,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf.h"
 #include "log.h"
+#include "uplink.h"
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 
@@ -13,6 +13,8 @@ static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
                             sizeof(((tt_serverconf_t *)0)->field)}
 #define INT(k, lo, hi, field) {k, TT_CONF_INT, 0, lo, hi, NULL, \
                                offsetof(tt_serverconf_t, field), 0}
+#define FILE_KEY(k, type, field) {k, type, 0, 0, 0, NULL, offsetof(tt_serverconf_t, field), \
+                                  sizeof(((tt_serverconf_t *)0)->field)}
 
 static const tt_conf_key_t schema[] = {
     STR("site", 1, site),
@@ -20,12 +22,16 @@ static const tt_conf_key_t schema[] = {
     STR("timezone", 0, timezone),
     {"log_level", TT_CONF_ENUM, 0, 0, 0, levels, offsetof(tt_serverconf_t, log_level), 0},
     STR("http.bind", 0, http_bind),
-    STR("http.token_file", 0, http_token),
     {"http.port", TT_CONF_INT, 1, 0, 65535, NULL, offsetof(tt_serverconf_t, http_port), 0},
+    FILE_KEY("http.token_file", TT_CONF_SECRET_FILE, http_token),
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.client_id", 0, mqtt_client_id),
     STR("mqtt.username", 0, mqtt_username),
     STR("mqtt.password", 0, mqtt_password),
+    FILE_KEY("mqtt.password_file", TT_CONF_SECRET_FILE, mqtt_password),
+    FILE_KEY("mqtt.ca_file", TT_CONF_FILE, mqtt_ca_file),
+    FILE_KEY("mqtt.cert_file", TT_CONF_FILE, mqtt_cert_file),
+    FILE_KEY("mqtt.key_file", TT_CONF_PRIVATE_FILE, mqtt_key_file),
     INT("mqtt.keepalive_s", 2, 600, mqtt_keepalive_s),
     INT("ingest.max_payload", 1024, 64 << 20, ingest_max_payload),
     INT("ingest.hold_max", 0, 1000000, ingest_hold_max),
@@ -33,64 +39,40 @@ static const tt_conf_key_t schema[] = {
 };
 #define NKEYS (sizeof schema / sizeof schema[0])
 
-/* Resolves `name` relative to the folder of `path` into out[cap]. */
-static int beside(const char *path, const char *name, char *out, size_t cap)
+/* Whether the file set `key`. */
+static int was_set(const unsigned char *seen, const char *key)
 {
-    const char *slash = strrchr(path, '/');
-    int n = name[0] != '/' && slash
-                ? snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, name)
-                : snprintf(out, cap, "%s", name);
-    return n >= 0 && (size_t)n < cap;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(schema[i].key, key) == 0)
+            return seen[i];
+    return 0;
 }
 
-/* Replaces conf->http_token (the token file's name) with the token: one
- * line of 32-128 printable ASCII characters, in a file nobody but its
- * owner can read. */
-static tt_err_t read_token(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
+/* The [mqtt] keys together, as tagtrail-edge checks its own (edgeconf.c). */
+static const char *mqtt_problem(const tt_serverconf_t *c, const unsigned char *seen)
 {
-    char file[512], line[256];
-    struct stat st;
-    size_t n;
-    FILE *f;
+    int tls = tt_uplink_url_tls(c->mqtt_url);
 
-    if (!beside(path, c->http_token, file, sizeof file)) {
-        snprintf(err, errlen, "%s: http.token_file: path too long", path);
-        return TT_ERR_CONFIG;
-    }
-    f = fopen(file, "r");
-    if (!f || fstat(fileno(f), &st) != 0) {
-        snprintf(err, errlen, "%s: http.token_file: cannot read %s", path, file);
-        if (f)
-            fclose(f);
-        return TT_ERR_CONFIG;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        fclose(f);
-        snprintf(err, errlen, "%s: http.token_file: %s must not be readable by group or others "
-                 "(chmod 600)", path, file);
-        return TT_ERR_CONFIG;
-    }
-    if (!fgets(line, sizeof line, f))
-        line[0] = '\0';
-    fclose(f);
-    n = strcspn(line, "\r\n");
-    line[n] = '\0';
-    for (size_t i = 0; i < n; i++)
-        if (line[i] <= ' ' || line[i] > '~')
-            n = 0;
-    if (n < 32 || n > 128) {
-        snprintf(err, errlen, "%s: http.token_file: %s must hold one token of 32-128 printable "
-                 "characters", path, file);
-        return TT_ERR_CONFIG;
-    }
-    memcpy(c->http_token, line, n + 1);
-    return TT_OK;
+    if (tls < 0)
+        return "mqtt.url must start with tcp://, ssl:// or mqtts://";
+    if (tls && !c->mqtt_ca_file[0])
+        return "mqtt.url is TLS (ssl://, mqtts://) but mqtt.ca_file is not set: the broker's "
+               "certificate must be verified";
+    if (!tls && (c->mqtt_ca_file[0] || c->mqtt_cert_file[0] || c->mqtt_key_file[0]))
+        return "mqtt.ca_file, cert_file and key_file need a TLS mqtt.url (ssl:// or mqtts://)";
+    if (!c->mqtt_cert_file[0] != !c->mqtt_key_file[0])
+        return "mqtt.cert_file and mqtt.key_file go together";
+    if (was_set(seen, "mqtt.password") && was_set(seen, "mqtt.password_file"))
+        return "mqtt.password and mqtt.password_file are both set: keep one (password_file)";
+    if (c->mqtt_password[0] && !c->mqtt_username[0])
+        return "a password needs mqtt.username";
+    return NULL;
 }
 
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
 {
     unsigned char seen[NKEYS];
-    char joined[sizeof c->database];
+    const char *slash;
     tt_err_t rc;
 
     memset(c, 0, sizeof *c);
@@ -112,18 +94,32 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
                  TT_EVENT_ID_MAX);
         return TT_ERR_CONFIG;
     }
-    if (strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0) {
-        snprintf(err, errlen, "%s: mqtt.url must start with tcp:// or ssl://", path);
+    if (mqtt_problem(c, seen)) {
+        snprintf(err, errlen, "%s: %s", path, mqtt_problem(c, seen));
         return TT_ERR_CONFIG;
     }
-    if (c->http_token[0] && (rc = read_token(path, c, err, errlen)) != TT_OK)
-        return rc;
+    if (c->http_token[0]) {
+        size_t n = strlen(c->http_token);
+        for (size_t i = 0; i < n; i++)
+            if (c->http_token[i] <= ' ' || c->http_token[i] > '~')
+                n = 0;
+        if (n < 32 || n > 128) {
+            snprintf(err, errlen, "%s: http.token_file must hold one token of 32-128 printable "
+                     "ASCII characters", path);
+            return TT_ERR_CONFIG;
+        }
+    }
     if (!c->mqtt_client_id[0])
         snprintf(c->mqtt_client_id, sizeof c->mqtt_client_id, "tt-server-%s", c->site);
-    if (!beside(path, c->database, joined, sizeof joined)) {
-        snprintf(err, errlen, "%s: database path too long", path);
-        return TT_ERR_CONFIG;
+    slash = strrchr(path, '/');
+    if (c->database[0] != '/' && slash) {
+        char joined[sizeof c->database];
+        int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, c->database);
+        if (n < 0 || (size_t)n >= sizeof joined) {
+            snprintf(err, errlen, "%s: database path too long", path);
+            return TT_ERR_CONFIG;
+        }
+        memcpy(c->database, joined, (size_t)n + 1);
     }
-    memcpy(c->database, joined, sizeof joined);
     return TT_OK;
 }

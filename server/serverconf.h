@@ -23,7 +23,10 @@ typedef struct {
     char mqtt_url[256];
     char mqtt_client_id[64];
     char mqtt_username[64];
-    char mqtt_password[128];
+    char mqtt_password[128];       /* mqtt.password, or the line of mqtt.password_file */
+    char mqtt_ca_file[256];        /* TLS: "" unless set; resolved paths */
+    char mqtt_cert_file[256];
+    char mqtt_key_file[256];
     long long mqtt_keepalive_s;
     long long ingest_max_payload;
     long long ingest_hold_max;

@@ -8,11 +8,14 @@
  * than one that refuses to start.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "money.h"
@@ -21,6 +24,8 @@
 #define FILE_MAX ((size_t)1 << 20)
 /* Longest slice of a bad value quoted back in a message. */
 #define ECHO_MAX 64
+/* Largest file a TT_CONF_SECRET_FILE may name: one line of a password. */
+#define SECRET_MAX 4096
 
 /* seen[i] while a parse call runs: SEEN_HERE marks keys this call set, so a
  * duplicate is caught without allocating; it becomes SEEN_EARLIER (the value
@@ -160,6 +165,80 @@ static int parse_ll(const char *s, long long *out, int *overflow)
     return 1;
 }
 
+/* The file-typed keys: resolves `val` against the folder of the file being
+ * parsed into `path`, then opens it and checks it is a regular file (and,
+ * when `secret`, that group and others have no permission on it).  Returns
+ * the open descriptor, or -1 after fail() set the reason. */
+static int open_named_file(const where_t *w, const char *key, const char *val, int secret,
+                           char *path, size_t cap)
+{
+    const char *slash = strrchr(w->name, '/');
+    struct stat st;
+    int n, fd;
+
+    if (val[0] == '/' || !slash)
+        n = snprintf(path, cap, "%s", val);
+    else
+        n = snprintf(path, cap, "%.*s/%s", (int)(slash - w->name), w->name, val);
+    if (n < 0 || (size_t)n >= cap) {
+        fail(w, "path for '%s' too long once resolved (max %zu bytes)", key, cap - 1);
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        fail(w, "cannot read '%s' for '%s': %s", path, key, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        fail(w, "'%s' for '%s' is not a regular file", path, key);
+        return -1;
+    }
+    if (secret && (st.st_mode & 077) != 0) {
+        close(fd);
+        fail(w, "'%s' for '%s' is open to group or others (mode %03o): it holds a secret, "
+             "chmod 600 it", path, key, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    return fd;
+}
+
+/* TT_CONF_SECRET_FILE: the one line of the file open on fd (closed here),
+ * without its line break, into field[size]. */
+static tt_err_t read_secret(const where_t *w, const char *key, const char *path, int fd,
+                            char *field, size_t size)
+{
+    char buf[SECRET_MAX + 1];
+    size_t len = 0;
+    ssize_t n;
+
+    while (len < sizeof buf && (n = read(fd, buf + len, sizeof buf - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return fail(w, "cannot read '%s' for '%s': %s", path, key, strerror(e));
+        }
+        len += (size_t)n;
+    }
+    close(fd);
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return fail(w, "'%s' for '%s' is empty", path, key);
+    if (len >= size)
+        return fail(w, "'%s' for '%s' is too long (max %zu bytes on one line)", path, key,
+                    size - 1);
+    if (memchr(buf, '\n', len) || memchr(buf, '\r', len) || memchr(buf, '\0', len))
+        return fail(w, "'%s' for '%s' must hold one line of text", path, key);
+    memcpy(field, buf, len);
+    field[len] = '\0';
+    return TT_OK;
+}
+
 static tt_err_t store(const where_t *w, const tt_conf_key_t *k, const char *key,
                       const char *val, size_t vlen, void *dst)
 {
@@ -234,6 +313,25 @@ static tt_err_t store(const where_t *w, const tt_conf_key_t *k, const char *key,
         tt_qty_format(k->max, hi, sizeof hi);
         return fail(w, "value '%.*s%s' for '%s' out of range [%s, %s]", elen, val, etail, key,
                     lo, hi);
+    }
+
+    case TT_CONF_FILE:
+    case TT_CONF_PRIVATE_FILE:
+    case TT_CONF_SECRET_FILE: {
+        char path[PATH_MAX];
+        size_t cap = k->type == TT_CONF_SECRET_FILE ? sizeof path
+                     : k->size < sizeof path ? k->size : sizeof path;
+        int fd;
+        if (vlen == 0)
+            return fail(w, "empty value for '%s'", key);
+        fd = open_named_file(w, key, val, k->type != TT_CONF_FILE, path, cap);
+        if (fd < 0)
+            return TT_ERR_CONFIG;
+        if (k->type == TT_CONF_SECRET_FILE)
+            return read_secret(w, key, path, fd, field, k->size);
+        close(fd);
+        memcpy(field, path, strlen(path) + 1);
+        return TT_OK;
     }
     }
     return fail(w, "key '%s' has an unknown type in the schema", key);

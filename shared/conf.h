@@ -32,6 +32,16 @@ typedef enum {
     TT_CONF_BOOL,  /* int at offset; "true"/"false"/"yes"/"no"/"on"/"off"/"1"/"0" */
     TT_CONF_ENUM,  /* int at offset; index of the value in `choices` */
     TT_CONF_QTY,   /* tt_qty_t at offset; strict decimal, within [min, max] in thousandths */
+    /* The three file types name a file that must be a readable regular file
+     * when the line is parsed (else "name:line: reason").  A relative path
+     * is relative to the folder of `name`, the file being parsed (a bare
+     * name: the current directory). */
+    TT_CONF_FILE,         /* char[size]: the path, stored resolved */
+    TT_CONF_PRIVATE_FILE, /* as TT_CONF_FILE, and the file must give group and others no
+                           * permission at all (a private key: chmod 600) */
+    TT_CONF_SECRET_FILE,  /* a private file as above holding one line (a password):
+                           * char[size] gets that line, without its line break; the
+                           * path itself is not kept */
 } tt_conf_type_t;
 
 typedef struct {
@@ -55,7 +65,10 @@ typedef struct {
  * layer; a key set by this call gets seen[i] = 1.
  * Returns TT_OK, or TT_ERR_CONFIG with "name:line: reason" in err (errlen
  * bytes, always NUL-terminated when errlen > 0).  On failure `dst` may hold
- * values from lines before the bad one: callers discard it. */
+ * values from lines before the bad one: callers discard it.  A file-typed
+ * key opens the file it names while its line is parsed: a missing,
+ * unreadable or (for the private types) group- or world-accessible file is
+ * a TT_ERR_CONFIG on that line. */
 tt_err_t tt_conf_parse(const char *name, const char *text, size_t len,
                        const tt_conf_key_t *keys, size_t nkeys, void *dst,
                        unsigned char *seen, char *err, size_t errlen);

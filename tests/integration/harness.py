@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import json
 import os
+import pwd
 import random
 import re
 import shutil
@@ -39,6 +40,11 @@ SERVER_BIN = os.path.join(BUILD_DIR, "server", "tagtrail-server")
 SIM_BOARD = os.path.join(SOURCE_DIR, "boards", "sim.conf")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
+TAGTRAIL_BIN = os.path.join(BUILD_DIR, "firmware", "tagtrail")
+# The shipped broker configuration, run as is in TLS mode (paths and port aside).
+BROKER_CONF = os.path.join(SOURCE_DIR, "deploy", "mosquitto", "tagtrail.conf")
+BROKER_FILES = "/etc/mosquitto/tagtrail/"
 
 
 def _sanitized_build():
@@ -256,16 +262,55 @@ class Proc:
 
 
 class Mosquitto(Proc):
-    """A private broker on 127.0.0.1:port; restart() keeps the port."""
+    """A private broker on 127.0.0.1:port; restart() keeps the port.
 
-    def __init__(self, tmpdir, port=None):
+    With tls_dir (a folder holding what the site CA's broker/ folder holds:
+    ca.crt, broker.crt, broker.key, passwd, acl, crl.pem), it runs the
+    shipped deploy/mosquitto/tagtrail.conf with its /etc/mosquitto/tagtrail/
+    paths pointed at tls_dir and its listener moved to 127.0.0.1:port;
+    without, an anonymous plain listener.  `name` names its files, for a
+    second broker in the same temp dir."""
+
+    def __init__(self, tmpdir, port=None, tls_dir=None, name="mosquitto"):
         self.port = port or free_port()
-        self.conf = os.path.join(tmpdir, "mosquitto.conf")
+        self.tls_dir = tls_dir
+        self.conf = os.path.join(tmpdir, "%s.conf" % name)
+        logging = ("persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n"
+                   "log_type notice\nlog_type information\nconnection_messages true\n")
+        if tls_dir:
+            with open(BROKER_CONF) as f:
+                text = f.read()
+            if text.count("\nlistener 8883\n") != 1 or "\nlistener" in text.replace("\nlistener 8883\n", ""):
+                raise AssertionError("%s: expected exactly one listener, 'listener 8883'" % BROKER_CONF)
+            text = text.replace(BROKER_FILES, tls_dir.rstrip("/") + "/")
+            text = text.replace("\nlistener 8883\n", "\nlistener %d 127.0.0.1\n" % self.port)
+            # Run as ourselves: as root, mosquitto would switch to the
+            # mosquitto user, who cannot read the test's files.
+            text += "\n# added by the test harness\nuser %s\n%s" % (pwd.getpwuid(os.geteuid()).pw_name, logging)
+        else:
+            text = "listener %d 127.0.0.1\nallow_anonymous true\n%s" % (self.port, logging)
         with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n"
-                    "log_type information\nconnection_messages true\n" % self.port)
-        super().__init__("mosquitto", [MOSQUITTO, "-c", self.conf], os.path.join(tmpdir, "mosquitto.log"))
+            f.write(text)
+        super().__init__(name, [MOSQUITTO, "-c", self.conf], os.path.join(tmpdir, "%s.log" % name))
+
+    def reload(self, timeout=None):
+        """SIGHUP (rereads passwd, acl, crl.pem); returns once the broker logged it."""
+        before = self.log_text().count("Reloading config")
+        self.p.send_signal(signal.SIGHUP)
+        wait_until(lambda: self.log_text().count("Reloading config") > before, timeout or scaled(10),
+                   "%s reloading its configuration" % self.name)
+
+    def log_text(self):
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def client(self, tool, args, timeout=None):
+        """Runs mosquitto_pub or mosquitto_sub (tool "pub"/"sub") against this
+        broker with extra `args` (credentials, TLS files, topics); returns the
+        CompletedProcess whatever its exit code (a rogue client is meant to fail)."""
+        argv = [MOSQUITTO_PUB if tool == "pub" else MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(self.port)]
+        return subprocess.run(argv + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout or scaled(60))
 
     def accepting(self):
         try:
@@ -314,7 +359,8 @@ class Server(Proc):
     """tagtrail-server with a config in `tmpdir`; `extra` is text appended to
     the config (e.g. "[ingest]\\nround_max = 1\\n")."""
 
-    def __init__(self, tmpdir, mqtt_port, http_port=None, site="mine1", extra=""):
+    def __init__(self, tmpdir, mqtt_port, http_port=None, site="mine1", extra="", mqtt=None):
+        """mqtt: the lines of the [mqtt] section (default: the plain url)."""
         self.tmpdir = tmpdir
         self.http_port = http_port or free_port()
         self.conf = os.path.join(tmpdir, "server.conf")
@@ -326,10 +372,10 @@ class Server(Proc):
         fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(self.token + "\n")
+        mqtt = mqtt or ["url = tcp://127.0.0.1:%d" % mqtt_port]
         with open(self.conf, "w") as f:
-            f.write("site = %s\ndatabase = server.db\n[http]\nport = %d\ntoken_file = office.token\n"
-                    "[mqtt]\nurl = tcp://127.0.0.1:%d\n%s"
-                    % (site, self.http_port, mqtt_port, extra))
+            f.write("site = %s\ndatabase = server.db\n[http]\nport = %d\ntoken_file = office.token\n[mqtt]\n%s\n%s"
+                    % (site, self.http_port, "\n".join(mqtt), extra))
         super().__init__("server", [SERVER_BIN, "-c", self.conf], os.path.join(tmpdir, "server.log"))
 
     def url(self, path):
@@ -413,9 +459,10 @@ class ControlError(Exception):
 
 class Terminal(Proc):
     """tagtrail-edge with the sim board.  `uplink` is a dict of extra
-    [uplink] keys (batch_max, window, ...) beside resend_ms."""
+    [uplink] keys (batch_max, window, ...) beside resend_ms; `mqtt` the
+    lines of its [mqtt] section (default: the plain url)."""
 
-    def __init__(self, tmpdir, tid, mqtt_port, site="mine1", resend_ms=2000, uplink=None):
+    def __init__(self, tmpdir, tid, mqtt_port, site="mine1", resend_ms=2000, uplink=None, mqtt=None):
         self.tid = tid
         low = tid.lower()
         self.conf = os.path.join(tmpdir, "%s.conf" % low)
@@ -425,9 +472,10 @@ class Terminal(Proc):
             raise ValueError("control socket path too long: %s" % self.sock_path)
         up = {"resend_ms": resend_ms}
         up.update(uplink or {})
+        mqtt = mqtt or ["url = tcp://127.0.0.1:%d" % mqtt_port]
         with open(self.conf, "w") as f:
             f.write("board = %s\nterminal_id = %s\nsite = %s\nstore = %s.db\ncontrol_socket = %s.sock\n"
-                    "[mqtt]\nurl = tcp://127.0.0.1:%d\n[uplink]\n" % (SIM_BOARD, tid, site, low, low, mqtt_port))
+                    "[mqtt]\n%s\n[uplink]\n" % (SIM_BOARD, tid, site, low, low, "\n".join(mqtt)))
             for k, v in up.items():
                 if v is not None:
                     f.write("%s = %s\n" % (k, v))
@@ -525,24 +573,81 @@ class Terminal(Proc):
                           % (self.tid, "" if expect_last is None else " == %d" % expect_last), interval=0.2)
 
 
+def tagtrail(*args, check=True, timeout=None):
+    """Runs the tagtrail tool (English messages); returns its CompletedProcess,
+    raising AssertionError on a non-zero exit when check."""
+    r = subprocess.run([TAGTRAIL_BIN] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout or scaled(60),
+                       env=dict(os.environ, TT_LANG="en"))
+    if check and r.returncode != 0:
+        raise AssertionError("tagtrail %s: exit %d: %s" % (" ".join(args), r.returncode,
+                                                           r.stderr.decode(errors="replace")))
+    return r
+
+
+class Pki:
+    """A site CA made by `tagtrail provision --init-ca` in root/ca for the
+    broker at 127.0.0.1 and localhost, and identities made by `tagtrail
+    provision` in root/<name>/."""
+
+    def __init__(self, root):
+        self.root = root
+        self.ca = os.path.join(root, "ca")
+        self.broker_dir = os.path.join(self.ca, "broker")
+        os.makedirs(root, exist_ok=True)
+        tagtrail("provision", "--init-ca", self.ca, "--host", "127.0.0.1", "--host", "localhost")
+
+    def identity(self, tid, url, replace=False):
+        """Provisions terminal `tid` (None: the server) for `url`; returns its folder."""
+        out = os.path.join(self.root, tid or "server")
+        tagtrail("provision", tid or "--server", "--ca-dir", self.ca, "--out", out, "--url", url,
+                 *(["--replace"] if replace else []))
+        return out
+
+    def revoke(self, tid):
+        return tagtrail("revoke", tid, "--ca-dir", self.ca)
+
+    @staticmethod
+    def mqtt_lines(folder):
+        """The [mqtt] lines of the identity's mqtt.conf, its file names made
+        absolute (the configs live elsewhere than the identity's files)."""
+        out = []
+        with open(os.path.join(folder, "mqtt.conf")) as f:
+            for line in f:
+                line = line.strip()
+                if not line or line.startswith("#") or line == "[mqtt]":
+                    continue
+                key, _, value = (x.strip() for x in line.partition("="))
+                if key.endswith("_file"):
+                    value = os.path.join(folder, value)
+                out.append("%s = %s" % (key, value))
+        return out
+
+
 class Cluster:
     """with Cluster(["T01", "T02"]) as c: ...  -- a temp dir with mosquitto,
     the server and the terminals, all stopped (and checked) on exit.
 
     start_server=False leaves the server configured but not started.
-    server_extra / terminal_uplink customise the configs.  On a clean exit
+    server_extra / terminal_uplink customise the configs.  tls=True runs the
+    shipped TLS broker configuration with a site CA made by tagtrail
+    provision (self.pki), the server and every terminal with identities of
+    their own (self.url is the broker's ssl:// url).  On a clean exit
     every process still meant to run is stopped with SIGTERM and must exit 0
     with no sanitizer report in its log; a process that died on its own
     fails the test."""
 
     def __init__(self, terminals=("T01",), name="tt", start_server=True, resend_ms=2000,
-                 server_extra="", terminal_uplink=None):
+                 server_extra="", terminal_uplink=None, tls=False):
         self.tids = list(terminals)
         self.name = name
         self.start_server = start_server
         self.resend_ms = resend_ms
         self.server_extra = server_extra
         self.terminal_uplink = terminal_uplink
+        self.tls = tls
+        self.pki = None
+        self.url = None
         self.tmp = None
         self.mosq = None
         self.server = None
@@ -565,13 +670,22 @@ class Cluster:
         print("[harness] %s: temp dir %s (build %s%s)" % (self.name, self.tmp, BUILD_DIR,
                                                          ", sanitized" if SANITIZED else ""), flush=True)
         try:
-            self.mosq = Mosquitto(self.tmp).start()
-            self.server = Server(self.tmp, self.mosq.port, extra=self.server_extra)
+            mqtt = {}
+            if self.tls:
+                self.pki = Pki(os.path.join(self.tmp, "pki"))
+                self.mosq = Mosquitto(self.tmp, tls_dir=self.pki.broker_dir)
+                self.url = "ssl://127.0.0.1:%d" % self.mosq.port
+                for tid in [None] + self.tids:
+                    mqtt[tid] = Pki.mqtt_lines(self.pki.identity(tid, self.url))
+                self.mosq.start()
+            else:
+                self.mosq = Mosquitto(self.tmp).start()
+            self.server = Server(self.tmp, self.mosq.port, extra=self.server_extra, mqtt=mqtt.get(None))
             if self.start_server:
                 self.server.start()
             for tid in self.tids:
                 self.terminals[tid] = Terminal(self.tmp, tid, self.mosq.port, resend_ms=self.resend_ms,
-                                               uplink=self.terminal_uplink)
+                                               uplink=self.terminal_uplink, mqtt=mqtt.get(tid))
                 self.terminals[tid].start()
         except BaseException:
             self.__exit__(*sys.exc_info())

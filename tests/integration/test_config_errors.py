@@ -53,7 +53,73 @@ class ConfigBase(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(self.dir, n)), "%s was created" % n)
 
 
-class ServerConfig(ConfigBase):
+class TlsKeys:
+    """The [mqtt] TLS keys, the same in both configs.  A subclass gives
+    base() and mqtt_at (the index of the "[mqtt]" line in it)."""
+
+    def put(self, name, text, mode):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def with_mqtt(self, mqtt_lines):
+        l = self.base()
+        at = self.mqtt_at
+        return l[:at + 1] + mqtt_lines + l[at + 2:]   # replaces the url line
+
+    def tls_files(self):
+        self.put("ca.crt", "CA\n", 0o644)
+        self.put("me.crt", "CERT\n", 0o644)
+        self.put("me.key", "KEY\n", 0o600)
+        self.put("mqtt.password", "Zq8secret\n", 0o600)
+
+    def test_tls_config_checks_ok(self):
+        self.tls_files()
+        path, _ = self.write(self.name, self.with_mqtt(
+            ["url = mqtts://broker.example:8883", "username = T01", "password_file = mqtt.password",
+             "ca_file = ca.crt", "cert_file = me.crt", "key_file = me.key"]))
+        code, out, err = self.run_bin([self.bin, "--check", "-c", path])
+        self.assertEqual(code, 0, err)
+
+    def test_tls_url_without_ca_file(self):
+        self.refuse(self.with_mqtt(["url = ssl://broker.example:8883"]),
+                    "mqtt.url is TLS (ssl://, mqtts://) but mqtt.ca_file is not set")
+
+    def test_ca_file_with_plain_url(self):
+        self.tls_files()
+        self.refuse(self.with_mqtt(["url = tcp://127.0.0.1:1", "ca_file = ca.crt"]),
+                    "mqtt.ca_file, cert_file and key_file need a TLS mqtt.url")
+
+    def test_unreadable_ca_file(self):
+        self.refuse(self.with_mqtt(["url = ssl://b:8883", "ca_file = nowhere.crt" + MARK]),
+                    "cannot read '%s/nowhere.crt' for 'mqtt.ca_file'" % self.dir)
+
+    def test_password_file_open_to_others(self):
+        self.tls_files()
+        self.put("open.password", "Zq8secret\n", 0o644)
+        self.refuse(self.with_mqtt(["url = ssl://b:8883", "ca_file = ca.crt", "username = T01",
+                                    "password_file = open.password" + MARK]),
+                    "'%s/open.password' for 'mqtt.password_file' is open to group or others (mode 644)"
+                    % self.dir)
+
+    def test_key_file_open_to_others(self):
+        self.tls_files()
+        self.put("open.key", "KEY\n", 0o640)
+        self.refuse(self.with_mqtt(["url = ssl://b:8883", "ca_file = ca.crt", "cert_file = me.crt",
+                                    "key_file = open.key" + MARK]),
+                    "'%s/open.key' for 'mqtt.key_file' is open to group or others (mode 640)" % self.dir)
+
+    def test_bad_url_scheme(self):
+        self.refuse(self.with_mqtt(["url = mqtt://b:1883"]), "mqtt.url must start with tcp://, ssl:// or mqtts://")
+
+
+class ServerConfig(ConfigBase, TlsKeys):
+    name = "server.conf"
+    bin = h.SERVER_BIN
+    mqtt_at = 5
+
     def base(self):
         return ["# server", "site = mine1", "database = server.db", "[http]", "port = 18080",
                 "[mqtt]", "url = tcp://127.0.0.1:1", ""]
@@ -117,7 +183,11 @@ class ServerConfig(ConfigBase):
         self.assertNothingCreated("server.db")
 
 
-class EdgeConfig(ConfigBase):
+class EdgeConfig(ConfigBase, TlsKeys):
+    name = "t01.conf"
+    bin = h.EDGE_BIN
+    mqtt_at = 6
+
     def base(self):
         return ["# terminal", "board = %s" % h.SIM_BOARD, "terminal_id = T01", "site = mine1",
                 "store = t01.db", "control_socket = t01.sock", "[mqtt]", "url = tcp://127.0.0.1:1",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -575,6 +576,111 @@ static void test_parse_file_unreadable(void **state)
     assert_string_equal(err, want);
 }
 
+/* The file-typed keys: resolved against the parsed file's folder, checked
+ * when their line is parsed, secrets read and private modes enforced. */
+typedef struct {
+    char ca[64];
+    char key[64];
+    char password[16];
+} files_t;
+
+#define FFIELD(f) offsetof(files_t, f), sizeof(((files_t *)0)->f)
+
+static const tt_conf_key_t file_schema[] = {
+    {"ca", TT_CONF_FILE, 0, 0, 0, NULL, FFIELD(ca)},
+    {"key", TT_CONF_PRIVATE_FILE, 0, 0, 0, NULL, FFIELD(key)},
+    {"password", TT_CONF_SECRET_FILE, 0, 0, 0, NULL, FFIELD(password)},
+};
+#define NFILE_KEYS (sizeof file_schema / sizeof file_schema[0])
+
+static void put(const char *dir, const char *name, const char *text, mode_t mode)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_file(path, text, strlen(text));
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Parses one line as the file dir/t.conf: returns the code; err has the reason. */
+static tt_err_t parse_files(const char *dir, const char *line, files_t *f, char *err)
+{
+    unsigned char seen[NFILE_KEYS] = {0};
+    char name[256];
+    snprintf(name, sizeof name, "%s/t.conf", dir);
+    memset(f, 0, sizeof *f);
+    return tt_conf_parse(name, line, strlen(line), file_schema, NFILE_KEYS, f, seen, err,
+                         TT_CONF_ERR_MAX);
+}
+
+static void expect_file_error(const char *dir, const char *text, const char *reason)
+{
+    files_t f;
+    char err[TT_CONF_ERR_MAX], want[TT_CONF_ERR_MAX];
+    assert_int_equal(parse_files(dir, text, &f, err), TT_ERR_CONFIG);
+    snprintf(want, sizeof want, "%s/t.conf:2: ", dir);
+    if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, reason))
+        fail_msg("%s: got \"%s\", want \"%s...%s\"", text, err, want, reason);
+}
+
+static void test_file_keys(void **state)
+{
+    char dir[] = "/tmp/tt_test_conf_files_XXXXXX", path[256], err[TT_CONF_ERR_MAX];
+    files_t f;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    put(dir, "ca.pem", "CA\n", 0644);
+    put(dir, "key.pem", "KEY\n", 0600);
+    put(dir, "open.pem", "KEY\n", 0640);
+    put(dir, "pw", "s3cret\n", 0600);
+    put(dir, "pw-crlf", "s3cret\r\n", 0400);
+    put(dir, "pw-open", "s3cret\n", 0604);
+    put(dir, "pw-empty", "\n", 0600);
+    put(dir, "pw-two", "s3cret\nmore\n", 0600);
+    put(dir, "pw-long", "0123456789abcdef\n", 0600);
+
+    /* Relative to the parsed file's folder; absolute as given. */
+    assert_int_equal(parse_files(dir, "ca = ca.pem\nkey = key.pem\npassword = pw\n", &f, err),
+                     TT_OK);
+    snprintf(path, sizeof path, "%s/ca.pem", dir);
+    assert_string_equal(f.ca, path);
+    snprintf(path, sizeof path, "%s/key.pem", dir);
+    assert_string_equal(f.key, path);
+    assert_string_equal(f.password, "s3cret");
+    {
+        char text[256];
+        snprintf(text, sizeof text, "ca = %s/ca.pem\npassword = pw-crlf\n", dir);
+        assert_int_equal(parse_files(dir, text, &f, err), TT_OK);
+        snprintf(path, sizeof path, "%s/ca.pem", dir);
+        assert_string_equal(f.ca, path);
+        assert_string_equal(f.password, "s3cret");
+    }
+    /* A public file is fine for TT_CONF_FILE only. */
+    assert_int_equal(parse_files(dir, "ca = open.pem\n", &f, err), TT_OK);
+
+    expect_file_error(dir, "\nca = missing.pem\n", "cannot read");
+    expect_file_error(dir, "\nca = missing.pem\n", strerror(ENOENT));
+    expect_file_error(dir, "\nca = /tmp\n", "not a regular file");
+    expect_file_error(dir, "\nkey = open.pem\n", "open to group or others (mode 640)");
+    expect_file_error(dir, "\npassword = pw-open\n", "open to group or others (mode 604)");
+    expect_file_error(dir, "\npassword = pw-empty\n", "is empty");
+    expect_file_error(dir, "\npassword = pw-two\n", "one line");
+    expect_file_error(dir, "\npassword = pw-long\n", "too long (max 15 bytes");
+    /* A path that does not fit the field once resolved. */
+    expect_file_error(dir, "\nca = a-name-that-will-not-fit-once-joined-to-the-folder.pem\n",
+                      "too long once resolved");
+
+    {
+        const char *names[] = {"ca.pem", "key.pem", "open.pem", "pw", "pw-crlf", "pw-open",
+                               "pw-empty", "pw-two", "pw-long"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            assert_int_equal(unlink(path), 0);
+        }
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_parse_file),
         cmocka_unit_test(test_parse_file_unreadable),
+        cmocka_unit_test(test_file_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

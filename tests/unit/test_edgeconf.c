@@ -516,13 +516,105 @@ static void test_mqtt_url_scheme(void **state)
         free(board);
         free(local);
     }
-    /* ssl:// is the other accepted scheme. */
+    /* ssl:// and mqtts:// are TLS, and need the CA to verify the broker with. */
     {
         char *local = edit(LOCAL, "url", "url = ssl://broker.example:8883");
         write_pair(fx, BOARD, local);
-        load_ok(fx);
-        assert_string_equal(fx->conf.mqtt_url, "ssl://broker.example:8883");
+        expect_fail(fx, TT_ERR_CONFIG);
+        expect_err_starts(fx, fx->local);
+        expect_err_has(fx, "mqtt.ca_file is not set");
         free(local);
+    }
+}
+
+/* Writes dir/name with `text` and `mode`. */
+static void put_file(const fx_t *fx, const char *name, const char *text, mode_t mode)
+{
+    char path[192];
+    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+    write_file(path, text);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void remove_file(const fx_t *fx, const char *name)
+{
+    char path[192];
+    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+    unlink(path);
+}
+
+/* The local file with its [mqtt] section replaced by `mqtt` (the lines after
+ * "[mqtt]", up to [uplink]). */
+static char *with_mqtt(const char *mqtt)
+{
+    const char *a = strstr(LOCAL, "[mqtt]\n"), *b = strstr(LOCAL, "[uplink]");
+    char *out = malloc(strlen(LOCAL) + strlen(mqtt) + 1);
+    assert_non_null(out);
+    sprintf(out, "%.*s[mqtt]\n%s%s", (int)(a - LOCAL), LOCAL, mqtt, b);
+    return out;
+}
+
+static void test_mqtt_tls(void **state)
+{
+    /* (the [mqtt] lines, the start of the reason, with the local file's line number) */
+    static const struct {
+        const char *mqtt, *why;
+        int line;   /* 0: "file: reason" */
+    } bad[] = {
+        {"url = mqtts://b:8883\nusername = T01\n", "mqtt.ca_file is not set", 0},
+        {"url = tcp://b:1883\nca_file = ca.pem\n", "need a TLS mqtt.url", 0},
+        {"url = ssl://b:8883\nca_file = ca.pem\ncert_file = t.crt\n", "go together", 0},
+        {"url = ssl://b:8883\nca_file = ca.pem\nkey_file = t.key\n", "go together", 0},
+        {"url = ssl://b:8883\nca_file = ca.pem\nusername = T01\npassword = x\n"
+         "password_file = pw\n", "both set", 0},
+        {"url = ssl://b:8883\nca_file = ca.pem\npassword_file = pw\n", "needs mqtt.username", 0},
+        {"url = ssl://b:8883\nca_file = missing.pem\n", "cannot read", 11},
+        {"url = ssl://b:8883\nca_file = ca.pem\ncert_file = t.crt\nkey_file = open.key\n",
+         "is open to group or others (mode 644)", 13},
+        {"url = ssl://b:8883\nca_file = ca.pem\nusername = T01\npassword_file = pw-open\n",
+         "is open to group or others (mode 640)", 13},
+        {"url = ssl://b:8883\nca_file = ca.pem\nusername = T01\npassword_file = pw-empty\n",
+         "is empty", 13},
+    };
+    fx_t *fx = *state;
+    char want[256];
+
+    put_file(fx, "ca.pem", "CA\n", 0644);
+    put_file(fx, "t.crt", "CERT\n", 0644);
+    put_file(fx, "t.key", "KEY\n", 0600);
+    put_file(fx, "open.key", "KEY\n", 0644);
+    put_file(fx, "pw", "Zq8 secret\n", 0600);
+    put_file(fx, "pw-open", "Zq8\n", 0640);
+    put_file(fx, "pw-empty", "", 0600);
+
+    {
+        char *local = with_mqtt("url = mqtts://broker:8883\nusername = T01\npassword_file = pw\n"
+                                "ca_file = ca.pem\ncert_file = t.crt\nkey_file = t.key\n");
+        write_pair(fx, BOARD, local);
+        load_ok(fx);
+        assert_string_equal(fx->conf.mqtt_password, "Zq8 secret");
+        expect_path(fx->conf.mqtt_ca_file, fx->dir, "ca.pem");
+        expect_path(fx->conf.mqtt_cert_file, fx->dir, "t.crt");
+        expect_path(fx->conf.mqtt_key_file, fx->dir, "t.key");
+        free(local);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *local = with_mqtt(bad[i].mqtt);
+        write_pair(fx, BOARD, local);
+        expect_fail(fx, TT_ERR_CONFIG);
+        if (bad[i].line)
+            snprintf(want, sizeof want, "%s:%d: ", fx->local, bad[i].line);
+        else
+            snprintf(want, sizeof want, "%s: ", fx->local);
+        expect_err_starts(fx, want);
+        expect_err_has(fx, bad[i].why);
+        free(local);
+    }
+    {
+        static const char *const names[] = {"ca.pem", "t.crt", "t.key", "open.key", "pw",
+                                            "pw-open", "pw-empty"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            remove_file(fx, names[i]);
     }
 }
 
@@ -597,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scanner_usb_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_scanner_driver, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mqtt_url_scheme, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mqtt_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
     };
