@@ -78,6 +78,11 @@ tt_err_t tt_db_open_tool(const char *path, tt_db_t **out, char *err, size_t errl
 /* Closes; NULL is accepted. */
 void tt_db_close(tt_db_t *db);
 
+/* The SQLite connection under `db`, for the stores of other areas that
+ * keep their SQL beside their logic (server/wfstore.c), so they share this
+ * handle's transactions.  Owned by db. */
+struct sqlite3 *tt_db_sqlite(tt_db_t *db);
+
 /* Transactions: one per ingest round (group commit).  Each returns TT_OK,
  * TT_ERR_FULL (disk full) or TT_ERR_DB. */
 tt_err_t tt_db_begin(tt_db_t *db);
@@ -215,6 +220,10 @@ tt_err_t tt_db_master_giai_owner(tt_db_t *db, const char *giai, char *asset);
  * TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_db_master_item_get(tt_db_t *db, const char *code, tt_db_item_t *out,
                                uint64_t *version);
+
+/* Reads the asset `asset` of the equipment register into *out.  Returns
+ * TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB.  Needs a writable handle. */
+tt_err_t tt_db_master_equipment_get(tt_db_t *db, const char *asset, tt_master_equipment_t *out);
 
 /* Stores a row if it is new or its content differs, stamped with `version`;
  * *changed (may be NULL) says whether it did.  Rows are valid (the caller

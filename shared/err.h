@@ -31,6 +31,7 @@ typedef enum {
     TT_ERR_TOOBIG = -17,     /* message or field longer than allowed */
     TT_ERR_VERSION = -18,    /* unsupported protocol or schema version */
     TT_ERR_DEVICE = -19,     /* a device is missing or failed */
+    TT_ERR_CONFLICT = -20,   /* someone else changed it first (a stale expected version) */
 } tt_err_t;
 
 /* Returns a static, English, one-line description of `err`; never NULL.
