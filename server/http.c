@@ -9,17 +9,32 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
+#include "wfhttp.h"
+#include "wfsvc.h"
 
 #define LIST_LIMIT 1000
+/* A POST body larger than this (a definition is a few KiB) is refused. */
+#define BODY_MAX ((size_t)1 << 20)
 
 struct tt_http {
     struct MHD_Daemon *mhd;
     tt_db_t *db;
-    pthread_mutex_t lock;    /* the db handle is used by one request at a time */
+    pthread_mutex_t lock;    /* the db handles are used by one request at a time */
     tt_log_t *log;
     int port;
+    tt_db_t *wfdb;           /* writable, for the workflow engine; NULL when off */
+    tt_wfsvc_t *wf;
+    char *token;             /* "" refuses workflow writes */
 };
+
+/* A request's POST body, gathered across libmicrohttpd's calls. */
+typedef struct {
+    char *body;
+    size_t len;
+    int too_big;
+} request_t;
 
 /* RFC 3339 in the process's time zone (the site's, set by main). */
 static void iso_time(int64_t ms, char *buf, size_t len)
@@ -205,34 +220,125 @@ static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char 
     return send_json(c, MHD_HTTP_OK, root);
 }
 
+static const char *query_arg(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The interim write check: "Authorization: Bearer <token>", compared in
+ * time independent of where it differs. */
+static int authorized(const tt_http_t *h, struct MHD_Connection *c)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    size_t n = strlen(h->token);
+    unsigned char diff = 0;
+    if (!n || !auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(auth[7 + i] ^ h->token[i]);
+    return diff == 0;
+}
+
+static enum MHD_Result workflow(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                                const char *method, const request_t *rq)
+{
+    tt_wfhttp_req_t req = {method, url, rq->body, rq->len, query_arg, c, tt_clock_wall_ms()};
+    cJSON *out = NULL;
+    unsigned status;
+
+    if (!h->wf)
+        return send_error(c, MHD_HTTP_NOT_FOUND, "the workflow engine is not configured");
+    if (strcmp(method, "POST") == 0 && !authorized(h, c))
+        return send_error(c, MHD_HTTP_FORBIDDEN, h->token[0]
+                                                     ? "a write needs Authorization: Bearer"
+                                                       " <the configured token>"
+                                                     : "workflow writes are off: no token file"
+                                                       " is configured");
+    if (rq->too_big)
+        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than 1 MiB");
+    status = tt_wfhttp_handle(h->wf, &req, &out);
+    if (status >= 500)
+        tt_log_error(h->log, "http %s %s: %d", method, url, (int)status);
+    return send_json(c, status, out);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
     tt_http_t *h = cls;
+    request_t *rq = *con_cls;
     enum MHD_Result ret;
     (void)version;
-    (void)upload;
 
-    /* The first call only announces the request; answer on the second. */
-    if (*con_cls == NULL) {
-        *con_cls = h;
+    /* The first call only announces the request; answer after the body. */
+    if (rq == NULL) {
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
         return MHD_YES;
     }
     if (*upload_size) {
+        if (rq->too_big || rq->len + *upload_size > BODY_MAX) {
+            rq->too_big = 1;
+        } else {
+            char *grown = realloc(rq->body, rq->len + *upload_size + 1);
+            if (!grown)
+                return MHD_NO;
+            memcpy(grown + rq->len, upload, *upload_size);
+            rq->body = grown;
+            rq->len += *upload_size;
+            rq->body[rq->len] = '\0';
+        }
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "GET") != 0)
-        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
     pthread_mutex_lock(&h->lock);
-    ret = route(h, c, url);
+    if (strncmp(url, TT_WFHTTP_PREFIX, strlen(TT_WFHTTP_PREFIX)) == 0 &&
+        (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0))
+        ret = workflow(h, c, url, method, rq);
+    else if (strcmp(method, "GET") != 0)
+        ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here");
+    else
+        ret = route(h, c, url);
     pthread_mutex_unlock(&h->lock);
     return ret;
 }
 
-tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_log_t *log,
-                       tt_http_t **out, char *err, size_t errlen)
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode why)
+{
+    request_t *rq = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)why;
+    if (rq) {
+        free(rq->body);
+        free(rq);
+        *con_cls = NULL;
+    }
+}
+
+/* Opens the workflow service on a writable handle of this thread's own. */
+static tt_err_t start_workflow(tt_http_t *h, const char *db_path, const tt_http_workflow_t *wf,
+                               char *err, size_t errlen)
+{
+    tt_err_t rc;
+    h->token = strdup(wf && wf->token ? wf->token : "");
+    if (!h->token)
+        return TT_ERR_NOMEM;
+    if (!wf || !wf->dir || !wf->dir[0])
+        return TT_OK;
+    rc = tt_db_open_tool(db_path, &h->wfdb, err, errlen);
+    if (rc == TT_OK)
+        rc = tt_wfsvc_open(h->wfdb, wf->dir, wf->timezone, &h->wf, err, errlen);
+    return rc;
+}
+
+tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path,
+                       const tt_http_workflow_t *wf, tt_log_t *log, tt_http_t **out, char *err,
+                       size_t errlen)
 {
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
@@ -253,6 +359,8 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_
     pthread_mutex_init(&h->lock, NULL);
     h->log = log;
     rc = tt_db_open(db_path, 1, &h->db, err, errlen);
+    if (rc == TT_OK)
+        rc = start_workflow(h, db_path, wf, err, errlen);
     if (rc != TT_OK) {
         tt_http_stop(h);
         return rc;
@@ -260,7 +368,8 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, tt_
     h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                               (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &sa,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                              MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "http: cannot listen on %s:%d", bind_addr, port);
         tt_http_stop(h);
@@ -283,6 +392,9 @@ void tt_http_stop(tt_http_t *h)
         return;
     if (h->mhd)
         MHD_stop_daemon(h->mhd);
+    tt_wfsvc_close(h->wf);
+    tt_db_close(h->wfdb);
+    free(h->token);
     tt_db_close(h->db);
     pthread_mutex_destroy(&h->lock);
     free(h);

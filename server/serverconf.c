@@ -28,13 +28,62 @@ static const tt_conf_key_t schema[] = {
     INT("ingest.max_payload", 1024, 64 << 20, ingest_max_payload),
     INT("ingest.hold_max", 0, 1000000, ingest_hold_max),
     INT("ingest.round_max", 1, 10000, ingest_round_max),
+    STR("workflow.dir", 0, workflow_dir),
+    STR("workflow.token_file", 0, workflow_token_file),
 };
 #define NKEYS (sizeof schema / sizeof schema[0])
+
+/* Makes `value` (a path, 256 bytes) relative to the folder of `path`. */
+static tt_err_t relative(const char *path, const char *key, char *value, char *err,
+                         size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char joined[256];
+    int n;
+    if (!value[0] || value[0] == '/' || !slash)
+        return TT_OK;
+    n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, value);
+    if (n < 0 || (size_t)n >= sizeof joined) {
+        snprintf(err, errlen, "%s: %s path too long", path, key);
+        return TT_ERR_CONFIG;
+    }
+    memcpy(value, joined, (size_t)n + 1);
+    return TT_OK;
+}
+
+/* Reads the token file: one line, the token, an optional final newline. */
+static tt_err_t read_token(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
+{
+    char buf[TT_SERVERCONF_TOKEN_MAX + 3];
+    FILE *f = fopen(c->workflow_token_file, "rb");
+    size_t n;
+    if (!f) {
+        snprintf(err, errlen, "%s: workflow.token_file %s cannot be read", path,
+                 c->workflow_token_file);
+        return TT_ERR_CONFIG;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] <= ' ' || buf[i] > '~')
+            n = 0;
+    }
+    if (n < TT_SERVERCONF_TOKEN_MIN || n > TT_SERVERCONF_TOKEN_MAX) {
+        snprintf(err, errlen, "%s: workflow.token_file %s must hold one token of %d-%d printable"
+                 " characters without spaces", path, c->workflow_token_file,
+                 TT_SERVERCONF_TOKEN_MIN, TT_SERVERCONF_TOKEN_MAX);
+        return TT_ERR_CONFIG;
+    }
+    memcpy(c->workflow_token, buf, n + 1);
+    return TT_OK;
+}
 
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
 {
     unsigned char seen[NKEYS];
-    const char *slash;
     tt_err_t rc;
 
     memset(c, 0, sizeof *c);
@@ -62,15 +111,12 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
     }
     if (!c->mqtt_client_id[0])
         snprintf(c->mqtt_client_id, sizeof c->mqtt_client_id, "tt-server-%s", c->site);
-    slash = strrchr(path, '/');
-    if (c->database[0] != '/' && slash) {
-        char joined[sizeof c->database];
-        int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, c->database);
-        if (n < 0 || (size_t)n >= sizeof joined) {
-            snprintf(err, errlen, "%s: database path too long", path);
-            return TT_ERR_CONFIG;
-        }
-        memcpy(c->database, joined, (size_t)n + 1);
-    }
-    return TT_OK;
+    rc = relative(path, "database", c->database, err, errlen);
+    if (rc == TT_OK)
+        rc = relative(path, "workflow.dir", c->workflow_dir, err, errlen);
+    if (rc == TT_OK)
+        rc = relative(path, "workflow.token_file", c->workflow_token_file, err, errlen);
+    if (rc == TT_OK && c->workflow_token_file[0])
+        rc = read_token(path, c, err, errlen);
+    return rc;
 }

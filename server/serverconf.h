@@ -10,6 +10,11 @@
 #include "err.h"
 #include "event.h"
 
+/* The interim workflow write token (docs/decisions.md): 16-128
+ * printable ASCII characters without spaces, alone on the file's one line. */
+#define TT_SERVERCONF_TOKEN_MIN 16
+#define TT_SERVERCONF_TOKEN_MAX 128
+
 typedef struct {
     char site[TT_EVENT_ID_MAX + 1];
     char database[256];
@@ -25,10 +30,14 @@ typedef struct {
     long long ingest_max_payload;
     long long ingest_hold_max;
     long long ingest_round_max;    /* messages per group commit */
+    char workflow_dir[256];        /* "" : the workflow engine is off */
+    char workflow_token_file[256];
+    char workflow_token[TT_SERVERCONF_TOKEN_MAX + 1];   /* read from the token file */
 } tt_serverconf_t;
 
-/* Loads `path` into *conf; a relative database path is relative to the
- * file's folder.  Returns TT_OK, or TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM
+/* Loads `path` into *conf; relative database, workflow folder and token
+ * file paths are relative to the file's folder, and the token file is read
+ * (strictly: see TT_SERVERCONF_TOKEN_MIN).  Returns TT_OK, or TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM
  * with "file:line: reason" in err. */
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *conf, char *err, size_t errlen);
 

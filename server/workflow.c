@@ -416,6 +416,7 @@ static tt_err_t run_hook(run_t *r, tt_wf_token_t *t, const tt_wfdef_step_t *s)
         return failr(r, rc, "step %s: %s", s->name, why[0] ? why : tt_strerror(rc));
     to = rc == TT_OK ? s->next : s->on_error;
     finish(r, t, TT_WF_DONE);
+    copy(t->action, sizeof t->action, r->def->steps[to].name);
     rc = emit(r, "auto", t, 0, s->hook, t->step, to, NULL, why[0] ? why : NULL);
     return rc == TT_OK ? enter(r, to, t->fork) : rc;
 }
@@ -527,6 +528,8 @@ static tt_err_t enter(run_t *r, int step, int64_t fork)
                 taken = s->branches[i].target;
         }
         finish(r, t, TT_WF_DONE);
+        /* The branch taken, for the metrics' branch frequencies. */
+        copy(t->action, sizeof t->action, r->def->steps[taken].name);
         rc = emit(r, "choice", t, 0, "", step, taken, NULL, NULL);
         return rc == TT_OK ? enter(r, taken, fork) : rc;
     case TT_WFSTEP_PARALLEL: {
