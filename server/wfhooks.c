@@ -9,14 +9,72 @@
 #include "master.h"
 #include "money.h"
 #include "wire.h"
+#include "workflow.h"
 
 /* A plan instance with more lines than this is split by the office. */
 #define LINES_MAX 99
 
+typedef struct {
+    char *name;
+    tt_wfhook_fn fn;
+    void *ctx;
+} hook_t;
+
+struct tt_wfhooks {
+    hook_t *v;
+    size_t n;
+};
+
+tt_wfhooks_t *tt_wfhooks_new(void)
+{
+    return calloc(1, sizeof(tt_wfhooks_t));
+}
+
+void tt_wfhooks_free(tt_wfhooks_t *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++)
+        free(h->v[i].name);
+    free(h->v);
+    free(h);
+}
+
+tt_err_t tt_wfhooks_add(tt_wfhooks_t *h, const char *name, tt_wfhook_fn fn, void *ctx)
+{
+    hook_t *grown;
+    if (tt_wfhooks_find(h, name, NULL, NULL))
+        return TT_ERR_EXISTS;
+    grown = realloc(h->v, (h->n + 1) * sizeof *grown);
+    if (!grown)
+        return TT_ERR_NOMEM;
+    h->v = grown;
+    h->v[h->n].name = strdup(name);
+    if (!h->v[h->n].name)
+        return TT_ERR_NOMEM;
+    h->v[h->n].fn = fn;
+    h->v[h->n++].ctx = ctx;
+    return TT_OK;
+}
+
+int tt_wfhooks_find(const tt_wfhooks_t *h, const char *name, tt_wfhook_fn *fn, void **ctx)
+{
+    for (size_t i = 0; h && i < h->n; i++) {
+        if (strcmp(h->v[i].name, name) == 0) {
+            if (fn)
+                *fn = h->v[i].fn;
+            if (ctx)
+                *ctx = h->v[i].ctx;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Sets a variable the definition may not declare; undeclared is fine. */
 static tt_err_t set_opt(const tt_wfdef_t *def, tt_wf_inst_t *in, const char *name, tt_wfv_t v)
 {
-    tt_err_t rc = tt_wf_set(def, in, name, &v, 1);
+    tt_err_t rc = tt_workflow_set(def, in, name, &v, 1);
     return rc == TT_ERR_NOTFOUND ? TT_OK : rc;
 }
 
@@ -26,7 +84,7 @@ static tt_err_t read_lines(const tt_wfdef_t *def, tt_wf_inst_t *in, cJSON **out,
 {
     tt_wfv_t v;
     *out = NULL;
-    if (tt_wf_get(def, in, "lines", &v) != TT_OK || v.type != TT_WFV_JSON) {
+    if (tt_workflow_get(def, in, "lines", &v) != TT_OK || v.type != TT_WFV_JSON) {
         snprintf(reason, rlen, "no plan lines: variable 'lines' (json) is not set");
         return TT_ERR_INVAL;
     }
@@ -103,7 +161,7 @@ static tt_err_t plan_number(void *ctx, const tt_wfdef_t *def, tt_wf_inst_t *in, 
         return rc;
     if (!text)
         return TT_ERR_NOMEM;
-    rc = tt_wf_set(def, in, "lines", &(tt_wfv_t){TT_WFV_JSON, 0, text}, 1);
+    rc = tt_workflow_set(def, in, "lines", &(tt_wfv_t){TT_WFV_JSON, 0, text}, 1);
     free(text);
     return rc == TT_OK ? set_opt(def, in, "line_count", (tt_wfv_t){TT_WFV_INT, i, NULL}) : rc;
 }
@@ -169,7 +227,7 @@ static tt_err_t equipment_read(void *ctx, const tt_wfdef_t *def, tt_wf_inst_t *i
     tt_err_t rc;
     int found;
 
-    if (tt_wf_get(def, in, "asset", &asset) != TT_OK || asset.type != TT_WFV_STR) {
+    if (tt_workflow_get(def, in, "asset", &asset) != TT_OK || asset.type != TT_WFV_STR) {
         snprintf(reason, rlen, "variable 'asset' (string) is not set");
         return TT_ERR_INVAL;
     }
@@ -193,14 +251,14 @@ static tt_err_t equipment_read(void *ctx, const tt_wfdef_t *def, tt_wf_inst_t *i
     return rc;
 }
 
-tt_err_t tt_wfhooks_register(tt_wf_hooks_t *hooks, tt_db_t *db)
+tt_err_t tt_wfhooks_register(tt_wfhooks_t *hooks, tt_db_t *db)
 {
-    tt_err_t rc = tt_wf_hooks_add(hooks, "plan.number", plan_number, db);
+    tt_err_t rc = tt_wfhooks_add(hooks, "plan.number", plan_number, db);
     if (rc == TT_OK)
-        rc = tt_wf_hooks_add(hooks, "plan.approve", plan_approve, db);
+        rc = tt_wfhooks_add(hooks, "plan.approve", plan_approve, db);
     if (rc == TT_OK)
-        rc = tt_wf_hooks_add(hooks, "plan.reject", plan_reject, db);
+        rc = tt_wfhooks_add(hooks, "plan.reject", plan_reject, db);
     if (rc == TT_OK)
-        rc = tt_wf_hooks_add(hooks, "equipment.read", equipment_read, db);
+        rc = tt_wfhooks_add(hooks, "equipment.read", equipment_read, db);
     return rc;
 }

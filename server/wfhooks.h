@@ -1,6 +1,8 @@
 /*
- * wfhooks: the hooks tagtrail-server registers for workflow definitions
- * (auto steps), the places where a definition calls into the ledger.
+ * wfhooks: the registry of hooks that workflow definitions call from auto
+ * steps (a handle passed around, never a global), and the hooks
+ * tagtrail-server registers: the places where a definition calls into the
+ * ledger.
  *
  *   plan.number    checks the plan lines in variable `lines` (JSON: a list
  *                  of {"item", "qty", "category"?}: a registered item, a
@@ -27,13 +29,37 @@
 #ifndef TT_WFHOOKS_H
 #define TT_WFHOOKS_H
 
+#include <stddef.h>
+
 #include "db.h"
 #include "err.h"
-#include "workflow.h"
+#include "wfdef.h"
+
+/* An instance (server/workflow.h). */
+typedef struct tt_wf_inst tt_wf_inst_t;
+
+typedef struct tt_wfhooks tt_wfhooks_t;
+
+/* A hook reads and sets the instance's variables (tt_workflow_get,
+ * tt_workflow_set) and may write to the store through its ctx, inside the
+ * caller's transaction.  Returns TT_OK, or an error with a reason for
+ * people: the step's on_error is taken, or without one the whole action is
+ * refused. */
+typedef tt_err_t (*tt_wfhook_fn)(void *ctx, const tt_wfdef_t *def, tt_wf_inst_t *inst,
+                                 char *reason, size_t rlen);
+
+/* A registry of hooks by name, owned by the caller (tt_wfhooks_free; NULL
+ * accepted).  new returns NULL when out of memory; add returns TT_OK,
+ * TT_ERR_EXISTS or TT_ERR_NOMEM (the name is copied); find returns 1 and
+ * the hook (fn and ctx may be NULL), or 0. */
+tt_wfhooks_t *tt_wfhooks_new(void);
+void tt_wfhooks_free(tt_wfhooks_t *hooks);
+tt_err_t tt_wfhooks_add(tt_wfhooks_t *hooks, const char *name, tt_wfhook_fn fn, void *ctx);
+int tt_wfhooks_find(const tt_wfhooks_t *hooks, const char *name, tt_wfhook_fn *fn, void **ctx);
 
 /* Registers the hooks above into `hooks`, working on `db` (a writable
  * handle that must outlive the registry).  Returns TT_OK, TT_ERR_EXISTS or
  * TT_ERR_NOMEM. */
-tt_err_t tt_wfhooks_register(tt_wf_hooks_t *hooks, tt_db_t *db);
+tt_err_t tt_wfhooks_register(tt_wfhooks_t *hooks, tt_db_t *db);
 
 #endif

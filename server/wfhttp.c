@@ -123,11 +123,11 @@ static tt_err_t body_parse(const tt_wfhttp_req_t *req, body_t *b, const char *co
     b->actor.role = str_member(b->root, "role");
     b->actor.unit = str_member(b->root, "unit");
     b->actor.origin = str_member(b->root, "origin");
-    if (!b->actor.user || !b->actor.user[0] || strlen(b->actor.user) > TT_WF_ID_MAX ||
-        (b->actor.role && strlen(b->actor.role) > TT_WF_ID_MAX) ||
-        (b->actor.unit && strlen(b->actor.unit) > TT_WF_ID_MAX)) {
+    if (!b->actor.user || !b->actor.user[0] || strlen(b->actor.user) > TT_WORKFLOW_ID_MAX ||
+        (b->actor.role && strlen(b->actor.role) > TT_WORKFLOW_ID_MAX) ||
+        (b->actor.unit && strlen(b->actor.unit) > TT_WORKFLOW_ID_MAX)) {
         snprintf(b->reason, sizeof b->reason, "user (1-%d bytes) is required; role and unit"
-                 " are at most %d bytes", TT_WF_ID_MAX, TT_WF_ID_MAX);
+                 " are at most %d bytes", TT_WORKFLOW_ID_MAX, TT_WORKFLOW_ID_MAX);
         return TT_ERR_PARSE;
     }
     b->actor.role = b->actor.role ? b->actor.role : "";
@@ -420,7 +420,7 @@ static unsigned show(tt_wfsvc_t *svc, int64_t id, cJSON **out)
         log = cJSON_AddArrayToObject(o, "log");
         rc = log ? tt_wfstore_events_each(tt_wfsvc_store(svc), id, event_row, log) : TT_ERR_NOMEM;
     }
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
     if (!o || rc != TT_OK) {
         cJSON_Delete(o);
         return failed(out, o ? rc : TT_ERR_NOMEM, NULL);

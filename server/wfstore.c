@@ -304,9 +304,9 @@ static tt_err_t load_token(sqlite3_stmt *st, const tt_wfdef_t *def, tt_wf_inst_t
     t.step = tt_wfdef_step(def, col(st, 1));
     if (t.step < 0)
         return TT_ERR_DB;
-    t.state = strcmp(state, "active") == 0 ? TT_WF_ACTIVE
-              : strcmp(state, "done") == 0 ? TT_WF_DONE
-                                           : TT_WF_CANCELLED;
+    t.state = strcmp(state, "active") == 0 ? TT_WORKFLOW_ACTIVE
+              : strcmp(state, "done") == 0 ? TT_WORKFLOW_DONE
+                                           : TT_WORKFLOW_CANCELLED;
     t.fork = sqlite3_column_int64(st, 3);
     t.activated_ms = sqlite3_column_int64(st, 4);
     t.claimed_ms = sqlite3_column_int64(st, 5);
@@ -324,7 +324,7 @@ static tt_err_t load_token(sqlite3_stmt *st, const tt_wfdef_t *def, tt_wf_inst_t
     copy(t.done_role, sizeof t.done_role, col(st, 17));
     copy(t.done_unit, sizeof t.done_unit, col(st, 18));
     copy(t.action, sizeof t.action, col(st, 19));
-    return tt_wf_inst_add_token(in, &t);
+    return tt_workflow_inst_add_token(in, &t);
 }
 
 /* Steps through a query bound to instance `id`, calling `row` per row. */
@@ -347,14 +347,14 @@ static tt_err_t rows(tt_wfstore_t *s, int which, int64_t id, const tt_wfdef_t *d
 static tt_err_t load_var(sqlite3_stmt *st, const tt_wfdef_t *def, tt_wf_inst_t *in)
 {
     tt_wfv_t v = {tt_wfv_type_parse(col(st, 1)), sqlite3_column_int64(st, 2), col(st, 3)};
-    tt_err_t rc = tt_wf_set(def, in, col(st, 0), &v, 0);
+    tt_err_t rc = tt_workflow_set(def, in, col(st, 0), &v, 0);
     return rc == TT_ERR_NOMEM ? rc : rc == TT_OK ? TT_OK : TT_ERR_DB;
 }
 
 static tt_err_t load_doc(sqlite3_stmt *st, const tt_wfdef_t *def, tt_wf_inst_t *in)
 {
     (void)def;
-    return tt_wf_inst_add_doc(in, col(st, 0));
+    return tt_workflow_inst_add_doc(in, col(st, 0));
 }
 
 tt_err_t tt_wfstore_inst_load(tt_wfstore_t *s, const tt_wfdef_t *def, int64_t id,
@@ -370,7 +370,7 @@ tt_err_t tt_wfstore_inst_load(tt_wfstore_t *s, const tt_wfdef_t *def, int64_t id
     err = tt_wfstore_inst_head(s, id, name, sizeof name, &version);
     if (err != TT_OK)
         return err;
-    in = tt_wf_inst_new(def, version);
+    in = tt_workflow_inst_new(def, version);
     if (!in)
         return TT_ERR_NOMEM;
     in->id = id;
@@ -394,7 +394,7 @@ tt_err_t tt_wfstore_inst_load(tt_wfstore_t *s, const tt_wfdef_t *def, int64_t id
     if (err == TT_OK)
         err = rows(s, S_TOK_EACH, id, def, in, load_token);
     if (err != TT_OK) {
-        tt_wf_inst_free(in);
+        tt_workflow_inst_free(in);
         return err;
     }
     *out = in;
@@ -428,7 +428,7 @@ static tt_err_t save_token(tt_wfstore_t *s, const tt_wfdef_t *def, int64_t id,
     bind_text(st, 20, t->done_unit);
     bind_text(st, 21, t->action);
     sqlite3_bind_text(st, 22, tt_wfdef_kind_name(def->steps[t->step].kind), -1, SQLITE_STATIC);
-    bind_ms(st, 23, tt_wf_token_timer(t));
+    bind_ms(st, 23, tt_workflow_token_timer(t));
     return run(s, st);
 }
 
@@ -521,7 +521,7 @@ tt_err_t tt_wfstore_inst_save(tt_wfstore_t *s, const tt_wfdef_t *def, tt_wf_inst
         if (rc != TT_OK)
             return rc;
     }
-    tt_wf_inst_saved(in);
+    tt_workflow_inst_saved(in);
     return TT_OK;
 }
 

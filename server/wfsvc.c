@@ -23,7 +23,7 @@ typedef struct {
 struct tt_wfsvc {
     tt_db_t *db;
     tt_wfstore_t *store;
-    tt_wf_hooks_t *hooks;
+    tt_wfhooks_t *hooks;
     tt_cal_t **cals;
     size_t ncals;
     char **roles;
@@ -160,7 +160,7 @@ tt_err_t tt_wfsvc_open(tt_db_t *db, const char *dir, const char *timezone, tt_wf
     if (!svc)
         return TT_ERR_NOMEM;
     svc->db = db;
-    svc->hooks = tt_wf_hooks_new();
+    svc->hooks = tt_wfhooks_new();
     rc = svc->hooks ? tt_wfstore_open(db, &svc->store) : TT_ERR_NOMEM;
     if (rc == TT_ERR_DB)
         say(err, errlen, rc, "workflow store: %s", tt_strerror(rc));
@@ -194,11 +194,11 @@ void tt_wfsvc_close(tt_wfsvc_t *svc)
         free(svc->roles[i]);
     free(svc->roles);
     tt_wfstore_close(svc->store);
-    tt_wf_hooks_free(svc->hooks);
+    tt_wfhooks_free(svc->hooks);
     free(svc);
 }
 
-tt_wf_hooks_t *tt_wfsvc_hooks(tt_wfsvc_t *svc)
+tt_wfhooks_t *tt_wfsvc_hooks(tt_wfsvc_t *svc)
 {
     return svc->hooks;
 }
@@ -235,7 +235,7 @@ static int calendar_exists(void *ctx, const char *name)
 static int hook_exists(void *ctx, const char *name)
 {
     const tt_wfsvc_t *svc = ctx;
-    return tt_wf_hooks_find(svc->hooks, name, NULL, NULL);
+    return tt_wfhooks_find(svc->hooks, name, NULL, NULL);
 }
 
 static tt_err_t load_def(tt_wfsvc_t *svc, const char *file, const char *text, size_t len,
@@ -371,17 +371,17 @@ tt_err_t tt_wfsvc_start(tt_wfsvc_t *svc, const char *name, int version,
         rc = env_for(svc, def, now_ms, &env, reason, rlen);
     if (rc != TT_OK)
         return rc;
-    inst = tt_wf_inst_new(def, version);
+    inst = tt_workflow_inst_new(def, version);
     if (!inst)
         return TT_ERR_NOMEM;
     rc = tt_db_begin(svc->db);
     if (rc == TT_OK) {
-        rc = tt_wf_start(&env, inst, actor, in, nin, reason, rlen);
+        rc = tt_workflow_start(&env, inst, actor, in, nin, reason, rlen);
         rc = finish(svc, def, inst, rc, reason, rlen);
     }
     if (rc == TT_OK)
         result(res, inst, 0);
-    tt_wf_inst_free(inst);
+    tt_workflow_inst_free(inst);
     return rc;
 }
 
@@ -404,7 +404,7 @@ static tt_err_t load(tt_wfsvc_t *svc, int64_t id, tt_wf_inst_t **inst, const tt_
 tt_err_t tt_wfsvc_instance(tt_wfsvc_t *svc, int64_t id, tt_wf_inst_t **inst,
                            const tt_wfdef_t **def)
 {
-    char reason[TT_WF_REASON_MAX];
+    char reason[TT_WORKFLOW_REASON_MAX];
     return load(svc, id, inst, def, reason, sizeof reason);
 }
 
@@ -452,15 +452,15 @@ tt_err_t tt_wfsvc_act(tt_wfsvc_t *svc, int64_t id, int64_t token, const char *ac
                      (unsigned long long)expect, (unsigned long long)inst->seq);
         }
         tt_db_rollback(svc->db);
-        tt_wf_inst_free(inst);
+        tt_workflow_inst_free(inst);
         return rc;
     }
     if (rc == TT_OK)
         rc = env_for(svc, def, now_ms, &env, reason, rlen);
     if (rc == TT_OK)
         rc = strcmp(action, "claim") == 0
-                 ? tt_wf_claim(&env, inst, token, actor, reason, rlen)
-                 : tt_wf_act(&env, inst, token, action, actor, in, nin, docs, ndocs, reason,
+                 ? tt_workflow_claim(&env, inst, token, actor, reason, rlen)
+                 : tt_workflow_act(&env, inst, token, action, actor, in, nin, docs, ndocs, reason,
                              rlen);
     if (inst)
         rc = finish(svc, def, inst, rc, reason, rlen);
@@ -468,7 +468,7 @@ tt_err_t tt_wfsvc_act(tt_wfsvc_t *svc, int64_t id, int64_t token, const char *ac
         tt_db_rollback(svc->db);
     if (rc == TT_OK)
         result(res, inst, 0);
-    tt_wf_inst_free(inst);
+    tt_workflow_inst_free(inst);
     return rc;
 }
 
@@ -486,14 +486,14 @@ tt_err_t tt_wfsvc_message(tt_wfsvc_t *svc, int64_t id, const char *name,
     if (rc == TT_OK)
         rc = env_for(svc, def, now_ms, &env, reason, rlen);
     if (rc == TT_OK)
-        rc = tt_wf_message(&env, inst, name, actor, in, nin, reason, rlen);
+        rc = tt_workflow_message(&env, inst, name, actor, in, nin, reason, rlen);
     if (inst)
         rc = finish(svc, def, inst, rc, reason, rlen);
     else
         tt_db_rollback(svc->db);
     if (rc == TT_OK)
         result(res, inst, 0);
-    tt_wf_inst_free(inst);
+    tt_workflow_inst_free(inst);
     return rc;
 }
 
@@ -509,7 +509,7 @@ tt_err_t tt_wfsvc_tick(tt_wfsvc_t *svc, int64_t now_ms, size_t *fired, char *rea
         const tt_wfdef_t *def;
         tt_wf_inst_t *inst = NULL;
         tt_wf_env_t env;
-        char why[TT_WF_REASON_MAX] = "";
+        char why[TT_WORKFLOW_REASON_MAX] = "";
         tt_err_t one = tt_db_begin(svc->db);
         if (one != TT_OK)
             return one;
@@ -517,12 +517,12 @@ tt_err_t tt_wfsvc_tick(tt_wfsvc_t *svc, int64_t now_ms, size_t *fired, char *rea
         if (one == TT_OK)
             one = env_for(svc, def, now_ms, &env, why, sizeof why);
         if (one == TT_OK)
-            one = tt_wf_tick(&env, inst, why, sizeof why);
+            one = tt_workflow_tick(&env, inst, why, sizeof why);
         if (inst)
             one = finish(svc, def, inst, one, why, sizeof why);
         else
             tt_db_rollback(svc->db);
-        tt_wf_inst_free(inst);
+        tt_workflow_inst_free(inst);
         if (one == TT_OK && fired)
             (*fired)++;
         if (one != TT_OK) {
@@ -552,7 +552,7 @@ static int task_row(void *ctx, const tt_wfstore_task_row_t *row)
     const tt_wfdef_t *def;
     tt_wf_token_t tok;
     tt_wfsvc_task_t out;
-    char reason[TT_WF_REASON_MAX];
+    char reason[TT_WORKFLOW_REASON_MAX];
     int version;
 
     /* The definition says who may act; the store only knows the step. */
@@ -561,9 +561,9 @@ static int task_row(void *ctx, const tt_wfstore_task_row_t *row)
         return 1;
     memset(&tok, 0, sizeof tok);
     tok.step = tt_wfdef_step(def, row->step);
-    tok.state = TT_WF_ACTIVE;
+    tok.state = TT_WORKFLOW_ACTIVE;
     tok.escalated = row->escalated;
-    if (tok.step < 0 || !tt_wf_may_act(def, &tok, t->actor))
+    if (tok.step < 0 || !tt_workflow_may_act(def, &tok, t->actor))
         return 0;
     out = (tt_wfsvc_task_t){row->instance, row->token, row->def, row->step,
                             def->steps[tok.step].title, row->unit, row->started_by,

@@ -50,7 +50,7 @@ tt_err_t tt_wfsvc_open(tt_db_t *db, const char *dir, const char *timezone, tt_wf
 void tt_wfsvc_close(tt_wfsvc_t *svc);
 
 /* The hook registry, to add hooks before deploying what uses them. */
-tt_wf_hooks_t *tt_wfsvc_hooks(tt_wfsvc_t *svc);
+tt_wfhooks_t *tt_wfsvc_hooks(tt_wfsvc_t *svc);
 
 /* The store, for listings. */
 tt_wfstore_t *tt_wfsvc_store(tt_wfsvc_t *svc);
@@ -121,7 +121,7 @@ typedef int (*tt_wfsvc_task_fn)(void *ctx, const tt_wfsvc_task_t *t);
 tt_err_t tt_wfsvc_tasks(tt_wfsvc_t *svc, const tt_wf_actor_t *actor, tt_wfsvc_task_fn fn,
                         void *ctx);
 
-/* Loads instance `id` (owned by the caller, tt_wf_inst_free) with its
+/* Loads instance `id` (owned by the caller, tt_workflow_inst_free) with its
  * definition (owned by the service).  Returns TT_OK, TT_ERR_NOTFOUND,
  * TT_ERR_DB or TT_ERR_NOMEM. */
 tt_err_t tt_wfsvc_instance(tt_wfsvc_t *svc, int64_t id, tt_wf_inst_t **inst,

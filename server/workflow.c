@@ -9,68 +9,9 @@
  * choices and hooks that never stops at a person. */
 #define AUTO_BUDGET 1000
 
-/* --- hooks ------------------------------------------------------------------------------ */
-
-typedef struct {
-    char *name;
-    tt_wf_hook_fn fn;
-    void *ctx;
-} hook_t;
-
-struct tt_wf_hooks {
-    hook_t *v;
-    size_t n;
-};
-
-tt_wf_hooks_t *tt_wf_hooks_new(void)
-{
-    return calloc(1, sizeof(tt_wf_hooks_t));
-}
-
-void tt_wf_hooks_free(tt_wf_hooks_t *h)
-{
-    if (!h)
-        return;
-    for (size_t i = 0; i < h->n; i++)
-        free(h->v[i].name);
-    free(h->v);
-    free(h);
-}
-
-tt_err_t tt_wf_hooks_add(tt_wf_hooks_t *h, const char *name, tt_wf_hook_fn fn, void *ctx)
-{
-    hook_t *grown;
-    if (tt_wf_hooks_find(h, name, NULL, NULL))
-        return TT_ERR_EXISTS;
-    grown = realloc(h->v, (h->n + 1) * sizeof *grown);
-    if (!grown)
-        return TT_ERR_NOMEM;
-    h->v = grown;
-    h->v[h->n].name = strdup(name);
-    if (!h->v[h->n].name)
-        return TT_ERR_NOMEM;
-    h->v[h->n].fn = fn;
-    h->v[h->n++].ctx = ctx;
-    return TT_OK;
-}
-
-int tt_wf_hooks_find(const tt_wf_hooks_t *h, const char *name, tt_wf_hook_fn *fn, void **ctx)
-{
-    for (size_t i = 0; h && i < h->n; i++) {
-        if (strcmp(h->v[i].name, name) == 0) {
-            if (fn)
-                *fn = h->v[i].fn;
-            if (ctx)
-                *ctx = h->v[i].ctx;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* --- instances -------------------------------------------------------------------------- */
 
-tt_wf_inst_t *tt_wf_inst_new(const tt_wfdef_t *def, int version)
+tt_wf_inst_t *tt_workflow_inst_new(const tt_wfdef_t *def, int version)
 {
     tt_wf_inst_t *in = calloc(1, sizeof *in);
     if (!in)
@@ -98,7 +39,7 @@ static void free_events(tt_wf_inst_t *in)
     in->nevents = 0;
 }
 
-void tt_wf_inst_free(tt_wf_inst_t *in)
+void tt_workflow_inst_free(tt_wf_inst_t *in)
 {
     if (!in)
         return;
@@ -114,7 +55,7 @@ void tt_wf_inst_free(tt_wf_inst_t *in)
     free(in);
 }
 
-void tt_wf_inst_saved(tt_wf_inst_t *in)
+void tt_workflow_inst_saved(tt_wf_inst_t *in)
 {
     free_events(in);
     for (size_t i = 0; i < in->ntokens; i++)
@@ -135,7 +76,7 @@ static tt_wf_token_t *push_token(tt_wf_inst_t *in)
     return &in->tokens[in->ntokens++];
 }
 
-tt_err_t tt_wf_inst_add_token(tt_wf_inst_t *in, const tt_wf_token_t *tok)
+tt_err_t tt_workflow_inst_add_token(tt_wf_inst_t *in, const tt_wf_token_t *tok)
 {
     tt_wf_token_t *t = push_token(in);
     if (!t)
@@ -153,7 +94,7 @@ static int has_doc(const tt_wf_inst_t *in, const char *name)
     return 0;
 }
 
-tt_err_t tt_wf_inst_add_doc(tt_wf_inst_t *in, const char *name)
+tt_err_t tt_workflow_inst_add_doc(tt_wf_inst_t *in, const char *name)
 {
     char **grown;
     if (has_doc(in, name))
@@ -169,7 +110,7 @@ tt_err_t tt_wf_inst_add_doc(tt_wf_inst_t *in, const char *name)
     return TT_OK;
 }
 
-tt_wf_token_t *tt_wf_token(tt_wf_inst_t *in, int64_t id)
+tt_wf_token_t *tt_workflow_token(tt_wf_inst_t *in, int64_t id)
 {
     for (size_t i = 0; i < in->ntokens; i++)
         if (in->tokens[i].id == id)
@@ -177,7 +118,7 @@ tt_wf_token_t *tt_wf_token(tt_wf_inst_t *in, int64_t id)
     return NULL;
 }
 
-tt_err_t tt_wf_get(const tt_wfdef_t *def, const tt_wf_inst_t *in, const char *name,
+tt_err_t tt_workflow_get(const tt_wfdef_t *def, const tt_wf_inst_t *in, const char *name,
                    tt_wfv_t *out)
 {
     int k = tt_wfdef_var(def, name);
@@ -223,7 +164,7 @@ static int append_json_str(char **buf, const char *s)
     return ok && append(buf, "\"");
 }
 
-tt_err_t tt_wf_set(const tt_wfdef_t *def, tt_wf_inst_t *in, const char *name, const tt_wfv_t *v,
+tt_err_t tt_workflow_set(const tt_wfdef_t *def, tt_wf_inst_t *in, const char *name, const tt_wfv_t *v,
                    int log)
 {
     int k = tt_wfdef_var(def, name);
@@ -331,7 +272,7 @@ static tt_err_t apply_sets(run_t *r, const tt_wfdef_set_t *sets, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         tt_wfv_t v = {sets[i].type, sets[i].i, sets[i].str};
-        tt_err_t rc = tt_wf_set(r->def, r->in, r->def->vars[sets[i].var].name, &v, 1);
+        tt_err_t rc = tt_workflow_set(r->def, r->in, r->def->vars[sets[i].var].name, &v, 1);
         if (rc != TT_OK)
             return rc;
     }
@@ -341,12 +282,12 @@ static tt_err_t apply_sets(run_t *r, const tt_wfdef_set_t *sets, size_t n)
 static int value_of(void *ctx, const char *name, tt_wfv_t *out)
 {
     run_t *r = ctx;
-    return tt_wf_get(r->def, r->in, name, out) == TT_OK;
+    return tt_workflow_get(r->def, r->in, name, out) == TT_OK;
 }
 
 static tt_err_t test(run_t *r, const tt_wfexpr_t *e, const char *where, int *result)
 {
-    char why[TT_WF_REASON_MAX];
+    char why[TT_WORKFLOW_REASON_MAX];
     tt_err_t rc = tt_wfexpr_eval(e, value_of, r, result, why, sizeof why);
     if (rc != TT_OK)
         return failr(r, TT_ERR_INVAL, "%s: %s", where, why);
@@ -371,7 +312,7 @@ static tt_wf_token_t *new_token(run_t *r, int step, int64_t fork)
         id = r->in->tokens[i].id > id ? r->in->tokens[i].id : id;
     t->id = id + 1;
     t->step = step;
-    t->state = TT_WF_ACTIVE;
+    t->state = TT_WORKFLOW_ACTIVE;
     t->fork = fork;
     t->activated_ms = r->env->now_ms;
     t->dirty = 1;
@@ -392,7 +333,7 @@ static int inside(tt_wf_inst_t *in, const tt_wf_token_t *t, int64_t fork)
     for (int depth = 0; t && t->fork && depth < 1000; depth++) {
         if (t->fork == fork)
             return 1;
-        t = tt_wf_token(in, t->fork);
+        t = tt_workflow_token(in, t->fork);
     }
     return 0;
 }
@@ -401,13 +342,13 @@ static tt_err_t enter(run_t *r, int step, int64_t fork);
 
 static tt_err_t run_hook(run_t *r, tt_wf_token_t *t, const tt_wfdef_step_t *s)
 {
-    tt_wf_hook_fn fn;
+    tt_wfhook_fn fn;
     void *ctx;
-    char why[TT_WF_REASON_MAX] = "";
+    char why[TT_WORKFLOW_REASON_MAX] = "";
     tt_err_t rc;
     int to;
 
-    if (!tt_wf_hooks_find(r->env->hooks, s->hook, &fn, &ctx))
+    if (!tt_wfhooks_find(r->env->hooks, s->hook, &fn, &ctx))
         return failr(r, TT_ERR_NOTFOUND, "hook '%s' is not registered", s->hook);
     rc = fn(ctx, r->def, r->in, why, sizeof why);
     if (rc == TT_ERR_NOMEM)
@@ -415,7 +356,7 @@ static tt_err_t run_hook(run_t *r, tt_wf_token_t *t, const tt_wfdef_step_t *s)
     if (rc != TT_OK && s->on_error < 0)
         return failr(r, rc, "step %s: %s", s->name, why[0] ? why : tt_strerror(rc));
     to = rc == TT_OK ? s->next : s->on_error;
-    finish(r, t, TT_WF_DONE);
+    finish(r, t, TT_WORKFLOW_DONE);
     copy(t->action, sizeof t->action, r->def->steps[to].name);
     rc = emit(r, "auto", t, 0, s->hook, t->step, to, NULL, why[0] ? why : NULL);
     return rc == TT_OK ? enter(r, to, t->fork) : rc;
@@ -425,7 +366,7 @@ static tt_err_t run_hook(run_t *r, tt_wf_token_t *t, const tt_wfdef_step_t *s)
 static tt_err_t arrive(run_t *r, int step, int64_t fork)
 {
     const tt_wfdef_step_t *s = &r->def->steps[step];
-    tt_wf_token_t *j = NULL, *p = tt_wf_token(r->in, fork);
+    tt_wf_token_t *j = NULL, *p = tt_workflow_token(r->in, fork);
     int64_t jid, outer;
     tt_err_t rc;
 
@@ -436,7 +377,7 @@ static tt_err_t arrive(run_t *r, int step, int64_t fork)
     for (size_t i = 0; i < r->in->ntokens; i++)
         if (r->in->tokens[i].step == step && r->in->tokens[i].fork == fork)
             j = &r->in->tokens[i];
-    if (j && j->state != TT_WF_ACTIVE)
+    if (j && j->state != TT_WORKFLOW_ACTIVE)
         return TT_OK;   /* the join has fired; a late branch has nothing to add */
     if (!j && !(j = new_token(r, step, fork)))
         return TT_ERR_NOMEM;
@@ -444,19 +385,19 @@ static tt_err_t arrive(run_t *r, int step, int64_t fork)
     j->dirty = 1;
     if (j->arrived < s->need)
         return TT_OK;
-    finish(r, j, TT_WF_DONE);
+    finish(r, j, TT_WORKFLOW_DONE);
     jid = j->id;
     /* The branches not needed any more (any, N of M) stop here. */
     for (size_t i = 0; i < r->in->ntokens; i++) {
         tt_wf_token_t *t = &r->in->tokens[i];
-        if (t->state == TT_WF_ACTIVE && t->id != jid && inside(r->in, t, fork)) {
-            finish(r, t, TT_WF_CANCELLED);
+        if (t->state == TT_WORKFLOW_ACTIVE && t->id != jid && inside(r->in, t, fork)) {
+            finish(r, t, TT_WORKFLOW_CANCELLED);
             rc = emit(r, "cancel", t, 0, "", t->step, -1, NULL, "not needed: the join fired");
             if (rc != TT_OK)
                 return rc;
         }
     }
-    rc = emit(r, "join", tt_wf_token(r->in, jid), 0, "", step, s->next, NULL, NULL);
+    rc = emit(r, "join", tt_workflow_token(r->in, jid), 0, "", step, s->next, NULL, NULL);
     return rc == TT_OK ? enter(r, s->next, outer) : rc;
 }
 
@@ -508,8 +449,8 @@ static tt_err_t enter(run_t *r, int step, int64_t fork)
                 t->wait_ms = tt_cal_ms_of_day(day);
             if (rc == TT_OK && t->wait_ms <= r->env->now_ms) {
                 int64_t id = t->id;
-                finish(r, t, TT_WF_DONE);
-                rc = emit(r, "timer", tt_wf_token(r->in, id), 0, "", step, s->next, NULL, NULL);
+                finish(r, t, TT_WORKFLOW_DONE);
+                rc = emit(r, "timer", tt_workflow_token(r->in, id), 0, "", step, s->next, NULL, NULL);
                 return rc == TT_OK ? enter(r, s->next, fork) : rc;
             }
         }
@@ -527,14 +468,14 @@ static tt_err_t enter(run_t *r, int step, int64_t fork)
             if (yes)
                 taken = s->branches[i].target;
         }
-        finish(r, t, TT_WF_DONE);
+        finish(r, t, TT_WORKFLOW_DONE);
         /* The branch taken, for the metrics' branch frequencies. */
         copy(t->action, sizeof t->action, r->def->steps[taken].name);
         rc = emit(r, "choice", t, 0, "", step, taken, NULL, NULL);
         return rc == TT_OK ? enter(r, taken, fork) : rc;
     case TT_WFSTEP_PARALLEL: {
         int64_t id = t->id;
-        finish(r, t, TT_WF_DONE);
+        finish(r, t, TT_WORKFLOW_DONE);
         rc = emit(r, "fork", t, 0, "", step, s->join, NULL, NULL);
         for (size_t i = 0; rc == TT_OK && i < s->nforks; i++)
             rc = enter(r, s->forks[i], id);
@@ -542,19 +483,19 @@ static tt_err_t enter(run_t *r, int step, int64_t fork)
     }
     case TT_WFSTEP_END:
         end_id = t->id;
-        finish(r, t, TT_WF_DONE);
+        finish(r, t, TT_WORKFLOW_DONE);
         copy(r->in->outcome, sizeof r->in->outcome, s->outcome);
         r->in->ended_ms = r->env->now_ms;
         for (size_t i = 0; i < r->in->ntokens; i++) {
             tt_wf_token_t *o = &r->in->tokens[i];
-            if (o->state == TT_WF_ACTIVE) {
-                finish(r, o, TT_WF_CANCELLED);
+            if (o->state == TT_WORKFLOW_ACTIVE) {
+                finish(r, o, TT_WORKFLOW_CANCELLED);
                 rc = emit(r, "cancel", o, 0, "", o->step, -1, NULL, "the instance ended");
                 if (rc != TT_OK)
                     return rc;
             }
         }
-        return emit(r, "end", tt_wf_token(r->in, end_id), 0, "", step, -1, NULL, s->outcome);
+        return emit(r, "end", tt_workflow_token(r->in, end_id), 0, "", step, -1, NULL, s->outcome);
     case TT_WFSTEP_JOIN:
         break;
     }
@@ -575,7 +516,7 @@ static tt_err_t set_inputs(run_t *r, const tt_wf_input_t *in, size_t n, const in
             return failr(r, TT_ERR_INVAL, "no variable '%s' in %s", in[i].name, r->def->name);
         if (!ok)
             return failr(r, TT_ERR_INVAL, "%s does not take '%s'", who, in[i].name);
-        rc = tt_wf_set(r->def, r->in, in[i].name, &in[i].value, 1);
+        rc = tt_workflow_set(r->def, r->in, in[i].name, &in[i].value, 1);
         if (rc == TT_ERR_INVAL)
             return failr(r, rc, "'%s' is %s, not %s", in[i].name,
                          tt_wfv_type_name(r->def->vars[k].type),
@@ -600,7 +541,7 @@ static void begin(run_t *r, const tt_wf_env_t *env, tt_wf_inst_t *in, const tt_w
         reason[0] = '\0';
 }
 
-tt_err_t tt_wf_start(const tt_wf_env_t *env, tt_wf_inst_t *in, const tt_wf_actor_t *actor,
+tt_err_t tt_workflow_start(const tt_wf_env_t *env, tt_wf_inst_t *in, const tt_wf_actor_t *actor,
                      const tt_wf_input_t *inputs, size_t nin, char *reason, size_t rlen)
 {
     run_t r;
@@ -615,10 +556,10 @@ tt_err_t tt_wf_start(const tt_wf_env_t *env, tt_wf_inst_t *in, const tt_wf_actor
     return rc == TT_OK ? enter(&r, env->def->start, 0) : rc;
 }
 
-int tt_wf_may_act(const tt_wfdef_t *def, const tt_wf_token_t *tok, const tt_wf_actor_t *a)
+int tt_workflow_may_act(const tt_wfdef_t *def, const tt_wf_token_t *tok, const tt_wf_actor_t *a)
 {
     const tt_wfdef_step_t *s = &def->steps[tok->step];
-    if (s->kind != TT_WFSTEP_TASK || tok->state != TT_WF_ACTIVE)
+    if (s->kind != TT_WFSTEP_TASK || tok->state != TT_WORKFLOW_ACTIVE)
         return 0;
     if (s->role && a->role && strcmp(s->role, a->role) == 0)
         return 1;
@@ -633,7 +574,7 @@ int tt_wf_may_act(const tt_wfdef_t *def, const tt_wf_token_t *tok, const tt_wf_a
 /* The checks every person's operation on task `id` shares. */
 static tt_err_t task_for(run_t *r, int64_t id, tt_wf_token_t **out)
 {
-    tt_wf_token_t *t = tt_wf_token(r->in, id);
+    tt_wf_token_t *t = tt_workflow_token(r->in, id);
     const tt_wfdef_step_t *s;
     if (!t || r->def->steps[t->step].kind != TT_WFSTEP_TASK)
         return failr(r, TT_ERR_NOTFOUND, "instance %lld has no task %lld", (long long)r->in->id,
@@ -641,11 +582,11 @@ static tt_err_t task_for(run_t *r, int64_t id, tt_wf_token_t **out)
     s = &r->def->steps[t->step];
     if (r->in->outcome[0])
         return failr(r, TT_ERR_CONFLICT, "the instance has ended: %s", r->in->outcome);
-    if (t->state != TT_WF_ACTIVE)
+    if (t->state != TT_WORKFLOW_ACTIVE)
         return failr(r, TT_ERR_CONFLICT, "task %s was %s by %s (%s)", s->name,
-                     t->state == TT_WF_DONE ? "already done" : "cancelled",
+                     t->state == TT_WORKFLOW_DONE ? "already done" : "cancelled",
                      t->done_by[0] ? t->done_by : "the system", t->action[0] ? t->action : "-");
-    if (!tt_wf_may_act(r->def, t, r->actor))
+    if (!tt_workflow_may_act(r->def, t, r->actor))
         return failr(r, TT_ERR_DENIED, "task %s is for %s%s", s->name,
                      s->role ? "role " : "named users", s->role ? s->role : "");
     if (t->claimed_by[0] && strcmp(t->claimed_by, r->actor->user) != 0)
@@ -654,7 +595,7 @@ static tt_err_t task_for(run_t *r, int64_t id, tt_wf_token_t **out)
     return TT_OK;
 }
 
-tt_err_t tt_wf_claim(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id,
+tt_err_t tt_workflow_claim(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id,
                      const tt_wf_actor_t *actor, char *reason, size_t rlen)
 {
     run_t r;
@@ -690,14 +631,14 @@ static tt_err_t missing_docs(run_t *r, const tt_wfdef_step_t *s, char *buf, size
     return TT_OK;
 }
 
-tt_err_t tt_wf_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const char *action,
+tt_err_t tt_workflow_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const char *action,
                    const tt_wf_actor_t *actor, const tt_wf_input_t *inputs, size_t nin,
                    const char *const *docs, size_t ndocs, char *reason, size_t rlen)
 {
     const tt_wfdef_step_t *s;
     const tt_wfdef_action_t *a = NULL;
     tt_wf_token_t *t;
-    char *docs_json = NULL, missing[TT_WF_REASON_MAX];
+    char *docs_json = NULL, missing[TT_WORKFLOW_REASON_MAX];
     int64_t tid;
     run_t r;
     tt_err_t rc;
@@ -717,7 +658,7 @@ tt_err_t tt_wf_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const c
         /* The latest completion of the other step is the one to differ from. */
         const tt_wf_token_t *other = NULL;
         for (size_t i = 0; i < in->ntokens; i++)
-            if (in->tokens[i].step == s->different_from && in->tokens[i].state == TT_WF_DONE)
+            if (in->tokens[i].step == s->different_from && in->tokens[i].state == TT_WORKFLOW_DONE)
                 other = &in->tokens[i];
         if (other && strcmp(other->done_by, actor->user) == 0)
             return failr(&r, TT_ERR_DENIED, "%s must be done by someone other than who did %s"
@@ -737,7 +678,7 @@ tt_err_t tt_wf_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const c
         if (!listed)
             return failr(&r, TT_ERR_INVAL, "'%s' is not on the checklist of %s", docs[i],
                          s->name);
-        rc = tt_wf_inst_add_doc(in, docs[i]);
+        rc = tt_workflow_inst_add_doc(in, docs[i]);
         if (rc == TT_OK && !append(&docs_json, i ? "," : "["))
             rc = TT_ERR_NOMEM;
         if (rc == TT_OK && !append_json_str(&docs_json, docs[i]))
@@ -755,8 +696,8 @@ tt_err_t tt_wf_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const c
         free(docs_json);
         return rc;
     }
-    t = tt_wf_token(in, tid);
-    finish(&r, t, TT_WF_DONE);
+    t = tt_workflow_token(in, tid);
+    finish(&r, t, TT_WORKFLOW_DONE);
     if (!t->claimed_ms)
         t->claimed_ms = env->now_ms;   /* unclaimed: all of its time was waiting */
     copy(t->done_by, sizeof t->done_by, actor->user);
@@ -767,7 +708,7 @@ tt_err_t tt_wf_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const c
     return rc == TT_OK ? enter(&r, a->target, t->fork) : rc;
 }
 
-tt_err_t tt_wf_message(const tt_wf_env_t *env, tt_wf_inst_t *in, const char *name,
+tt_err_t tt_workflow_message(const tt_wf_env_t *env, tt_wf_inst_t *in, const char *name,
                        const tt_wf_actor_t *actor, const tt_wf_input_t *inputs, size_t nin,
                        char *reason, size_t rlen)
 {
@@ -780,7 +721,7 @@ tt_err_t tt_wf_message(const tt_wf_env_t *env, tt_wf_inst_t *in, const char *nam
         return failr(&r, TT_ERR_CONFLICT, "the instance has ended: %s", in->outcome);
     for (size_t i = 0; !t && i < in->ntokens; i++) {
         const tt_wfdef_step_t *s = &env->def->steps[in->tokens[i].step];
-        if (in->tokens[i].state == TT_WF_ACTIVE && s->kind == TT_WFSTEP_WAIT && s->message &&
+        if (in->tokens[i].state == TT_WORKFLOW_ACTIVE && s->kind == TT_WFSTEP_WAIT && s->message &&
             strcmp(s->message, name) == 0)
             t = &in->tokens[i];
     }
@@ -790,17 +731,17 @@ tt_err_t tt_wf_message(const tt_wf_env_t *env, tt_wf_inst_t *in, const char *nam
     rc = set_inputs(&r, inputs, nin, NULL, 0, "a message");
     if (rc != TT_OK)
         return rc;
-    finish(&r, t, TT_WF_DONE);
+    finish(&r, t, TT_WORKFLOW_DONE);
     copy(t->done_by, sizeof t->done_by, actor->user);
     rc = emit(&r, "message", t, 1, name, t->step, env->def->steps[t->step].next, NULL, NULL);
     return rc == TT_OK ? enter(&r, env->def->steps[t->step].next, t->fork) : rc;
 }
 
-int64_t tt_wf_token_timer(const tt_wf_token_t *t)
+int64_t tt_workflow_token_timer(const tt_wf_token_t *t)
 {
     int64_t m = 0;
     const int64_t v[3] = {t->remind_ms, t->escalate_ms, t->wait_ms};
-    if (t->state != TT_WF_ACTIVE)
+    if (t->state != TT_WORKFLOW_ACTIVE)
         return 0;
     for (int i = 0; i < 3; i++)
         if (v[i] && (!m || v[i] < m))
@@ -808,18 +749,18 @@ int64_t tt_wf_token_timer(const tt_wf_token_t *t)
     return m;
 }
 
-int64_t tt_wf_next_timer(const tt_wf_inst_t *in)
+int64_t tt_workflow_next_timer(const tt_wf_inst_t *in)
 {
     int64_t m = 0;
     for (size_t i = 0; i < in->ntokens; i++) {
-        int64_t t = tt_wf_token_timer(&in->tokens[i]);
+        int64_t t = tt_workflow_token_timer(&in->tokens[i]);
         if (t && (!m || t < m))
             m = t;
     }
     return m;
 }
 
-tt_err_t tt_wf_tick(const tt_wf_env_t *env, tt_wf_inst_t *in, char *reason, size_t rlen)
+tt_err_t tt_workflow_tick(const tt_wf_env_t *env, tt_wf_inst_t *in, char *reason, size_t rlen)
 {
     run_t r;
     tt_err_t rc = TT_OK;
@@ -829,14 +770,14 @@ tt_err_t tt_wf_tick(const tt_wf_env_t *env, tt_wf_inst_t *in, char *reason, size
         tt_wf_token_t *t = &in->tokens[i];
         const tt_wfdef_step_t *s = &env->def->steps[t->step];
         int64_t id = t->id;
-        char note[TT_WF_REASON_MAX];
-        if (!tt_wf_token_timer(t) || tt_wf_token_timer(t) > env->now_ms)
+        char note[TT_WORKFLOW_REASON_MAX];
+        if (!tt_workflow_token_timer(t) || tt_workflow_token_timer(t) > env->now_ms)
             continue;
         if (t->wait_ms) {
-            finish(&r, t, TT_WF_DONE);
+            finish(&r, t, TT_WORKFLOW_DONE);
             rc = emit(&r, "timer", t, 0, "", t->step, s->next, NULL, NULL);
             if (rc == TT_OK)
-                rc = enter(&r, s->next, tt_wf_token(in, id)->fork);
+                rc = enter(&r, s->next, tt_workflow_token(in, id)->fork);
             continue;
         }
         if (t->escalate_ms && t->escalate_ms <= env->now_ms) {
@@ -846,7 +787,7 @@ tt_err_t tt_wf_tick(const tt_wf_env_t *env, tt_wf_inst_t *in, char *reason, size
             snprintf(note, sizeof note, "overdue: %s may act too", s->escalate_to);
             rc = emit(&r, "escalate", t, 0, "", t->step, t->step, NULL, note);
         }
-        t = tt_wf_token(in, id);
+        t = tt_workflow_token(in, id);
         if (rc == TT_OK && t->remind_ms && t->remind_ms <= env->now_ms) {
             tt_day_t next;
             t->reminders++;

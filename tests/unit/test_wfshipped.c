@@ -204,11 +204,11 @@ static int64_t token_of(fx_t *fx, int64_t id, const char *step, uint64_t *seq)
     int64_t tok = 0;
     assert_int_equal(tt_wfsvc_instance(fx->svc, id, &in, &def), TT_OK);
     for (size_t i = 0; i < in->ntokens; i++)
-        if (in->tokens[i].state == TT_WF_ACTIVE &&
+        if (in->tokens[i].state == TT_WORKFLOW_ACTIVE &&
             strcmp(def->steps[in->tokens[i].step].name, step) == 0)
             tok = in->tokens[i].id;
     *seq = in->seq;
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
     return tok;
 }
 
@@ -262,7 +262,7 @@ static int64_t run(fx_t *fx, const char *name, int64_t id, const op_t *ops)
             assert_int_equal(tt_wfsvc_instance(fx->svc, id, &in, &def), TT_OK);
             if (strcmp(in->outcome, op->step) != 0)
                 fail_msg("%s: outcome '%s', expected '%s'", name, in->outcome, op->step);
-            tt_wf_inst_free(in);
+            tt_workflow_inst_free(in);
             break;
         }
         }
@@ -486,11 +486,11 @@ static void mortgage_divorced_disbursed(void **state)
     int64_t id = run(fx, "mortgage-intake", 0, ops);
 
     assert_int_equal(tt_wfsvc_instance(fx->svc, id, &in, &def), TT_OK);
-    assert_int_equal(tt_wf_get(def, in, "mortgage_fee_fen", &fee), TT_OK);
+    assert_int_equal(tt_workflow_get(def, in, "mortgage_fee_fen", &fee), TT_OK);
     assert_int_equal(fee.i, 8000);
-    assert_int_equal(tt_wf_get(def, in, "notary_fee_fen", &fee), TT_OK);
+    assert_int_equal(tt_workflow_get(def, in, "notary_fee_fen", &fee), TT_OK);
     assert_int_equal(fee.i, 36000);
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
 }
 
 static void mortgage_widowed_and_single_declined(void **state)
@@ -533,10 +533,10 @@ static int64_t due_of(fx_t *fx, int64_t id, const char *step)
     int64_t due = 0;
     assert_int_equal(tt_wfsvc_instance(fx->svc, id, &in, &def), TT_OK);
     for (size_t i = 0; i < in->ntokens; i++)
-        if (in->tokens[i].state == TT_WF_ACTIVE &&
+        if (in->tokens[i].state == TT_WORKFLOW_ACTIVE &&
             strcmp(def->steps[in->tokens[i].step].name, step) == 0)
             due = in->tokens[i].due_ms;
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
     return due;
 }
 
@@ -664,13 +664,13 @@ static void repair_shop_issued(void **state)
     int64_t id = run(fx, "repair-shop", 0, ops);
 
     assert_int_equal(tt_wfsvc_instance(fx->svc, id, &in, &def), TT_OK);
-    assert_int_equal(tt_wf_get(def, in, "equipment_model", &v), TT_OK);
+    assert_int_equal(tt_workflow_get(def, in, "equipment_model", &v), TT_OK);
     assert_string_equal(v.s, "乳化液泵 BRW400/31.5");
-    assert_int_equal(tt_wf_get(def, in, "equipment_unit", &v), TT_OK);
+    assert_int_equal(tt_workflow_get(def, in, "equipment_unit", &v), TT_OK);
     assert_string_equal(v.s, "CM1");
-    assert_int_equal(tt_wf_get(def, in, "equipment_state", &v), TT_OK);
+    assert_int_equal(tt_workflow_get(def, in, "equipment_state", &v), TT_OK);
     assert_string_equal(v.s, "registered");
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
 }
 
 static void repair_shop_unregistered_and_scrapped(void **state)

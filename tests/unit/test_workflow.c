@@ -45,11 +45,11 @@ static tt_err_t test_hook(void *ctx, const tt_wfdef_t *def, tt_wf_inst_t *in, ch
     fx_t *fx = ctx;
     tt_wfv_t v;
     fx->hook_calls++;
-    if (tt_wf_get(def, in, "amount", &v) == TT_OK && v.i < 0) {
+    if (tt_workflow_get(def, in, "amount", &v) == TT_OK && v.i < 0) {
         snprintf(reason, rlen, "amount below zero");
         return TT_ERR_INVAL;
     }
-    return tt_wf_set(def, in, "recorded", &(tt_wfv_t){TT_WFV_BOOL, 1, NULL}, 1);
+    return tt_workflow_set(def, in, "recorded", &(tt_wfv_t){TT_WFV_BOOL, 1, NULL}, 1);
 }
 
 static int setup(void **state)
@@ -65,7 +65,7 @@ static int setup(void **state)
     if (tt_db_open(fx->path, 0, &fx->db, err, sizeof err) != TT_OK ||
         tt_wfsvc_open(fx->db, TT_SOURCE_DIR "/workflows", "Asia/Shanghai", &fx->svc, err,
                       sizeof err) != TT_OK ||
-        tt_wf_hooks_add(tt_wfsvc_hooks(fx->svc), "test.record", test_hook, fx) != TT_OK) {
+        tt_wfhooks_add(tt_wfsvc_hooks(fx->svc), "test.record", test_hook, fx) != TT_OK) {
         fprintf(stderr, "setup: %s\n", err);
         return -1;
     }
@@ -158,10 +158,10 @@ static int64_t token_of(fx_t *fx, int64_t id, const char *step)
     int64_t tok = 0;
     assert_int_equal(tt_wfsvc_instance(fx->svc, id, &in, &def), TT_OK);
     for (size_t i = 0; i < in->ntokens; i++)
-        if (in->tokens[i].state == TT_WF_ACTIVE &&
+        if (in->tokens[i].state == TT_WORKFLOW_ACTIVE &&
             strcmp(def->steps[in->tokens[i].step].name, step) == 0)
             tok = in->tokens[i].id;
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
     return tok;
 }
 
@@ -399,7 +399,7 @@ static void wait_until_date_then_end(void **state)
     assert_int_equal(tt_wfsvc_instance(fx->svc, s.instance, &in, &def), TT_OK);
     assert_string_equal(in->outcome, "approved");
     assert_int_equal(in->ended_ms, tt_cal_ms_of_day(tt_cal_day(2026, 10, 20)));
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
 }
 
 static void new_version_leaves_running_instances_pinned(void **state)
@@ -447,7 +447,7 @@ static void failing_hook_refuses_the_whole_action(void **state)
     /* Nothing of it stayed: the check task is still open at event 2. */
     assert_int_equal(tt_wfsvc_instance(fx->svc, s.instance, &in, &def), TT_OK);
     assert_int_equal(in->seq, 2);
-    tt_wf_inst_free(in);
+    tt_workflow_inst_free(in);
     assert_true(token_of(fx, s.instance, "check") > 0);
 }
 
