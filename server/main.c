@@ -266,6 +266,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "tagtrail-server: %s\n", err);
         return 2;
     }
+    /* The workflow folder is configuration too: checked before anything
+     * is opened or created. */
+    if (s.conf.workflow_dir[0] &&
+        tt_wfsvc_check(s.conf.workflow_dir, s.conf.timezone, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: workflow: %s\n", err);
+        return 2;
+    }
     if (check) {
         printf("%s: ok (site %s)\n", path, s.conf.site);
         return 0;

@@ -178,6 +178,16 @@ tt_err_t tt_wfsvc_open(tt_db_t *db, const char *dir, const char *timezone, tt_wf
     return TT_OK;
 }
 
+tt_err_t tt_wfsvc_check(const char *dir, const char *timezone, char *err, size_t errlen)
+{
+    tt_wfsvc_t *svc = calloc(1, sizeof *svc);
+    tt_err_t rc = svc ? load_calendars(svc, dir, timezone, err, errlen) : TT_ERR_NOMEM;
+    if (rc == TT_OK)
+        rc = load_roles(svc, dir, err, errlen);
+    tt_wfsvc_close(svc);
+    return rc;
+}
+
 void tt_wfsvc_close(tt_wfsvc_t *svc)
 {
     if (!svc)

@@ -49,6 +49,11 @@ tt_err_t tt_wfsvc_open(tt_db_t *db, const char *dir, const char *timezone, tt_wf
                        char *err, size_t errlen);
 void tt_wfsvc_close(tt_wfsvc_t *svc);
 
+/* Reads the calendars and roles of folder `dir` as tt_wfsvc_open does and
+ * forgets them: a configuration check before anything is opened.  Returns
+ * as tt_wfsvc_open. */
+tt_err_t tt_wfsvc_check(const char *dir, const char *timezone, char *err, size_t errlen);
+
 /* The hook registry, to add hooks before deploying what uses them. */
 tt_wfhooks_t *tt_wfsvc_hooks(tt_wfsvc_t *svc);
 

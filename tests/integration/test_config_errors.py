@@ -105,6 +105,46 @@ class ServerConfig(ConfigBase):
         l.insert(3, "site = mine2" + MARK)
         self.refuse(l, "duplicate key 'site'")
 
+    def workflow_dir(self, calendar=None, roles="roles:\n  clerk: x\n"):
+        """A workflow folder in the test's dir; returns its name."""
+        os.makedirs(os.path.join(self.dir, "wf", "calendars"))
+        with open(os.path.join(self.dir, "wf", "calendars", "c.yaml"), "w") as f:
+            f.write(calendar or "calendar: c\ntimezone: Asia/Shanghai\n")
+        if roles is not None:
+            with open(os.path.join(self.dir, "wf", "roles.yaml"), "w") as f:
+                f.write(roles)
+        return "wf"
+
+    def test_workflow_token_file_missing(self):
+        l = self.base() + ["[workflow]", "dir = %s" % self.workflow_dir(), "token_file = nope"]
+        path, _ = self.write("server.conf", l)
+        self.assertRefused([h.SERVER_BIN, "-c", path, "--check"],
+                           "%s: workflow.token_file %s/nope cannot be read" % (path, self.dir))
+        self.assertNothingCreated("server.db")
+
+    def test_workflow_token_too_short_or_spaced(self):
+        for token in ("short\n", "a token with spaces in it\n", "two\nlines-of-token-text\n"):
+            with open(os.path.join(self.dir, "token"), "w") as f:
+                f.write(token)
+            path, _ = self.write("server.conf", self.base() + ["[workflow]", "token_file = token"])
+            self.assertRefused([h.SERVER_BIN, "-c", path],
+                               "must hold one token of 16-128 printable characters without spaces")
+            self.assertNothingCreated("server.db")
+
+    def test_workflow_calendar_error_names_line_and_column(self):
+        wf = self.workflow_dir(calendar="calendar: c\nholidays: [2026-02-30]\n")
+        path, _ = self.write("server.conf", self.base() + ["[workflow]", "dir = " + wf])
+        self.assertRefused([h.SERVER_BIN, "-c", path, "--check"],
+                           "%s/wf/calendars/c.yaml:2:12: '2026-02-30' is not a date" % self.dir)
+        self.assertNothingCreated("server.db")
+
+    def test_workflow_roles_missing(self):
+        wf = self.workflow_dir(roles=None)
+        path, _ = self.write("server.conf", self.base() + ["[workflow]", "dir = " + wf])
+        self.assertRefused([h.SERVER_BIN, "-c", path],
+                           "workflow: %s/wf/roles.yaml: cannot open" % self.dir)
+        self.assertNothingCreated("server.db")
+
     def test_missing_required_key(self):
         l = ["site = mine1", "database = server.db", "[http]", "port = 8080"]
         self.refuse(l, "missing required key 'mqtt.url'")
