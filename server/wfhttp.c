@@ -481,8 +481,9 @@ unsigned tt_wfhttp_handle(tt_wfsvc_t *svc, const tt_wfhttp_req_t *req, cJSON **o
     }
     if (strcmp(p, "tasks") == 0 && !post) {
         tt_wf_actor_t a = {req->arg(req->ctx, "user"), req->arg(req->ctx, "role"), "", ""};
-        if (!a.user || !a.role)
-            return error(out, 400, "user and role are required");
+        if (!a.user || !a.user[0])
+            return error(out, 400, "user is required (role too, for tasks given to a role)");
+        a.role = a.role ? a.role : "";
         *out = cJSON_CreateObject();
         list = *out ? cJSON_AddArrayToObject(*out, "tasks") : NULL;
         rc = list ? tt_wfsvc_tasks(svc, &a, task_row, list) : TT_ERR_NOMEM;

@@ -262,9 +262,9 @@ static tt_err_t emit(run_t *r, const char *kind, const tt_wf_token_t *tok, int h
     e->vars = in->pending;
     in->pending = NULL;
     e->docs = docs;
+    in->nevents++;   /* owned by the instance from here, whatever follows */
     if (note && !(e->note = strdup(note)))
         return TT_ERR_NOMEM;
-    in->nevents++;
     return TT_OK;
 }
 

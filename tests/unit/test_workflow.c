@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "wfmetrics.h"
 #include "wfsvc.h"
 
 typedef struct {
@@ -465,6 +466,97 @@ static void deploy_error_names_file_line_column(void **state)
                              " server");
 }
 
+static const cJSON *find(const cJSON *list, const char *key, const char *value)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list) {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, key);
+        if (cJSON_IsString(k) && strcmp(k->valuestring, value) == 0)
+            return it;
+    }
+    fail_msg("no %s %s in the metrics", key, value);
+    return NULL;
+}
+
+static long long num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsNumber(v))
+        fail_msg("metric %s is not a number", name);
+    return (long long)v->valuedouble;
+}
+
+static void metrics_of_waiting_working_breaches_and_rework(void **state)
+{
+    fx_t *fx = *state;
+    const int64_t t0 = at("2026-09-28"), hour = 3600 * 1000;
+    act_t zhang = {"zhang3", "loan_officer", "single", 5000, {"id_card", NULL}};
+    act_t li = {"li4", "loan_officer", NULL, 0, {NULL, NULL}};
+    tt_wfsvc_result_t i1, i2, i3, res;
+    const cJSON *sign, *check, *p;
+    char reason[256];
+    cJSON *m = NULL;
+
+    deploy(fx, SAMPLE);
+    i1 = start(fx, t0);
+    i2 = start(fx, t0);
+    i3 = start(fx, t0);
+    start(fx, t0);   /* never touched: open past its deadline */
+    /* i1: waits 1 h, worked 2 h; sent back by check, so sign comes again. */
+    assert_int_equal(act(fx, i1.instance, "sign", "claim", 1, &zhang, t0 + hour, &res, reason),
+                     TT_OK);
+    assert_int_equal(act(fx, i1.instance, "sign", "submit", res.seq, &zhang, t0 + 3 * hour, &res,
+                         reason), TT_OK);
+    assert_int_equal(act(fx, i1.instance, "check", "back", res.seq, &li, at("2026-09-29"), &res,
+                         reason), TT_OK);
+    /* i2: waits 2 h, done on 9 October, after its deadline (30 September). */
+    assert_int_equal(act(fx, i2.instance, "sign", "claim", 1, &zhang, t0 + 2 * hour, &res,
+                         reason), TT_OK);
+    assert_int_equal(act(fx, i2.instance, "sign", "submit", res.seq, &zhang, at("2026-10-09"),
+                         &res, reason), TT_OK);
+    /* i3: never claimed, withdrawn after 5 h: all of it waiting. */
+    assert_int_equal(act(fx, i3.instance, "sign", "withdraw", 1, &zhang, t0 + 5 * hour, &res,
+                         reason), TT_OK);
+
+    assert_int_equal(tt_wfmetrics_build(tt_wfsvc_store(fx->svc), "sample",
+                                        tt_cal_ms_of_day(tt_cal_day(2026, 9, 1)),
+                                        tt_cal_ms_of_day(tt_cal_day(2026, 11, 1)),
+                                        at("2026-10-12"), &m),
+                     TT_OK);
+    sign = find(cJSON_GetObjectItemCaseSensitive(m, "steps"), "step", "sign");
+    assert_int_equal(num(sign, "visits"), 5);
+    assert_int_equal(num(sign, "done"), 3);
+    /* waiting 1 h, 2 h, 5 h; working 0, 2 h, 11 days less 2 h (nearest rank) */
+    assert_int_equal(num(sign, "waiting_p50_s"), 7200);
+    assert_int_equal(num(sign, "waiting_p90_s"), 18000);
+    assert_int_equal(num(sign, "working_p50_s"), 7200);
+    assert_int_equal(num(sign, "working_p90_s"), 11 * 86400 - 7200);
+    /* i2 late, the untouched one and i1's second sign both open past due */
+    assert_int_equal(num(sign, "deadline_breaches"), 3);
+    assert_int_equal(num(sign, "rework"), 1);
+    p = cJSON_GetObjectItemCaseSensitive(sign, "taken");
+    assert_int_equal(num(p, "submit"), 2);
+    assert_int_equal(num(p, "withdraw"), 1);
+    check = find(cJSON_GetObjectItemCaseSensitive(m, "steps"), "step", "check");
+    assert_int_equal(num(check, "visits"), 2);
+    assert_int_equal(num(cJSON_GetObjectItemCaseSensitive(check, "taken"), "back"), 1);
+    p = find(cJSON_GetObjectItemCaseSensitive(m, "people"), "user", "zhang3");
+    assert_int_equal(num(p, "tasks_done"), 3);
+    p = find(cJSON_GetObjectItemCaseSensitive(m, "units"), "unit", "XD");
+    assert_int_equal(num(p, "tasks_done"), 4);
+    assert_int_equal(num(p, "instances_started"), 4);
+    assert_int_equal(num(p, "instances_ended"), 1);
+    cJSON_Delete(m);
+    /* Nothing started in the range: no visits. */
+    assert_int_equal(tt_wfmetrics_build(tt_wfsvc_store(fx->svc), "sample",
+                                        tt_cal_ms_of_day(tt_cal_day(2026, 11, 1)),
+                                        tt_cal_ms_of_day(tt_cal_day(2026, 12, 1)),
+                                        at("2026-10-12"), &m),
+                     TT_OK);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "steps")), 0);
+    cJSON_Delete(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +571,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(failing_hook_refuses_the_whole_action, setup, teardown),
         cmocka_unit_test_setup_teardown(deploy_error_names_file_line_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(metrics_of_waiting_working_breaches_and_rework, setup,
+                                        teardown),
     };
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
