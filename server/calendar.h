@@ -101,7 +101,9 @@ tt_err_t tt_cal_add_workdays(const tt_cal_t *cal, tt_day_t day, int n, tt_day_t 
 /* Working days in [from, to) (0 when to <= from). */
 int tt_cal_workdays_between(const tt_cal_t *cal, tt_day_t from, tt_day_t to);
 
-typedef enum { TT_CAL_DAYS = 1, TT_CAL_WORKDAYS, TT_CAL_MONTH_DAY, TT_CAL_MONTH_WORKDAY } tt_cal_rule_kind_t;
+typedef enum {
+    TT_CAL_DAYS = 1, TT_CAL_WORKDAYS, TT_CAL_MONTH_DAY, TT_CAL_MONTH_WORKDAY
+} tt_cal_rule_kind_t;
 typedef enum { TT_CAL_THIS = 1, TT_CAL_NEXT, TT_CAL_EACH } tt_cal_month_t;
 
 typedef struct {

@@ -37,8 +37,9 @@ typedef struct {
 
 /* Loads `path` into *conf; relative database, workflow folder and token
  * file paths are relative to the file's folder, and the token file is read
- * (strictly: see TT_SERVERCONF_TOKEN_MIN).  Returns TT_OK, or TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM
- * with "file:line: reason" in err. */
+ * (strictly: see TT_SERVERCONF_TOKEN_MIN).  Returns TT_OK, or
+ * TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM with "file:line: reason" (or
+ * "file: reason") in err. */
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *conf, char *err, size_t errlen);
 
 #endif

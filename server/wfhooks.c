@@ -113,7 +113,8 @@ static tt_err_t line_of(tt_db_t *db, const cJSON *line, int i, tt_master_plan_t 
         !tt_wire_read_str(f[1], qty, sizeof qty, 0) ||
         (f[2] && !tt_wire_read_str(f[2], p->category, sizeof p->category, 1)) ||
         (f[3] && !tt_wire_read_str(f[3], p->serial, sizeof p->serial, 0))) {
-        snprintf(reason, rlen, "line %d: expected {\"item\", \"qty\" (text), \"category\"?}", i + 1);
+        snprintf(reason, rlen, "line %d: expected {\"item\", \"qty\" (text), \"category\"?}",
+                 i + 1);
         return TT_ERR_INVAL;
     }
     if (tt_qty_parse(qty, &p->qty) != TT_OK || p->qty <= 0) {

@@ -230,8 +230,9 @@ static unsigned deploy(tt_wfsvc_t *svc, const tt_wfhttp_req_t *req, cJSON **out)
 
     if (!by || !by[0])
         return error(out, 400, "user (query) names who deploys");
-    rc = tt_wfsvc_deploy(svc, file && file[0] ? file : "definition.yaml", req->body ? req->body : "",
-                         req->len, by, req->now_ms, name, &version, &created, err, sizeof err);
+    rc = tt_wfsvc_deploy(svc, file && file[0] ? file : "definition.yaml",
+                         req->body ? req->body : "", req->len, by, req->now_ms, name, &version,
+                         &created, err, sizeof err);
     if (rc != TT_OK)
         return failed(out, rc, err);
     *out = cJSON_CreateObject();

@@ -119,7 +119,7 @@ tt_wf_token_t *tt_workflow_token(tt_wf_inst_t *in, int64_t id)
 }
 
 tt_err_t tt_workflow_get(const tt_wfdef_t *def, const tt_wf_inst_t *in, const char *name,
-                   tt_wfv_t *out)
+                         tt_wfv_t *out)
 {
     int k = tt_wfdef_var(def, name);
     if (k < 0 || (size_t)k >= in->nvals || in->vals[k].type == TT_WFV_NONE)
@@ -164,8 +164,8 @@ static int append_json_str(char **buf, const char *s)
     return ok && append(buf, "\"");
 }
 
-tt_err_t tt_workflow_set(const tt_wfdef_t *def, tt_wf_inst_t *in, const char *name, const tt_wfv_t *v,
-                   int log)
+tt_err_t tt_workflow_set(const tt_wfdef_t *def, tt_wf_inst_t *in, const char *name,
+                         const tt_wfv_t *v, int log)
 {
     int k = tt_wfdef_var(def, name);
     tt_wf_value_t *val;
@@ -450,7 +450,8 @@ static tt_err_t enter(run_t *r, int step, int64_t fork)
             if (rc == TT_OK && t->wait_ms <= r->env->now_ms) {
                 int64_t id = t->id;
                 finish(r, t, TT_WORKFLOW_DONE);
-                rc = emit(r, "timer", tt_workflow_token(r->in, id), 0, "", step, s->next, NULL, NULL);
+                rc = emit(r, "timer", tt_workflow_token(r->in, id), 0, "", step, s->next, NULL,
+                          NULL);
                 return rc == TT_OK ? enter(r, s->next, fork) : rc;
             }
         }
@@ -542,7 +543,7 @@ static void begin(run_t *r, const tt_wf_env_t *env, tt_wf_inst_t *in, const tt_w
 }
 
 tt_err_t tt_workflow_start(const tt_wf_env_t *env, tt_wf_inst_t *in, const tt_wf_actor_t *actor,
-                     const tt_wf_input_t *inputs, size_t nin, char *reason, size_t rlen)
+                           const tt_wf_input_t *inputs, size_t nin, char *reason, size_t rlen)
 {
     run_t r;
     tt_err_t rc;
@@ -596,7 +597,7 @@ static tt_err_t task_for(run_t *r, int64_t id, tt_wf_token_t **out)
 }
 
 tt_err_t tt_workflow_claim(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id,
-                     const tt_wf_actor_t *actor, char *reason, size_t rlen)
+                           const tt_wf_actor_t *actor, char *reason, size_t rlen)
 {
     run_t r;
     tt_wf_token_t *t;
@@ -632,8 +633,8 @@ static tt_err_t missing_docs(run_t *r, const tt_wfdef_step_t *s, char *buf, size
 }
 
 tt_err_t tt_workflow_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, const char *action,
-                   const tt_wf_actor_t *actor, const tt_wf_input_t *inputs, size_t nin,
-                   const char *const *docs, size_t ndocs, char *reason, size_t rlen)
+                         const tt_wf_actor_t *actor, const tt_wf_input_t *inputs, size_t nin,
+                         const char *const *docs, size_t ndocs, char *reason, size_t rlen)
 {
     const tt_wfdef_step_t *s;
     const tt_wfdef_action_t *a = NULL;
@@ -709,8 +710,8 @@ tt_err_t tt_workflow_act(const tt_wf_env_t *env, tt_wf_inst_t *in, int64_t id, c
 }
 
 tt_err_t tt_workflow_message(const tt_wf_env_t *env, tt_wf_inst_t *in, const char *name,
-                       const tt_wf_actor_t *actor, const tt_wf_input_t *inputs, size_t nin,
-                       char *reason, size_t rlen)
+                             const tt_wf_actor_t *actor, const tt_wf_input_t *inputs, size_t nin,
+                             char *reason, size_t rlen)
 {
     tt_wf_token_t *t = NULL;
     run_t r;

@@ -38,7 +38,9 @@
 /* Longest reason an operation writes. */
 #define TT_WORKFLOW_REASON_MAX 256
 
-typedef enum { TT_WORKFLOW_ACTIVE = 1, TT_WORKFLOW_DONE, TT_WORKFLOW_CANCELLED } tt_wf_token_state_t;
+typedef enum {
+    TT_WORKFLOW_ACTIVE = 1, TT_WORKFLOW_DONE, TT_WORKFLOW_CANCELLED
+} tt_wf_token_state_t;
 
 typedef struct {
     int64_t id;                 /* 1, 2, ... within the instance */
@@ -137,13 +139,13 @@ void tt_workflow_inst_saved(tt_wf_inst_t *inst);
 /* Reads variable `name` into *out (strings borrowed from the instance).
  * Returns TT_OK, or TT_ERR_NOTFOUND when undeclared or unset. */
 tt_err_t tt_workflow_get(const tt_wfdef_t *def, const tt_wf_inst_t *inst, const char *name,
-                   tt_wfv_t *out);
+                         tt_wfv_t *out);
 
 /* Sets variable `name`, recording the change for the next event (pass
  * log = 0 when loading).  Returns TT_OK, TT_ERR_NOTFOUND (undeclared),
  * TT_ERR_INVAL (wrong type) or TT_ERR_NOMEM. */
 tt_err_t tt_workflow_set(const tt_wfdef_t *def, tt_wf_inst_t *inst, const char *name,
-                   const tt_wfv_t *v, int log);
+                         const tt_wfv_t *v, int log);
 
 /* The token with id `id`, or NULL. */
 tt_wf_token_t *tt_workflow_token(tt_wf_inst_t *inst, int64_t id);
@@ -154,7 +156,7 @@ tt_wf_token_t *tt_workflow_token(tt_wf_inst_t *inst, int64_t id);
  * loop of automatic steps), TT_ERR_RANGE (a date beyond the calendar), a
  * hook's error, TT_ERR_NOMEM. */
 tt_err_t tt_workflow_start(const tt_wf_env_t *env, tt_wf_inst_t *inst, const tt_wf_actor_t *actor,
-                     const tt_wf_input_t *in, size_t nin, char *reason, size_t rlen);
+                           const tt_wf_input_t *in, size_t nin, char *reason, size_t rlen);
 
 /* Completes task token `token` with `action`, setting the inputs (only
  * those the task lists) and recording the documents (only those on its
@@ -164,27 +166,29 @@ tt_err_t tt_workflow_start(const tt_wf_env_t *env, tt_wf_inst_t *inst, const tt_
  * the same person as the step it must differ from), TT_ERR_BUSY (before
  * not_before), TT_ERR_INVAL (unknown action, input or document, documents
  * missing), and the errors of tt_workflow_start. */
-tt_err_t tt_workflow_act(const tt_wf_env_t *env, tt_wf_inst_t *inst, int64_t token, const char *action,
-                   const tt_wf_actor_t *actor, const tt_wf_input_t *in, size_t nin,
-                   const char *const *docs, size_t ndocs, char *reason, size_t rlen);
+tt_err_t tt_workflow_act(const tt_wf_env_t *env, tt_wf_inst_t *inst, int64_t token,
+                         const char *action, const tt_wf_actor_t *actor, const tt_wf_input_t *in,
+                         size_t nin, const char *const *docs, size_t ndocs, char *reason,
+                         size_t rlen);
 
 /* Takes task `token` for the actor, so waiting and working time can be
  * told apart and nobody else acts on it.  Claiming one's own task again is
  * TT_OK.  Errors as tt_workflow_act. */
 tt_err_t tt_workflow_claim(const tt_wf_env_t *env, tt_wf_inst_t *inst, int64_t token,
-                     const tt_wf_actor_t *actor, char *reason, size_t rlen);
+                           const tt_wf_actor_t *actor, char *reason, size_t rlen);
 
 /* 1 when the actor may act on the task token: its role (or its escalation
  * role once escalated), or one of its named users. */
-int tt_workflow_may_act(const tt_wfdef_t *def, const tt_wf_token_t *tok, const tt_wf_actor_t *actor);
+int tt_workflow_may_act(const tt_wfdef_t *def, const tt_wf_token_t *tok,
+                        const tt_wf_actor_t *actor);
 
 /* Delivers external message `name` to the wait for it, with its inputs
  * (any declared variable).  Returns TT_OK, TT_ERR_NOTFOUND when nothing
  * waits for it, TT_ERR_CONFLICT when the instance has ended, or the errors
  * of tt_workflow_start. */
 tt_err_t tt_workflow_message(const tt_wf_env_t *env, tt_wf_inst_t *inst, const char *name,
-                       const tt_wf_actor_t *actor, const tt_wf_input_t *in, size_t nin,
-                       char *reason, size_t rlen);
+                             const tt_wf_actor_t *actor, const tt_wf_input_t *in, size_t nin,
+                             char *reason, size_t rlen);
 
 /* Fires every timer due by env->now_ms: reminders, escalations, waits
  * that end.  Returns TT_OK or the errors of tt_workflow_start. */

@@ -309,7 +309,8 @@ static void error_cannot_reach_end(void **state)
 static void error_roles_calendars_hooks(void **state)
 {
     (void)state;
-    expect_error("role: checker", "role: auditor", "sample.yaml:26:11: role 'auditor' is not defined");
+    expect_error("role: checker", "role: auditor",
+                 "sample.yaml:26:11: role 'auditor' is not defined");
     expect_error("to: leader", "to: boss", "sample.yaml:16:39: role 'boss' is not defined");
     expect_error("calendar: cn-2026", "calendar: cn-2025",
                  "sample.yaml:3:11: calendar 'cn-2025' is not installed");

@@ -275,7 +275,8 @@ static int64_t run(fx_t *fx, const char *name, int64_t id, const op_t *ops)
 #define REFUSED(d, s, a, u, r, v, docs, e) {OP_ACT, d, s, a, u, r, v, docs, e}
 #define MESSAGE(d, m, u) {OP_MESSAGE, d, m, NULL, u, "", NULL, NULL, TT_OK}
 #define TICK(d) {OP_TICK, d, NULL, NULL, "", "", NULL, NULL, TT_OK}
-#define END(outcome) {OP_END, NULL, outcome, NULL, "", "", NULL, NULL, TT_OK}, {0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define END(outcome)                                                                   \
+    {OP_END, NULL, outcome, NULL, "", "", NULL, NULL, TT_OK}, {0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /* The status of plan line `serial` in the plan master data as terminals
  * get it: 'A' approved, 'R' rejected, 0 absent; *category its category. */
