@@ -193,7 +193,8 @@ static tt_err_t day_list(const where_t *w, const tt_yaml_node_t *list, tt_day_t 
             (*out)[(*n)++] = d;
         }
     }
-    qsort(*out, *n, sizeof **out, cmp_day);
+    if (*n)   /* an empty list has no array, and qsort wants one */
+        qsort(*out, *n, sizeof **out, cmp_day);
     for (size_t i = 1; i < *n; i++) {
         if ((*out)[i] == (*out)[i - 1]) {
             char date[16];

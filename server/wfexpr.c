@@ -177,8 +177,10 @@ static node_t *primary(parser_t *p)
             return fail(p, start, "nested too deeply");
         n = expr_or(p);
         p->depth--;
+        if (!n)
+            return NULL;   /* pos may be at the end: never step past it */
         skip_space(p);
-        if (n && p->text[p->pos] != ')') {
+        if (p->text[p->pos] != ')') {
             free_node(n);
             return fail(p, p->pos, "expected ')'");
         }

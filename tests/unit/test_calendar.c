@@ -265,7 +265,9 @@ static void load_errors_name_line_and_column(void **state)
 
 static void custom_working_week(void **state)
 {
-    static const char yaml[] = "calendar: six-day\nworking_week: [mon, tue, wed, thu, fri, sat]\n";
+    /* Empty lists are allowed (found by fuzzing: they have no array). */
+    static const char yaml[] = "calendar: six-day\nworking_week: [mon, tue, wed, thu, fri, sat]\n"
+                               "holidays: []\nworkdays: []\n";
     tt_cal_t *cal = NULL;
     char err[256] = "";
     tt_day_t out = 0;

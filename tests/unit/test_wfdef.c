@@ -114,6 +114,8 @@ static void expr_errors(void **state)
     expect_expr_error("amount > 12.5", 9,
                       "not an integer (money is written in fen, without a point)");
     expect_expr_error("(amount > 1", 11, "expected ')'");
+    /* Found by fuzzing: an unclosed group inside another one. */
+    expect_expr_error("((amount > 1", 12, "expected ')'");
     expect_expr_error("amount = 1", 7, "expected == or !=");
     expect_expr_error("marital == \"x", 11, "string not closed");
     expect_expr_error("amount > 1 approved", 11, "unexpected text after the condition");
