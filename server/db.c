@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wfstore.h"
+
 #define EXCERPT_MAX 512
 
 enum {
@@ -13,7 +15,7 @@ enum {
     S_MV_GET, S_MV_SET, S_UNIT_EXISTS, S_SAFETY_CAT, S_UNIT_PUT, S_WH_PUT, S_ITEM_PUT, S_ITEM_STAMP,
     S_BC_OWNER, S_BC_OF_ITEM, S_BC_DEL, S_BC_PUT, S_OP_PUT, S_BADGE_OWNER, S_BADGE_TAKE,
     S_ITEM_EXISTS, S_PLAN_PUT, S_ASSET_EXISTS, S_EQ_PUT, S_EQ_BC_OWNER, S_EQ_BC_TAKE,
-    S_GIAI_OWNER, S_GIAI_TAKE, S_COUNT
+    S_GIAI_OWNER, S_GIAI_TAKE, S_EQ_GET, S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -122,6 +124,8 @@ static const char *const sql_text[S_COUNT] = {
     [S_EQ_BC_TAKE] = "UPDATE equipment SET barcode = NULL, version = ?2 WHERE asset = ?1",
     [S_GIAI_OWNER] = "SELECT asset FROM equipment WHERE giai = ?1",
     [S_GIAI_TAKE] = "UPDATE equipment SET giai = NULL, version = ?2 WHERE asset = ?1",
+    [S_EQ_GET] = "SELECT model, item, giai, barcode, unit, active FROM equipment"
+                 " WHERE asset = ?1",
 };
 
 /* Each entry migrates user_version i to i + 1. */
@@ -514,6 +518,10 @@ static const char *const migrations[] = {
     "  SELECT id, doc, id, warehouse, item, day, id, qty, 0 FROM movement WHERE sub = 'opening';"
     "INSERT INTO lot_open (warehouse, item, fifo_day, fifo_seq, lot, qty, value_fen)"
     "  SELECT warehouse, item, fifo_day, fifo_seq, id, qty, 0 FROM lot;",
+    /* 7: the workflow engine's records (server/wfstore.c).  Its tables are
+     * its own (wf_*), so this entry can move behind any other migration
+     * added meanwhile: a merge renumbers it by its place in this list. */
+    tt_wfstore_schema,
 };
 
 struct tt_db {
@@ -1687,4 +1695,25 @@ tt_err_t tt_db_master_page(tt_db_t *db, uint64_t since, const char *cursor, size
     }
     *out = pg;
     return TT_OK;
+}
+
+tt_err_t tt_db_master_equipment_get(tt_db_t *db, const char *asset, tt_master_equipment_t *e)
+{
+    sqlite3_stmt *st = db->st[S_EQ_GET];
+    int rc;
+    sqlite3_bind_text(st, 1, asset, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(e, 0, sizeof *e);
+        snprintf(e->asset, sizeof e->asset, "%s", asset);
+        snprintf(e->model, sizeof e->model, "%s", text(st, 0));
+        snprintf(e->item, sizeof e->item, "%s", text(st, 1));
+        snprintf(e->giai, sizeof e->giai, "%s", text(st, 2));
+        snprintf(e->barcode, sizeof e->barcode, "%s", text(st, 3));
+        snprintf(e->unit, sizeof e->unit, "%s", text(st, 4));
+        e->active = sqlite3_column_int(st, 5);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
 }

@@ -80,8 +80,9 @@ tt_err_t tt_db_open_tool(const char *path, tt_db_t **out, char *err, size_t errl
 void tt_db_close(tt_db_t *db);
 
 /* The SQLite connection under `db`, for the server's other store modules
- * (ledger, revolve, report) only: together with this one they are the store
- * layer, and no other module runs SQL.  Borrowed; valid until tt_db_close. */
+ * (ledger, revolve, spares, report, wfstore, ...) only: together with this
+ * one they are the store layer, sharing this handle's transactions, and no
+ * other module runs SQL.  Borrowed; valid until tt_db_close. */
 struct sqlite3;
 struct sqlite3 *tt_db_sqlite(tt_db_t *db);
 
@@ -233,6 +234,10 @@ tt_err_t tt_db_master_giai_owner(tt_db_t *db, const char *giai, char *asset);
  * TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_db_master_item_get(tt_db_t *db, const char *code, tt_db_item_t *out,
                                uint64_t *version);
+
+/* Reads the asset `asset` of the equipment register into *out.  Returns
+ * TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB.  Needs a writable handle. */
+tt_err_t tt_db_master_equipment_get(tt_db_t *db, const char *asset, tt_master_equipment_t *out);
 
 /* Stores a row if it is new or its content differs, stamped with `version`;
  * *changed (may be NULL) says whether it did.  Rows are valid (the caller

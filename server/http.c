@@ -13,26 +13,31 @@
 #include "db.h"
 #include "office.h"
 #include "reportapi.h"
+#include "wfhttp.h"
+#include "wfsvc.h"
 
 #define LIST_LIMIT 1000
-#define BODY_MAX (1 << 20)    /* an office document of 1,000 lines fits easily */
+/* A POST body larger than this (a definition is a few KiB) is refused. */
+#define BODY_MAX ((size_t)1 << 20)
 
 struct tt_http {
     struct MHD_Daemon *mhd;
     tt_db_t *db;
-    pthread_mutex_t lock;    /* the db handle is used by one request at a time */
+    pthread_mutex_t lock;    /* the db handles are used by one request at a time */
     tt_log_t *log;
     int port;
-    tt_office_t *office;     /* NULL: writes disabled (no token configured) */
-    char token[160];
+    tt_db_t *wfdb;           /* writable, for the workflow engine; NULL when off */
+    tt_wfsvc_t *wf;
+    tt_office_t *office;     /* office documents; NULL when writes are off */
+    char *token;             /* "" refuses every write */
 };
 
-/* A request's body as it arrives (POST only). */
+/* A request's POST body, gathered across libmicrohttpd's calls. */
 typedef struct {
-    char *buf;
+    char *body;
     size_t len;
     int too_big;
-} body_t;
+} request_t;
 
 /* RFC 3339 in the process's time zone (the site's, set by main). */
 static void iso_time(int64_t ms, char *buf, size_t len)
@@ -274,36 +279,66 @@ static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char 
     return send_json(c, MHD_HTTP_OK, root);
 }
 
-/* Compares without leaking where the first difference is. */
-static int same_secret(const char *a, const char *b)
+static const char *query_arg(void *ctx, const char *name)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char d = (unsigned char)(la != lb);
-    for (size_t i = 0; i < la; i++)
-        d |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-    return d == 0;
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result post(tt_http_t *h, struct MHD_Connection *c, const char *url,
-                            const body_t *b)
+/* The interim write check: "Authorization: Bearer <token>", compared in
+ * time independent of where it differs. */
+static int authorized(const tt_http_t *h, struct MHD_Connection *c)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    size_t n = strlen(h->token);
+    unsigned char diff = 0;
+    if (!n || !auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(auth[7 + i] ^ h->token[i]);
+    return diff == 0;
+}
+
+static enum MHD_Result workflow(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                                const char *method, const request_t *rq)
+{
+    tt_wfhttp_req_t req = {method, url, rq->body, rq->len, query_arg, c, tt_clock_wall_ms()};
+    cJSON *out = NULL;
+    unsigned status;
+
+    if (!h->wf)
+        return send_error(c, MHD_HTTP_NOT_FOUND, "the workflow engine is not configured");
+    if (strcmp(method, "POST") == 0 && !h->token[0])
+        return send_error(c, MHD_HTTP_FORBIDDEN,
+                          "writes are off: the server has no http.token_file");
+    if (strcmp(method, "POST") == 0 && !authorized(h, c))
+        return send_error(c, MHD_HTTP_UNAUTHORIZED,
+                          "a write needs Authorization: Bearer <the configured token>");
+    if (rq->too_big)
+        return send_error(c, 413, "request body larger than 1 MiB");
+    status = tt_wfhttp_handle(h->wf, &req, &out);
+    if (status >= 500)
+        tt_log_error(h->log, "http %s %s: %d", method, url, (int)status);
+    return send_json(c, status, out);
+}
+
+/* The office's documents (office.h): JSON in, JSON out, one transaction. */
+static enum MHD_Result office(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                              const request_t *rq)
+{
     struct MHD_Response *r;
     enum MHD_Result ret;
     char *reply = NULL;
     int status = 500;
 
-    if (!tt_office_route(url))
-        return send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
     if (!h->office)
         return send_error(c, MHD_HTTP_FORBIDDEN,
-                          "writes are disabled: the server has no http.token_file");
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !same_secret(auth + 7, h->token))
-        return send_error(c, MHD_HTTP_UNAUTHORIZED, "a valid Authorization: Bearer token is "
-                          "required to write");
-    if (b->too_big)
-        return send_error(c, 413, "the body is larger than 1 MiB");
-    if (tt_office_post(h->office, url, b->buf ? b->buf : "", b->len, tt_clock_wall_ms(),
+                          "writes are off: the server has no http.token_file");
+    if (!authorized(h, c))
+        return send_error(c, MHD_HTTP_UNAUTHORIZED,
+                          "a write needs Authorization: Bearer <the configured token>");
+    if (rq->too_big)
+        return send_error(c, 413, "request body larger than 1 MiB");
+    if (tt_office_post(h->office, url, rq->body ? rq->body : "", rq->len, tt_clock_wall_ms(),
                        &status, &reply) != TT_OK)
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (status >= 400)
@@ -325,60 +360,79 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_size, void **con_cls)
 {
     tt_http_t *h = cls;
-    body_t *b = *con_cls;
+    request_t *rq = *con_cls;
     enum MHD_Result ret;
     (void)version;
 
-    /* The first call only announces the request; the body (if any) comes in
-     * the calls after it; answer on the last. */
-    if (b == NULL) {
-        b = calloc(1, sizeof *b);
-        if (!b)
+    /* The first call only announces the request; answer after the body. */
+    if (rq == NULL) {
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
             return MHD_NO;
-        *con_cls = b;
+        *con_cls = rq;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (b->len + *upload_size > BODY_MAX) {
-            b->too_big = 1;
-        } else if (!b->too_big) {
-            char *nb = realloc(b->buf, b->len + *upload_size + 1);
-            if (!nb)
+        if (rq->too_big || rq->len + *upload_size > BODY_MAX) {
+            rq->too_big = 1;
+        } else {
+            char *grown = realloc(rq->body, rq->len + *upload_size + 1);
+            if (!grown)
                 return MHD_NO;
-            memcpy(nb + b->len, upload, *upload_size);
-            b->buf = nb;
-            b->len += *upload_size;
+            memcpy(grown + rq->len, upload, *upload_size);
+            rq->body = grown;
+            rq->len += *upload_size;
+            rq->body[rq->len] = '\0';
         }
         *upload_size = 0;
         return MHD_YES;
     }
     pthread_mutex_lock(&h->lock);
-    if (strcmp(method, "GET") == 0)
-        ret = route(h, c, url);
+    if (strncmp(url, TT_WFHTTP_PREFIX, strlen(TT_WFHTTP_PREFIX)) == 0 &&
+        (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0))
+        ret = workflow(h, c, url, method, rq);
+    else if (strcmp(method, "POST") == 0 && tt_office_route(url))
+        ret = office(h, c, url, rq);
     else if (strcmp(method, "POST") == 0)
-        ret = post(h, c, url, b);
-    else
+        ret = send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+    else if (strcmp(method, "GET") != 0)
         ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and POST are served");
+    else
+        ret = route(h, c, url);
     pthread_mutex_unlock(&h->lock);
     return ret;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode why)
 {
-    body_t *b = *con_cls;
+    request_t *rq = *con_cls;
     (void)cls;
     (void)c;
-    (void)toe;
-    if (b) {
-        free(b->buf);
-        free(b);
+    (void)why;
+    if (rq) {
+        free(rq->body);
+        free(rq);
         *con_cls = NULL;
     }
 }
 
+/* Opens the workflow service on a writable handle of this thread's own. */
+static tt_err_t start_workflow(tt_http_t *h, const char *db_path, const tt_http_workflow_t *wf,
+                               char *err, size_t errlen)
+{
+    tt_err_t rc;
+    if (!wf || !wf->dir || !wf->dir[0])
+        return TT_OK;
+    rc = tt_db_open_tool(db_path, &h->wfdb, err, errlen);
+    if (rc == TT_OK)
+        rc = tt_wfsvc_open(h->wfdb, wf->dir, wf->timezone, &h->wf, err, errlen);
+    return rc;
+}
+
 tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, const char *token,
-                       tt_log_t *log, tt_http_t **out, char *err, size_t errlen)
+                       const tt_http_workflow_t *wf, tt_log_t *log, tt_http_t **out, char *err,
+                       size_t errlen)
 {
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
@@ -398,11 +452,12 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, con
         return TT_ERR_NOMEM;
     pthread_mutex_init(&h->lock, NULL);
     h->log = log;
-    rc = tt_db_open(db_path, 1, &h->db, err, errlen);
-    if (rc == TT_OK && token && token[0]) {
-        snprintf(h->token, sizeof h->token, "%s", token);
+    h->token = strdup(token ? token : "");
+    rc = h->token ? tt_db_open(db_path, 1, &h->db, err, errlen) : TT_ERR_NOMEM;
+    if (rc == TT_OK && h->token[0])
         rc = tt_office_open(db_path, &h->office, err, errlen);
-    }
+    if (rc == TT_OK)
+        rc = start_workflow(h, db_path, wf, err, errlen);
     if (rc != TT_OK) {
         tt_http_stop(h);
         return rc;
@@ -411,7 +466,7 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, con
                               (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &sa,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                              MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+                              MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "http: cannot listen on %s:%d", bind_addr, port);
         tt_http_stop(h);
@@ -435,6 +490,9 @@ void tt_http_stop(tt_http_t *h)
     if (h->mhd)
         MHD_stop_daemon(h->mhd);
     tt_office_close(h->office);
+    tt_wfsvc_close(h->wf);
+    tt_db_close(h->wfdb);
+    free(h->token);
     tt_db_close(h->db);
     pthread_mutex_destroy(&h->lock);
     free(h);

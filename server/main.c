@@ -28,6 +28,7 @@
 #include "serverconf.h"
 #include "snapshot.h"
 #include "uplink.h"
+#include "wfsvc.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -44,6 +45,7 @@ typedef struct {
     tt_ingest_t *ing;
     tt_uplink_t *up;
     tt_http_t *http;
+    tt_wfsvc_t *wf;          /* the workflow timers; NULL when the engine is off */
 } server_t;
 
 static const char status_online[] = "{\"v\":1,\"state\":\"online\"}";
@@ -107,6 +109,23 @@ static void drain(server_t *s)
     tt_ingest_commit(s->ing, send_ack, s);
 }
 
+/* Fires the workflow timers that are due (reminders, escalations, waits):
+ * the engine says when its next one is; the loop wakes at least every
+ * second, which is as fine as deadlines of whole days need. */
+static void workflow_tick(server_t *s)
+{
+    int64_t next = 0, now = tt_clock_wall_ms();
+    size_t fired = 0;
+    char reason[TT_WFSVC_ERR_MAX] = "";
+
+    if (!s->wf || tt_wfsvc_next_timer(s->wf, &next) != TT_OK || !next || next > now)
+        return;
+    if (tt_wfsvc_tick(s->wf, now, &fired, reason, sizeof reason) != TT_OK)
+        tt_log_error(s->log, "workflow timers: %s", reason);
+    if (fired)
+        tt_log_info(s->log, "workflow timers fired in %zu instances", fired);
+}
+
 static int run(server_t *s)
 {
     while (!stop_requested) {
@@ -121,6 +140,7 @@ static int run(server_t *s)
         if (pfd.revents)
             drain(s);
         tt_uplink_tick(s->up, tt_clock_mono_ms());
+        workflow_tick(s);
     }
     return 0;
 }
@@ -251,6 +271,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "tagtrail-server: %s\n", err);
         return 2;
     }
+    /* The workflow folder is configuration too: checked before anything
+     * is opened or created. */
+    if (s.conf.workflow_dir[0] &&
+        tt_wfsvc_check(s.conf.workflow_dir, s.conf.timezone, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: workflow: %s\n", err);
+        return 2;
+    }
     if (check) {
         printf("%s: ok (site %s)\n", path, s.conf.site);
         return 0;
@@ -303,10 +330,19 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (tt_http_start(s.conf.http_bind, (int)s.conf.http_port, s.conf.database, s.conf.http_token, s.log, &s.http,
-                      err, sizeof err) != TT_OK) {
-        tt_log_error(s.log, "%s", err);
+    if (s.conf.workflow_dir[0] &&
+        tt_wfsvc_open(s.db, s.conf.workflow_dir, s.conf.timezone, &s.wf, err, sizeof err) !=
+            TT_OK) {
+        tt_log_error(s.log, "workflow: %s", err);
         goto out;
+    }
+    {
+        tt_http_workflow_t wf = {s.conf.workflow_dir, s.conf.timezone};
+        if (tt_http_start(s.conf.http_bind, (int)s.conf.http_port, s.conf.database,
+                          s.conf.http_token, &wf, s.log, &s.http, err, sizeof err) != TT_OK) {
+            tt_log_error(s.log, "%s", err);
+            goto out;
+        }
     }
     tt_log_info(s.log, "started: database %s, http://%s:%d/api/v1/, broker %s", s.conf.database,
                 s.conf.http_bind, tt_http_port(s.http), s.conf.mqtt_url);
@@ -317,6 +353,7 @@ int main(int argc, char **argv)
                           sizeof status_offline - 1, 1);
 out:
     tt_http_stop(s.http);
+    tt_wfsvc_close(s.wf);
     tt_uplink_free(s.up);
     tt_ingest_free(s.ing);
     tt_db_close(s.db);

@@ -36,6 +36,7 @@ static const tt_conf_key_t schema[] = {
     INT("ingest.max_payload", 1024, 64 << 20, ingest_max_payload),
     INT("ingest.hold_max", 0, 1000000, ingest_hold_max),
     INT("ingest.round_max", 1, 10000, ingest_round_max),
+    STR("workflow.dir", 0, workflow_dir),
 };
 #define NKEYS (sizeof schema / sizeof schema[0])
 
@@ -69,10 +70,27 @@ static const char *mqtt_problem(const tt_serverconf_t *c, const unsigned char *s
     return NULL;
 }
 
+/* Makes `value` (a path, cap bytes) relative to the folder of `path`. */
+static tt_err_t relative(const char *path, const char *key, char *value, size_t cap, char *err,
+                         size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char joined[512];
+    int n;
+    if (!value[0] || value[0] == '/' || !slash)
+        return TT_OK;
+    n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, value);
+    if (n < 0 || (size_t)n >= sizeof joined || (size_t)n >= cap) {
+        snprintf(err, errlen, "%s: %s path too long", path, key);
+        return TT_ERR_CONFIG;
+    }
+    memcpy(value, joined, (size_t)n + 1);
+    return TT_OK;
+}
+
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, size_t errlen)
 {
     unsigned char seen[NKEYS];
-    const char *slash;
     tt_err_t rc;
 
     memset(c, 0, sizeof *c);
@@ -103,23 +121,19 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
         for (size_t i = 0; i < n; i++)
             if (c->http_token[i] <= ' ' || c->http_token[i] > '~')
                 n = 0;
-        if (n < 32 || n > 128) {
-            snprintf(err, errlen, "%s: http.token_file must hold one token of 32-128 printable "
-                     "ASCII characters", path);
+        if (n < TT_SERVERCONF_TOKEN_MIN || n > TT_SERVERCONF_TOKEN_MAX) {
+            snprintf(err, errlen, "%s: http.token_file must hold one token of %d-%d printable "
+                     "characters without spaces", path, TT_SERVERCONF_TOKEN_MIN,
+                     TT_SERVERCONF_TOKEN_MAX);
             return TT_ERR_CONFIG;
         }
     }
     if (!c->mqtt_client_id[0])
         snprintf(c->mqtt_client_id, sizeof c->mqtt_client_id, "tt-server-%s", c->site);
-    slash = strrchr(path, '/');
-    if (c->database[0] != '/' && slash) {
-        char joined[sizeof c->database];
-        int n = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - path), path, c->database);
-        if (n < 0 || (size_t)n >= sizeof joined) {
-            snprintf(err, errlen, "%s: database path too long", path);
-            return TT_ERR_CONFIG;
-        }
-        memcpy(c->database, joined, (size_t)n + 1);
-    }
+    rc = relative(path, "database", c->database, sizeof c->database, err, errlen);
+    if (rc == TT_OK)
+        rc = relative(path, "workflow.dir", c->workflow_dir, sizeof c->workflow_dir, err, errlen);
+    if (rc != TT_OK)
+        return rc;
     return TT_OK;
 }

@@ -10,6 +10,11 @@
 #include "err.h"
 #include "event.h"
 
+/* The interim write token (docs/decisions.md), alone on the one line of
+ * http.token_file: 32-128 printable ASCII characters without spaces. */
+#define TT_SERVERCONF_TOKEN_MIN 32
+#define TT_SERVERCONF_TOKEN_MAX 128
+
 typedef struct {
     char site[TT_EVENT_ID_MAX + 1];
     char database[256];
@@ -17,9 +22,10 @@ typedef struct {
     int log_level;                 /* tt_log_level_t */
     char http_bind[64];
     long long http_port;
-    /* The office's write token (docs/api.md, "Writing"), read from
-     * http.token_file; "" when no file is configured: writes are refused. */
-    char http_token[129];
+    /* The write token of the office and workflow routes (docs/api.md,
+     * "Writing"), read from http.token_file; "" when no file is
+     * configured: writes are refused. */
+    char http_token[TT_SERVERCONF_TOKEN_MAX + 1];
     char mqtt_url[256];
     char mqtt_client_id[64];
     char mqtt_username[64];
@@ -31,11 +37,14 @@ typedef struct {
     long long ingest_max_payload;
     long long ingest_hold_max;
     long long ingest_round_max;    /* messages per group commit */
+    char workflow_dir[256];        /* "" : the workflow engine is off */
 } tt_serverconf_t;
 
-/* Loads `path` into *conf; a relative database path is relative to the
- * file's folder.  Returns TT_OK, or TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM
- * with "file:line: reason" in err. */
+/* Loads `path` into *conf; relative database, workflow folder and file
+ * paths are relative to the file's folder, and the token file is read
+ * (strictly: see TT_SERVERCONF_TOKEN_MIN).  Returns TT_OK, or
+ * TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM with "file:line: reason" (or
+ * "file: reason") in err. */
 tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *conf, char *err, size_t errlen);
 
 #endif

@@ -171,6 +171,50 @@ class ServerConfig(ConfigBase, TlsKeys):
         l.insert(3, "site = mine2" + MARK)
         self.refuse(l, "duplicate key 'site'")
 
+    def workflow_dir(self, calendar=None, roles="roles:\n  clerk: x\n"):
+        """A workflow folder in the test's dir; returns its name."""
+        os.makedirs(os.path.join(self.dir, "wf", "calendars"))
+        with open(os.path.join(self.dir, "wf", "calendars", "c.yaml"), "w") as f:
+            f.write(calendar or "calendar: c\ntimezone: Asia/Shanghai\n")
+        if roles is not None:
+            with open(os.path.join(self.dir, "wf", "roles.yaml"), "w") as f:
+                f.write(roles)
+        return "wf"
+
+    def test_token_file_missing(self):
+        l = self.base()
+        l.insert(5, "token_file = nope" + MARK)
+        self.refuse(l, "cannot read '%s/nope' for 'http.token_file'" % self.dir)
+
+    def test_token_file_open_to_others(self):
+        self.put("open.token", "x" * 40 + "\n", 0o644)
+        l = self.base()
+        l.insert(5, "token_file = open.token" + MARK)
+        self.refuse(l, "'%s/open.token' for 'http.token_file' is open to group or others (mode 644)"
+                    % self.dir)
+
+    def test_token_too_short_or_spaced(self):
+        for token in ("short\n", "a token with spaces in it, long enough to pass\n"):
+            self.put("office.token", token, 0o600)
+            l = self.base()
+            l.insert(5, "token_file = office.token")
+            self.refuse(l, "http.token_file must hold one token of 32-128 printable characters "
+                           "without spaces")
+
+    def test_workflow_calendar_error_names_line_and_column(self):
+        wf = self.workflow_dir(calendar="calendar: c\nholidays: [2026-02-30]\n")
+        path, _ = self.write("server.conf", self.base() + ["[workflow]", "dir = " + wf])
+        self.assertRefused([h.SERVER_BIN, "-c", path, "--check"],
+                           "%s/wf/calendars/c.yaml:2:12: '2026-02-30' is not a date" % self.dir)
+        self.assertNothingCreated("server.db")
+
+    def test_workflow_roles_missing(self):
+        wf = self.workflow_dir(roles=None)
+        path, _ = self.write("server.conf", self.base() + ["[workflow]", "dir = " + wf])
+        self.assertRefused([h.SERVER_BIN, "-c", path],
+                           "workflow: %s/wf/roles.yaml: cannot open" % self.dir)
+        self.assertNothingCreated("server.db")
+
     def test_missing_required_key(self):
         l = ["site = mine1", "database = server.db", "[http]", "port = 8080"]
         self.refuse(l, "missing required key 'mqtt.url'")
