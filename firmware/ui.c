@@ -197,6 +197,7 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
     }
     for (size_t i = v->nlines > (size_t)room ? v->nlines - (size_t)room : 0; i < v->nlines; i++) {
         const tt_counter_line_t *l = &v->lines[i];
+        char text[sizeof l->item + sizeof l->name + sizeof l->spec];  /* item name spec */
         tt_qty_format(l->qty, q, sizeof q);
         /* Quantity first, at a fixed column: the name after it may be long
          * and is cut at the screen's edge, never the number. */
@@ -211,11 +212,11 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
             tt_qty_format(l->stock, sq, sizeof sq);
             snprintf(label, sizeof label, "%s %s", L(ui, L_STOCK), sq);
             put_right(y, cols - 15, label, 14);
-            snprintf(buf, sizeof buf, "%s %s %s", l->item, l->name, l->spec);
-            put(y++, 21, buf, cols - 21 - 16);
+            snprintf(text, sizeof text, "%s %s %s", l->item, l->name, l->spec);
+            put(y++, 21, text, cols - 21 - 16);
         } else {
-            snprintf(buf, sizeof buf, "%s %s %s", l->item, l->name, l->spec);
-            put(y++, 21, buf, cols - 21);
+            snprintf(text, sizeof text, "%s %s %s", l->item, l->name, l->spec);
+            put(y++, 21, text, cols - 21);
         }
     }
 
