@@ -36,7 +36,7 @@ bench: all
 # a crashing input worth keeping is copied into the corpus by hand.
 BUILD_FUZZ   := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := event_batch event_ack gs1 epc conf master snapshot csv tag_json wfdef
+FUZZ_TARGETS := event_batch event_ack gs1 epc conf master snapshot csv tag_json wfdef assets
 
 .PHONY: fuzz
 fuzz: setup

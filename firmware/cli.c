@@ -70,9 +70,11 @@ static const struct {
 } MESSAGES[M_COUNT] = {
     [M_USAGE] = {"用法：", "usage:"},
     [M_USAGE_NOTE] = {"套接字默认取 $TT_SOCKET；网址默认取 $TT_SERVER，否则为 " DEFAULT_SERVER
-                      "。\nTT_LANG=en 显示英文。",
+                      "；服务器的服务令牌取自 $TT_TOKEN_FILE 所指文件或 $TT_TOKEN。"
+                      "\nTT_LANG=en 显示英文。",
                       "SOCKET defaults to $TT_SOCKET; URL to $TT_SERVER, else " DEFAULT_SERVER
-                      ".\nTT_LANG=zh shows Chinese."},
+                      "; the server's service token is the line of $TT_TOKEN_FILE, or"
+                      " $TT_TOKEN.\nTT_LANG=zh shows Chinese."},
     [M_SYNOPSIS] = {"用法：tagtrail %s", "usage: tagtrail %s"},
     [M_NO_SOCKET] = {"没有控制套接字：请用 -s 路径 或设置 TT_SOCKET",
                      "no control socket: give -s PATH or set TT_SOCKET"},
@@ -592,6 +594,27 @@ static void pct_append(char *buf, size_t cap, const char *s)
     buf[n] = '\0';
 }
 
+/* The server's service token (docs/operations.md, "The web office"): the
+ * line of the file $TT_TOKEN_FILE names, else $TT_TOKEN, into buf[cap];
+ * "" when neither is set.  Every API route but health needs it. */
+static void service_token(char *buf, size_t cap)
+{
+    const char *file = getenv("TT_TOKEN_FILE"), *v = getenv("TT_TOKEN");
+    FILE *f;
+    buf[0] = '\0';
+    if (file && *file && (f = fopen(file, "r")) != NULL) {
+        if (!fgets(buf, (int)cap, f))
+            buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = '\0';
+    } else if (v) {
+        snprintf(buf, cap, "%s", v);
+    }
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            *p = '\0';   /* never a header's end inside the token */
+}
+
 /* GETs `path` from the server.  A 200 reply's body comes back as sent in
  * *body (caller frees; *blen bytes, NUL-terminated beyond them) and, when
  * `want_json`, parsed, an object, in *json (caller deletes; else NULL).  Any
@@ -600,7 +623,7 @@ static int http_get(const cli_t *c, const char *path, int want_json, char **body
                     cJSON **json)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
-    char host[256], port[6], req[4096], *buf, *hdr, *line;
+    char host[256], port[6], req[4096], token[160], auth[200] = "", *buf, *hdr, *line;
     const char *bad = NULL;
     long long clen = -1;
     size_t len;
@@ -621,10 +644,13 @@ static int http_get(const cli_t *c, const char *path, int want_json, char **body
     freeaddrinfo(res);
     if (fd < 0)
         return net_fail(c, M_SERVER, c->server, -fd);
+    service_token(token, sizeof token);
+    if (token[0])
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
     snprintf(req, sizeof req,
-             "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: %s\r\n"
+             "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: %s\r\n%s"
              "User-Agent: tagtrail/" TT_VERSION "\r\nConnection: close\r\n\r\n", path, host, port,
-             want_json ? "application/json" : "*/*");
+             want_json ? "application/json" : "*/*", auth);
     err = exchange(fd, req, 0, HTTP_MAX, &buf, &len);
     close(fd);
     if (err)

@@ -32,7 +32,8 @@ enum {
     M_NEED_RESULT, M_TO, M_ACTION, M_TO_UNIT, M_RESULT, M_CARD_NOT_HERE, M_BAD_RESULT,
     M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_BEYOND_STOCK, M_BEYOND_STOCK_TAKEN,
     M_TO_UNIT_HANDOVER, M_INVALID_DOC, M_UNKNOWN_PLAN, M_PLAN_NOT_APPROVED, M_NOT_IN_PLAN, M_PLAN,
-    M_UNKNOWN_ASSET, M_INACTIVE_ASSET, M_ASSET_LINE_NAMED, M_COUNT
+    M_UNKNOWN_ASSET, M_INACTIVE_ASSET, M_ASSET_LINE_NAMED, M_SEND_UNIT, M_ASSET_STATE,
+    M_ASSET_WARN, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -103,6 +104,10 @@ static const char *const text[M_COUNT][2] = {
     [M_UNKNOWN_ASSET] = {"未知设备：%s", "unknown asset: %s"},
     [M_INACTIVE_ASSET] = {"设备已停用：%s %s", "asset no longer in use: %s %s"},
     [M_ASSET_LINE_NAMED] = {"第 %zu 行：设备 %s %s %s", "line %zu: asset %s %s %s"},
+    [M_SEND_UNIT] = {"送修单位 %s", "sent in by %s"},
+    [M_ASSET_STATE] = {"设备 %s %s：%s；%s", "asset %s %s: %s; %s"},
+    [M_ASSET_WARN] = {"第 %zu 行：设备 %s %s %s（注意：%s）",
+                      "line %zu: asset %s %s %s (warning: %s)"},
 };
 
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
@@ -158,8 +163,9 @@ static const mode_def_t modes[TT_COUNTER_MODE_LAST + 1] = {
     [TT_COUNTER_MODE_REVOLVE] = {"revolve", {"周转材料", "REVOLVING"}, TT_EVENT_REVOLVE, NULL,
                                  N_WH | N_UNIT | N_ACTION, N_WH | N_UNIT | N_ACTION,
                                  NULL},
+    /* An appraisal may name the unit sending the asset in (送修单位). */
     [TT_COUNTER_MODE_APPRAISAL] = {"appraisal", {"鉴定", "APPRAISAL"}, TT_EVENT_EQUIPMENT,
-                                   "appraisal", N_RESULT, N_RESULT, appraisal_results},
+                                   "appraisal", N_RESULT, N_RESULT | N_UNIT, appraisal_results},
     [TT_COUNTER_MODE_SELFCHECK] = {"selfcheck", {"自检", "SELF-CHECK"}, TT_EVENT_EQUIPMENT,
                                    "selfcheck", N_RESULT, N_RESULT, check_results},
     [TT_COUNTER_MODE_ACCEPTANCE] = {"acceptance", {"验收", "ACCEPTANCE"}, TT_EVENT_EQUIPMENT,
@@ -300,6 +306,7 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
     if (strcmp(arg, "LOGOUT") == 0) {
         c->v.operator_id[0] = '\0';
         clear_document(c);
+        memset(&c->v.asset, 0, sizeof c->v.asset);
         c->v.mode = TT_COUNTER_MODE_NONE;
         return say(c, 0, M_LOGOUT);
     }
@@ -311,6 +318,7 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
                 continue;
             /* A new mode starts a new document; lines of modes never mix. */
             clear_document(c);
+            memset(&c->v.asset, 0, sizeof c->v.asset);
             c->v.mode = (tt_counter_mode_t)m;
             if (m == TT_COUNTER_MODE_RECEIVE)
                 return say(c, 0, M_MODE_RECEIVE);
@@ -352,7 +360,8 @@ static tt_counter_beep_t card(tt_counter_t *c, const char *code)
                 return lookup_failed(c, rc, M_UNKNOWN_UNIT, arg + 5);
         }
         card_id(arg + 5, c->v.unit);
-        return say(c, 0, M_UNIT, c->v.unit);
+        return say(c, 0, c->v.mode == TT_COUNTER_MODE_APPRAISAL ? M_SEND_UNIT : M_UNIT,
+                   c->v.unit);
     }
     if (strncmp(arg, "TO:", 3) == 0 || strncmp(arg, "TOUNIT:", 7) == 0) {
         int to_wh = arg[2] == ':';
@@ -444,37 +453,150 @@ static int missing(const tt_counter_t *c)
     return -1;
 }
 
-/* An asset scanned at the repair bay: a line with the result chosen.  An
- * RFID read names the asset by its GIAI; a barcode by itself (its label or
- * its number).  With master data the asset must be registered and active,
- * and the line is its asset number, whichever way it was scanned. */
+/* What a scan at the repair bay names: an RFID read (the 24 or 52 hex
+ * digits of a GIAI EPC) its asset by the GIAI, a barcode its asset by
+ * number or label.  Returns 1 with *code the asset number (and *eq filled
+ * when there is a lookup: registered and active), or 0 after saying why
+ * not into the view (*beep).  *code may point into *eq or *e. */
+static int find_asset(tt_counter_t *c, const char **code, tt_master_equipment_t *eq,
+                      tt_epc_t *e, tt_counter_beep_t *beep)
+{
+    const char *k = *code;
+    int from_tag = 0;
+
+    if (strspn(k, "0123456789ABCDEFabcdef") == strlen(k) && (strlen(k) == 24 || strlen(k) == 52) &&
+        tt_epc_decode(k, e, NULL, 0) == TT_OK) {
+        if (e->scheme == TT_EPC_SGTIN_96) {
+            *beep = say(c, 1, M_NOT_ASSET);
+            return 0;
+        }
+        k = e->key;   /* the GIAI names the asset */
+        from_tag = 1;
+    }
+    if (!tt_event_code_valid(k)) {
+        *beep = say(c, 1, M_BAD_CODE, k);
+        return 0;
+    }
+    if (c->has_lookup) {
+        tt_err_t rc = c->lk.equipment(c->lk.ctx, k, from_tag, eq);
+        if (rc != TT_OK) {
+            *beep = lookup_failed(c, rc, M_UNKNOWN_ASSET, k);
+            return 0;
+        }
+        if (!eq->active) {
+            *beep = say(c, 1, M_INACTIVE_ASSET, eq->asset, eq->model);
+            return 0;
+        }
+        k = eq->asset;
+    }
+    *code = k;
+    return 1;
+}
+
+/* Shows asset `asset` (its model `model`) with its state as the terminal
+ * knows it. */
+static void show_asset(tt_counter_t *c, const char *asset, const char *model)
+{
+    tt_counter_asset_t *a = &c->v.asset;
+    char m[sizeof a->model], n[sizeof a->row.asset];
+
+    snprintf(m, sizeof m, "%s", model);   /* the arguments may point into *a */
+    snprintf(n, sizeof n, "%s", asset);
+    memset(a, 0, sizeof *a);
+    a->shown = 1;
+    a->known = c->lk.asset && c->lk.asset(c->lk.ctx, n, &a->row) == TT_OK;
+    if (!a->known)
+        memset(&a->row, 0, sizeof a->row);
+    memcpy(a->model, m, sizeof a->model);
+    memcpy(a->row.asset, n, sizeof a->row.asset);
+}
+
+/* The shown asset's state for a message: "在修（A3），上次 鉴定 major". */
+static void state_text(const tt_counter_t *c, char *buf, size_t len)
+{
+    const tt_counter_asset_t *a = &c->v.asset;
+    const tt_assets_entry_t *last = a->row.nsteps ? &a->row.steps[0] : NULL;
+    int en = c->lang == TT_COUNTER_LANG_EN;
+    size_t n;
+
+    if (!a->known) {
+        snprintf(buf, len, "%s", en ? "state not known here" : "本机无状态记录");
+        return;
+    }
+    snprintf(buf, len, a->row.unit[0] ? (en ? "%s (%s)" : "%s（%s）") : "%s",
+             tt_assets_state_label(a->row.state, c->lang), a->row.unit);
+    n = strlen(buf);
+    if (last && n < len)
+        snprintf(buf + n, len - n, en ? ", last %s %s" : "，上次 %s %s",
+                 tt_assets_step_label(last->step, c->lang), last->result);
+}
+
+/* Whether this mode's step with `result` fits the shown asset as the
+ * terminal knows it, after the open document's lines of it; else why not
+ * into why[len]. */
+static int step_fits(const tt_counter_t *c, const char *result, char *why, size_t len)
+{
+    const tt_counter_asset_t *a = &c->v.asset;
+    tt_assets_step_t step = (tt_assets_step_t)tt_assets_step_parse(M(c)->step);
+    const char *unit = (M(c)->take & N_UNIT) ? c->v.unit : "";
+    tt_assets_state_t st = a->row.state, next;
+    char holder[TT_EVENT_ID_MAX + 1], to[TT_EVENT_ID_MAX + 1];
+    tt_assets_refusal_t r;
+
+    if (!a->known)
+        return 1;
+    memcpy(holder, a->row.unit, sizeof holder);
+    for (size_t i = 0; i < c->v.nlines; i++) {
+        if (strcmp(c->v.lines[i].item, a->row.asset) == 0 &&
+            tt_assets_next(st, holder, step, c->v.lines[i].result, unit, &next, to, NULL) ==
+                TT_ASSETS_OK) {
+            st = next;
+            memcpy(holder, to, sizeof holder);
+        }
+    }
+    r = tt_assets_next(st, holder, step, result, unit, &next, to, NULL);
+    if (r == TT_ASSETS_OK)
+        return 1;
+    tt_assets_explain(r, st, holder, unit, c->lang, why, len);
+    return 0;
+}
+
+/* An asset scanned at the repair bay before the mode's cards are complete
+ * (need: what is missing): shown, not taken. */
+static tt_counter_beep_t inspect(tt_counter_t *c, const char *code, int need)
+{
+    tt_master_equipment_t eq;
+    tt_epc_t e;
+    tt_counter_beep_t beep;
+    char st[200];
+
+    if (!c->has_lookup || !find_asset(c, &code, &eq, &e, &beep))
+        return say(c, 1, need);
+    show_asset(c, eq.asset, eq.model);
+    state_text(c, st, sizeof st);
+    return say(c, 0, M_ASSET_STATE, eq.asset, eq.model, st, text[need][c->lang]);
+}
+
+/* An asset scanned at the repair bay: a line with the result chosen.  With
+ * master data the asset must be registered and active, and the line is its
+ * asset number, whichever way it was scanned; a step the terminal's view
+ * says does not fit is taken with a warning. */
 static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
 {
     tt_master_equipment_t eq;   /* code may point into it below */
     tt_counter_line_t *l;
     tt_epc_t e;                 /* ... or into this */
-    int from_tag = 0;
+    tt_counter_beep_t beep;
+    char why[200];
+    int fits = 1;
 
-    if (strspn(code, "0123456789ABCDEFabcdef") == strlen(code) &&
-        (strlen(code) == 24 || strlen(code) == 52)) {
-        if (tt_epc_decode(code, &e, NULL, 0) == TT_OK) {
-            if (e.scheme == TT_EPC_SGTIN_96)
-                return say(c, 1, M_NOT_ASSET);
-            code = e.key;   /* the GIAI names the asset */
-            from_tag = 1;
-        }
-    }
-    if (!tt_event_code_valid(code))
-        return say(c, 1, M_BAD_CODE, code);
+    if (!find_asset(c, &code, &eq, &e, &beep))
+        return beep;
     if (c->v.nlines == TT_COUNTER_LINES_MAX)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
     if (c->has_lookup) {
-        tt_err_t rc = c->lk.equipment(c->lk.ctx, code, from_tag, &eq);
-        if (rc != TT_OK)
-            return lookup_failed(c, rc, M_UNKNOWN_ASSET, code);
-        if (!eq.active)
-            return say(c, 1, M_INACTIVE_ASSET, eq.asset, eq.model);
-        code = eq.asset;
+        show_asset(c, eq.asset, eq.model);
+        fits = step_fits(c, c->v.next_result, why, sizeof why);
     }
     l = &c->v.lines[c->v.nlines++];
     memset(l, 0, sizeof *l);
@@ -483,6 +605,8 @@ static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
     c->commit_waiting = 0;
     if (c->has_lookup) {
         memcpy(l->name, eq.model, sizeof l->name);
+        if (!fits)
+            return say(c, 1, M_ASSET_WARN, c->v.nlines, l->item, l->name, l->result, why);
         return say(c, 0, M_ASSET_LINE_NAMED, c->v.nlines, l->item, l->name, l->result);
     }
     return say(c, 0, M_ASSET_LINE, c->v.nlines, l->item, l->result);
@@ -537,6 +661,8 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
             return say(c, 1, M_NO_MASTER);   /* it may well be a badge: say why it fails */
     }
     need = missing(c);
+    if (need >= 0 && M(c)->step && c->v.operator_id[0])
+        return inspect(c, code, need);   /* the repair bay: show what it is */
     if (need >= 0)
         return say(c, 1, need);
     if (M(c)->step)
@@ -737,5 +863,8 @@ tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t f
                                                  : M_STORE_ERROR][c->lang]);
     }
     clear_document(c);
+    /* The shown asset as it is now, with the step just stored. */
+    if (c->v.asset.shown && c->has_lookup)
+        show_asset(c, c->v.asset.row.asset, c->v.asset.model);
     return say(c, 0, M_COMMITTED, n, (unsigned long long)first_seq);
 }

@@ -40,6 +40,14 @@
  * must be the plan line's item.  At the repair bay an asset must be in the
  * equipment register and active, and its lines carry its asset number
  * whether it was read from its tag (GIAI), its barcode or its number.
+ *
+ * The repair bay shows an asset's state and last steps before anyone acts
+ * (the view's `asset`, from the terminal's offline view of equipment
+ * states): an asset scanned before its mode's cards are complete is only
+ * shown; a line whose step does not fit the state the terminal knows is
+ * taken with a warning (the server decides: the terminal's view may be
+ * older than the server's).  An appraisal may name the sending unit
+ * (TT:UNIT:): an asset in use at that unit is then taken in from it.
  */
 #ifndef TT_COUNTER_H
 #define TT_COUNTER_H
@@ -48,6 +56,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "assets.h"
 #include "event.h"
 #include "master.h"
 
@@ -93,7 +102,7 @@ typedef struct {
 /* Where the counter looks up what is scanned: the terminal's copy of the
  * master data.  Each returns TT_OK with *out filled, TT_ERR_NOTFOUND, or
  * TT_ERR_BUSY when no master data has been received yet (any other code is
- * shown as a failed lookup).  Every function but `stock` must be set. */
+ * shown as a failed lookup).  Every function but `stock` and `asset` must be set. */
 typedef struct {
     void *ctx;
     tt_err_t (*item)(void *ctx, const char *barcode, tt_master_item_t *out);
@@ -108,6 +117,9 @@ typedef struct {
     /* The asset with this GIAI (by_giai: decoded from an RFID tag), else
      * the asset with this number or barcode; active or not. */
     tt_err_t (*equipment)(void *ctx, const char *key, int by_giai, tt_master_equipment_t *out);
+    /* Optional (NULL: states are not shown): the state of the asset with
+     * this number as the terminal knows it, with its last steps. */
+    tt_err_t (*asset)(void *ctx, const char *asset, tt_assets_row_t *out);
 } tt_counter_lookup_t;
 
 /* What to do when an issue or transfer line goes beyond the local stock
@@ -118,6 +130,16 @@ typedef enum {
     TT_COUNTER_STOCK_WARN = 1,
     TT_COUNTER_STOCK_REFUSE = 2,
 } tt_counter_stock_check_t;
+
+/* The asset last scanned at the repair bay: its state and last steps as
+ * the terminal knows them (before the open document's lines of it, which
+ * the lines show), so the fitter sees them before acting. */
+typedef struct {
+    int shown;                                 /* 0: none scanned since login or mode */
+    int known;                                 /* row.state and steps are known */
+    char model[TT_MASTER_TEXT_MAX + 1];
+    tt_assets_row_t row;                       /* row.asset is always set when shown */
+} tt_counter_asset_t;
 
 /* The screen's view of the counter; read-only for callers. */
 typedef struct {
@@ -136,6 +158,7 @@ typedef struct {
     tt_counter_line_t lines[TT_COUNTER_LINES_MAX];
     char message[TT_COUNTER_MSG_MAX];          /* last outcome, in the chosen language */
     int message_is_error;
+    tt_counter_asset_t asset;                  /* repair bay: the asset last scanned */
 } tt_counter_view_t;
 
 typedef struct tt_counter tt_counter_t;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
+#include "assetview.h"
 #include "clock.h"
 #include "conf.h"
 #include "control.h"
@@ -65,6 +67,7 @@ typedef struct {
     tt_edgeconf_t conf;
     tt_log_t *log;
     tt_outbox_t *ob;
+    tt_assetview_t *assets;      /* equipment states, in the store */
     tt_uplink_t *up;
     tt_sync_t *sync;
     tt_scanner_t *scanner;
@@ -136,6 +139,12 @@ static tt_err_t look_equipment(void *ctx, const char *key, int by_giai,
 {
     edge_t *e = ctx;
     return have_master(e) ? tt_outbox_equipment(e->ob, key, by_giai, out) : TT_ERR_BUSY;
+}
+
+static tt_err_t look_asset(void *ctx, const char *asset, tt_assets_row_t *out)
+{
+    edge_t *e = ctx;
+    return tt_assetview_get(e->assets, asset, out);
 }
 
 static tt_err_t look_stock(void *ctx, const char *warehouse, const char *item, tt_qty_t *qty)
@@ -372,6 +381,31 @@ static void cmd_view(edge_t *e, uint64_t client)
     cJSON_AddStringToObject(o, "message", v->message);
     cJSON_AddBoolToObject(o, "error", v->message_is_error);
     cJSON_AddBoolToObject(o, "scanner_present", tt_scanner_present(e->scanner));
+    if (!v->asset.shown) {
+        cJSON_AddNullToObject(o, "asset");
+    } else {
+        /* The repair bay's asset as the screen shows it (docs/protocol.md). */
+        const tt_assets_row_t *r = &v->asset.row;
+        cJSON *a = cJSON_AddObjectToObject(o, "asset"), *steps;
+        cJSON_AddStringToObject(a, "asset", r->asset);
+        cJSON_AddStringToObject(a, "model", v->asset.model);
+        if (v->asset.known)
+            cJSON_AddStringToObject(a, "state", tt_assets_state_name(r->state));
+        else
+            cJSON_AddNullToObject(a, "state");
+        cJSON_AddStringToObject(a, "unit", r->unit);
+        steps = cJSON_AddArrayToObject(a, "steps");
+        for (size_t i = 0; steps && i < r->nsteps; i++) {
+            cJSON *st = cJSON_CreateObject();
+            cJSON_AddStringToObject(st, "step", tt_assets_step_name(r->steps[i].step));
+            cJSON_AddStringToObject(st, "result", r->steps[i].result);
+            cJSON_AddStringToObject(st, "unit", r->steps[i].unit);
+            cJSON_AddNumberToObject(st, "at", (double)r->steps[i].at_ms);
+            cJSON_AddStringToObject(st, "operator", r->steps[i].operator_id);
+            cJSON_AddBoolToObject(st, "pending", r->steps[i].pending);
+            cJSON_AddItemToArray(steps, st);
+        }
+    }
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text)
@@ -609,8 +643,8 @@ int main(int argc, char **argv)
     int check = 0, rc = 1;
     char err[TT_CONF_ERR_MAX];
     char client_id[64], will[64], ack_topic[TT_EVENT_TOPIC_MAX], master_topic[TT_EVENT_TOPIC_MAX];
-    char snap_topic[TT_EVENT_TOPIC_MAX];
-    const char *subs[4];
+    char snap_topic[TT_EVENT_TOPIC_MAX], assets_topic[TT_EVENT_TOPIC_MAX];
+    const char *subs[5];
     struct sigaction sa;
 
     for (int i = 1; i < argc; i++) {
@@ -661,11 +695,15 @@ int main(int argc, char **argv)
         tt_log_error(e.log, "store: %s", err);
         goto out;
     }
+    if (tt_assetview_open(e.ob, &e.assets) != TT_OK) {
+        tt_log_error(e.log, "store: cannot prepare the equipment states");
+        goto out;
+    }
     if (tt_counter_new(e.conf.warehouse, (tt_counter_lang_t)e.conf.language, &e.counter) != TT_OK)
         goto out;
     {
         tt_counter_lookup_t lk = {&e,         look_item, look_operator, look_warehouse, look_unit,
-                                  look_stock, look_plan, look_equipment};
+                                  look_stock, look_plan, look_equipment, look_asset};
         tt_counter_set_lookup(e.counter, &lk);
         tt_counter_set_stock_check(e.counter, (tt_counter_stock_check_t)e.conf.stock_check);
     }
@@ -692,6 +730,8 @@ int main(int argc, char **argv)
     subs[2] = master_topic;
     tt_event_topic(snap_topic, sizeof snap_topic, e.conf.terminal_id, TT_SNAPSHOT_LEAF);
     subs[3] = snap_topic;
+    tt_event_topic(assets_topic, sizeof assets_topic, e.conf.terminal_id, TT_ASSETS_LEAF);
+    subs[4] = assets_topic;
     snprintf(client_id, sizeof client_id, "tt-edge-%s", e.conf.terminal_id);
     snprintf(will, sizeof will, "{\"v\":1,\"state\":\"offline\"}");
     {
@@ -711,7 +751,7 @@ int main(int argc, char **argv)
         uc.will_topic = e.status_topic;
         uc.will_payload = will;
         uc.subscriptions = subs;
-        uc.nsubscriptions = 4;
+        uc.nsubscriptions = 5;
         uc.max_queued_bytes = 1 << 20;
         if (tt_uplink_new(&uc, &e.up, err, sizeof err) != TT_OK) {
             tt_log_error(e.log, "%s", err);
@@ -721,6 +761,7 @@ int main(int argc, char **argv)
             tt_log_error(e.log, "bad uplink settings");
             goto out;
         }
+        tt_sync_set_assets(e.sync, e.assets);
     }
     if (tt_control_open(e.conf.control_socket, &e.ctl, err, sizeof err) != TT_OK) {
         tt_log_error(e.log, "control socket: %s", err);
@@ -752,6 +793,7 @@ out:
     tt_rfid_close(e.rfid);
     tt_indicator_close(e.ind);
     tt_counter_free(e.counter);
+    tt_assetview_close(e.assets);
     tt_outbox_close(e.ob);
     tt_log_free(e.log);
     if (e.logf)

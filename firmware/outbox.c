@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assetview.h"
+
 #define SCHEMA_VERSION 1
 
 /* Master data statements. */
@@ -108,6 +110,9 @@ static const char *const migrations[] = {
     "  giai TEXT NOT NULL, barcode TEXT NOT NULL, unit TEXT NOT NULL, active INTEGER NOT NULL);"
     "CREATE INDEX m_equipment_giai ON m_equipment (giai);"
     "CREATE INDEX m_equipment_barcode ON m_equipment (barcode);",
+    /* 5: the server's equipment states and the index of this terminal's
+     * own equipment events by asset (firmware/assetview.c). */
+    tt_assetview_schema,
 };
 
 static tt_err_t step_err(sqlite3 *db)
@@ -236,6 +241,11 @@ tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t e
 fail:
     tt_outbox_close(ob);
     return rc;
+}
+
+sqlite3 *tt_outbox_sqlite(tt_outbox_t *ob)
+{
+    return ob->db;
 }
 
 void tt_outbox_close(tt_outbox_t *ob)

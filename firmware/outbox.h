@@ -13,7 +13,10 @@
  * plan lines, the equipment register), so the counter can name what is
  * scanned and refuse what is unknown while offline.
  *
- * All SQL of tagtrail-edge lives in this module.  One thread uses a handle.
+ * All SQL of tagtrail-edge lives in this module and in assetview.c, the
+ * terminal's view of equipment states, which keeps its tables in this
+ * database (its schema is one of this store's migrations).  One thread
+ * uses a handle.
  */
 #ifndef TT_OUTBOX_H
 #define TT_OUTBOX_H
@@ -44,6 +47,12 @@ tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t e
 
 /* Closes the store; NULL is accepted. */
 void tt_outbox_close(tt_outbox_t *ob);
+
+/* The SQLite connection under `ob`, for the store's other module
+ * (assetview) only, which shares its transactions' rules: borrowed, valid
+ * until tt_outbox_close. */
+struct sqlite3;
+struct sqlite3 *tt_outbox_sqlite(tt_outbox_t *ob);
 
 /* Gives `ev` the next sequence number (written to ev->seq) and stores it
  * durably.  Returns TT_OK only once the event is on disk; TT_ERR_INVAL for an

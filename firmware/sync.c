@@ -2,6 +2,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "assets.h"
+#include "assetview.h"
 #include "clock.h"
 #include "master.h"
 #include "snapshot.h"
@@ -14,6 +16,9 @@
 #define MASTER_TIMEOUT_MS 10000
 #define MASTER_POLL_MS 300000   /* new master data is looked for this often */
 #define SNAPSHOT_MIN_MS 10000   /* stock snapshots are asked for at most this often */
+/* Equipment states are looked for this often, and after acks at most every
+ * SNAPSHOT_MIN_MS: an empty answer is a few dozen bytes. */
+#define ASSETS_POLL_MS 60000
 
 struct tt_sync {
     tt_outbox_t *ob;
@@ -34,6 +39,12 @@ struct tt_sync {
     char topic_snap_req[TT_EVENT_TOPIC_MAX], topic_snap[TT_EVENT_TOPIC_MAX];
     int snap_due;            /* something changed since the last request */
     int64_t snap_sent_at;
+
+    /* Equipment states (NULL view: not kept), one request at a time. */
+    tt_assetview_t *assets;
+    char topic_assets_req[TT_EVENT_TOPIC_MAX], topic_assets[TT_EVENT_TOPIC_MAX];
+    int assets_pending, assets_due;
+    int64_t assets_sent_at, assets_next;
     size_t batch_max;
     int window;
     int64_t resend_ms;
@@ -80,6 +91,9 @@ tt_err_t tt_sync_new(const tt_sync_conf_t *conf, tt_outbox_t *ob, tt_uplink_t *u
                    TT_SNAPSHOT_LEAF_REQ);
     tt_event_topic(s->topic_snap, sizeof s->topic_snap, conf->terminal, TT_SNAPSHOT_LEAF);
     s->snap_sent_at = -SNAPSHOT_MIN_MS;
+    tt_event_topic(s->topic_assets_req, sizeof s->topic_assets_req, conf->terminal,
+                   TT_ASSETS_LEAF_REQ);
+    tt_event_topic(s->topic_assets, sizeof s->topic_assets, conf->terminal, TT_ASSETS_LEAF);
     s->batch_max = conf->batch_max;
     s->window = conf->window;
     s->resend_ms = conf->resend_ms;
@@ -113,6 +127,15 @@ void tt_sync_restart(tt_sync_t *s, int64_t now_ms)
     s->master_next = now_ms;
     s->snap_due = 1;
     s->snap_sent_at = now_ms - SNAPSHOT_MIN_MS;
+    s->assets_pending = 0;
+    s->assets_next = now_ms;
+}
+
+void tt_sync_set_assets(tt_sync_t *s, tt_assetview_t *av)
+{
+    s->assets = av;
+    s->assets_pending = 0;
+    s->assets_next = 0;
 }
 
 void tt_sync_watch_warehouse(tt_sync_t *s, const char *warehouse)
@@ -139,6 +162,51 @@ static void on_snapshot(tt_sync_t *s, const char *payload, size_t len, int64_t n
         tt_log_error(s->log, "cannot store the stock snapshot of %s: %s", snap->warehouse,
                      tt_strerror(rc));
     tt_snapshot_free(snap);
+}
+
+static void assets_request(tt_sync_t *s, uint64_t since, int64_t now_ms)
+{
+    char buf[64];
+    size_t len;
+    s->assets_due = 0;
+    if (tt_assets_req_encode(since, buf, sizeof buf, &len) != TT_OK ||
+        tt_uplink_publish(s->up, s->topic_assets_req, buf, len, 0) != TT_OK) {
+        s->assets_pending = 0;
+        s->assets_next = now_ms + 1000;
+        return;
+    }
+    s->assets_pending = 1;
+    s->assets_sent_at = now_ms;
+}
+
+/* A page of equipment states: stored, then the next page asked for until
+ * the last. */
+static void on_assets(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
+{
+    tt_assets_page_t *page;
+    char reason[160];
+    tt_err_t rc = tt_assets_page_decode(payload, len, &page, reason, sizeof reason);
+
+    if (rc != TT_OK) {
+        tt_log_warn(s->log, "ignoring malformed equipment states: %s", reason);
+        return;
+    }
+    if (!s->assets || !s->assets_pending) {
+        tt_assets_page_free(page);
+        return;
+    }
+    rc = tt_assetview_apply(s->assets, page);
+    if (rc != TT_OK) {
+        tt_log_error(s->log, "cannot store equipment states: %s", tt_strerror(rc));
+        s->assets_pending = 0;
+        s->assets_next = now_ms + 5000;
+    } else if (!page->last) {
+        assets_request(s, page->to, now_ms);
+    } else {
+        s->assets_pending = 0;
+        s->assets_next = now_ms + ASSETS_POLL_MS;
+    }
+    tt_assets_page_free(page);
 }
 
 static void master_request(tt_sync_t *s, uint64_t since, const char *cursor, int64_t now_ms)
@@ -225,6 +293,7 @@ static void on_ack(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms
         s->sent = after.synced;
     s->progress_at = now_ms;
     s->snap_due = 1;   /* the server's stock changed with what it applied */
+    s->assets_due = 1; /* and equipment states, when it applied steps */
 }
 
 static void on_server_status(tt_sync_t *s, const char *payload, size_t len, int64_t now_ms)
@@ -251,6 +320,8 @@ void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_
         on_master(s, payload, len, now_ms);
     else if (strcmp(topic, s->topic_snap) == 0)
         on_snapshot(s, payload, len, now_ms);
+    else if (strcmp(topic, s->topic_assets) == 0)
+        on_assets(s, payload, len, now_ms);
     else if (strcmp(topic, TT_EVENT_TOPIC_SERVER_STATUS) == 0)
         on_server_status(s, payload, len, now_ms);
 }
@@ -304,6 +375,14 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms)
         tt_outbox_stats(s->ob, &st);
         master_request(s, st.master_version, "", now_ms);
     }
+    if (s->assets && s->assets_pending && now_ms - s->assets_sent_at >= MASTER_TIMEOUT_MS) {
+        s->assets_pending = 0;   /* lost: ask again below */
+        s->assets_next = now_ms;
+    }
+    if (s->assets && !s->assets_pending &&
+        (now_ms >= s->assets_next ||
+         (s->assets_due && now_ms - s->assets_sent_at >= SNAPSHOT_MIN_MS)))
+        assets_request(s, tt_assetview_version(s->assets), now_ms);
     if (s->ninflight > 0 && now_ms - s->progress_at >= s->resend_ms) {
         tt_outbox_stats_t st;
         tt_outbox_stats(s->ob, &st);
@@ -345,6 +424,14 @@ int64_t tt_sync_deadline(const tt_sync_t *s)
     d = s->master_pending ? s->master_sent_at + MASTER_TIMEOUT_MS : s->master_next;
     if (s->snap_wh[0] && s->snap_due && s->snap_sent_at + SNAPSHOT_MIN_MS < d)
         d = s->snap_sent_at + SNAPSHOT_MIN_MS;
+    if (s->assets) {
+        int64_t a = s->assets_pending ? s->assets_sent_at + MASTER_TIMEOUT_MS
+                    : s->assets_due && s->assets_sent_at + SNAPSHOT_MIN_MS < s->assets_next
+                        ? s->assets_sent_at + SNAPSHOT_MIN_MS
+                        : s->assets_next;
+        if (a < d)
+            d = a;
+    }
     if (s->ninflight > 0 && s->progress_at + s->resend_ms < d)
         d = s->progress_at + s->resend_ms;
     if (s->retry_at >= 0 && (d < 0 || s->retry_at < d))

@@ -10,6 +10,8 @@
  *
  * Master data: on every (re)connect and every few minutes the terminal asks
  * for what changed since the version it holds and stores the pages.
+ * Equipment states (tt_sync_set_assets) likewise: on (re)connect, every
+ * minute and, at most every 10 s, after acks that moved the watermark.
  *
  * A new scan does not queue behind an old backlog: it is also sent at once on
  * its own ("express"); the server holds it until the backlog before it has
@@ -23,6 +25,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "assetview.h"
 #include "outbox.h"
 #include "uplink.h"
 
@@ -63,6 +66,11 @@ void tt_sync_pump(tt_sync_t *s, int64_t now_ms);
  * on a change of warehouse, on (re)connect, and after acks, at most every
  * 10 s.  "" stops asking. */
 void tt_sync_watch_warehouse(tt_sync_t *s, const char *warehouse);
+
+/* Keeps the equipment-state view `av` (borrowed; must outlive s, NULL
+ * stops it) fresh from the server's asset-states downlink (the uplink must
+ * subscribe to the terminal's TT_ASSETS_LEAF topic). */
+void tt_sync_set_assets(tt_sync_t *s, tt_assetview_t *av);
 
 /* Next moment (tt_clock_mono_ms) tt_sync_pump has timed work, or -1. */
 int64_t tt_sync_deadline(const tt_sync_t *s);

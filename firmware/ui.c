@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -19,7 +20,7 @@ enum { P_OK = 1, P_ERROR, P_TITLE, P_WARN };
 
 enum { L_ONLINE, L_OFFLINE, L_WAITING, L_SYNCED, L_REJECTED, L_OPERATOR, L_NOBODY, L_MODE,
        L_WAREHOUSE, L_UNIT, L_REF, L_NEXT_QTY, L_ITEM, L_QTY, L_SCANNER_MISSING, L_KEYS,
-       L_ENTRY, L_MORE, L_STOCK, L_COUNT };
+       L_ENTRY, L_MORE, L_STOCK, L_ASSET, L_STATE_UNKNOWN, L_PENDING, L_COUNT };
 
 static const char *const labels[L_COUNT][2] = {
     [L_ONLINE] = {"在线", "online"},
@@ -41,6 +42,9 @@ static const char *const labels[L_COUNT][2] = {
     [L_ENTRY] = {"输入", "Entry"},
     [L_STOCK] = {"库存", "stock"},
     [L_MORE] = {"… 另有 %zu 行", "... %zu more lines"},
+    [L_ASSET] = {"设备", "Asset"},
+    [L_STATE_UNKNOWN] = {"本机无状态记录", "state not known here"},
+    [L_PENDING] = {"待同步", "pending"},
 };
 
 static const char *L(const tt_ui_t *ui, int k)
@@ -138,6 +142,39 @@ int tt_ui_fd(const tt_ui_t *ui)
     return STDIN_FILENO;
 }
 
+/* The repair bay's asset (two lines at y): its state, then its last steps
+ * with when and who, this terminal's own unconfirmed ones marked. */
+static void draw_asset(const tt_ui_t *ui, const tt_counter_asset_t *a, int y, int cols)
+{
+    char buf[512];
+    size_t n;
+
+    if (a->known)
+        snprintf(buf, sizeof buf, "%s %s %s: %s%s%s%s", L(ui, L_ASSET), a->row.asset, a->model,
+                 tt_assets_state_label(a->row.state, ui->lang), a->row.unit[0] ? " (" : "",
+                 a->row.unit, a->row.unit[0] ? ")" : "");
+    else
+        snprintf(buf, sizeof buf, "%s %s %s: %s", L(ui, L_ASSET), a->row.asset, a->model,
+                 L(ui, L_STATE_UNKNOWN));
+    attron(A_BOLD);
+    put(y, 1, buf, cols - 2);
+    attroff(A_BOLD);
+    buf[0] = '\0';
+    for (size_t i = 0; i < a->row.nsteps; i++) {
+        const tt_assets_entry_t *e = &a->row.steps[i];
+        time_t t = (time_t)(e->at_ms / 1000);
+        struct tm tm;
+        char when[16] = "";
+        if (localtime_r(&t, &tm))
+            strftime(when, sizeof when, "%m-%d %H:%M", &tm);
+        n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "%s%s %s %s %s%s%s", i ? " · " : "",
+                 tt_assets_step_label(e->step, ui->lang), e->result, when, e->operator_id,
+                 e->pending ? " " : "", e->pending ? L(ui, L_PENDING) : "");
+    }
+    put(y + 1, 3, buf, cols - 4);
+}
+
 void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *st)
 {
     char buf[256], q[TT_MONEY_TEXT_MAX];
@@ -189,6 +226,10 @@ void tt_ui_draw(tt_ui_t *ui, const tt_counter_view_t *v, const tt_ui_status_t *s
     put_right(6, 5, L(ui, L_QTY), 10);
     put(6, 21, L(ui, L_ITEM), cols - 21);
     room = rows - 11;
+    if (v->asset.shown) {
+        room -= 2;
+        draw_asset(ui, &v->asset, rows - 6, cols);
+    }
     y = 7;
     if (room > 0 && v->nlines > (size_t)room) {
         snprintf(buf, sizeof buf, labels[L_MORE][ui->lang], v->nlines - (size_t)room + 1);

@@ -3,7 +3,8 @@
  *
  * It shows who is logged in, the mode and the document being built, the sync
  * state (online or offline, events waiting, last acknowledged), whether the
- * scanner is there, and the last outcome (errors in red).  Laid out for
+ * scanner is there, at the repair bay the state and last steps of the asset
+ * last scanned, and the last outcome (errors in red).  Laid out for
  * 80x24 and readable at that size; Chinese or English as configured.
  *
  * The keyboard is the keypad: digits, '.', letters and '-' build an entry

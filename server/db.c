@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repair.h"
+#include "users.h"
 #include "wfstore.h"
 
 #define EXCERPT_MAX 512
@@ -402,6 +404,9 @@ static const char *const migrations[] = {
     "  category TEXT NOT NULL, marked INTEGER NOT NULL,"
     "  qty INTEGER NOT NULL, value_fen INTEGER NOT NULL,"
     "  PRIMARY KEY (day, warehouse, unit, item, category, marked)) WITHOUT ROWID;"
+    /* An item's totals over a long range (the issuance ledger filtered by
+     * item) read the item's days, not every day's rows. */
+    "CREATE INDEX agg_issue_item ON agg_issue (item, day);"
     /* Old items returned and excluded per month, unit, item (derived). */
     "CREATE TABLE agg_return ("
     "  month TEXT NOT NULL, unit TEXT NOT NULL, item TEXT NOT NULL,"
@@ -522,6 +527,16 @@ static const char *const migrations[] = {
      * its own (wf_*), so this entry can move behind any other migration
      * added meanwhile: a merge renumbers it by its place in this list. */
     tt_wfstore_schema,
+    /* 8: the web office's users, sessions, sign-in throttle and audit record
+     * (server/users.c; tables app_user, app_session, login_failure, audit,
+     * all its own, so this entry too can move behind another added
+     * meanwhile). */
+    tt_users_schema,
+    /* 9: equipment repair documents, quotas, consumables and asset states
+     * (server/repair.c, docs/repair.md; tables repair_doc, repair_quota,
+     * repair_consumable, equipment_state, all its own, so this entry too
+     * can move behind another added meanwhile). */
+    tt_repair_schema,
 };
 
 struct tt_db {

@@ -9,10 +9,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "clock.h"
 #include "db.h"
+#include "equipview.h"
 #include "office.h"
+#include "overview.h"
+#include "repairapi.h"
 #include "reportapi.h"
+#include "revolveapi.h"
+#include "sessionapi.h"
+#include "users.h"
+#include "webfiles.h"
 #include "wfhttp.h"
 #include "wfsvc.h"
 
@@ -28,15 +36,30 @@ struct tt_http {
     int port;
     tt_db_t *wfdb;           /* writable, for the workflow engine; NULL when off */
     tt_wfsvc_t *wf;
-    tt_office_t *office;     /* office documents; NULL when writes are off */
-    char *token;             /* "" refuses every write */
+    tt_office_t *office;     /* office documents */
+    char *token;             /* the service token; "" accepts none */
+    tt_db_t *udb;            /* writable, for users and sessions */
+    tt_users_t *users;
+    char *web_dir;           /* "" serves no page */
+    int secure_cookies;
+    long long session_max_s;
 };
 
-/* A request's POST body, gathered across libmicrohttpd's calls. */
+/* A request's POST body, gathered across libmicrohttpd's calls, and what
+ * the checks before dispatch established about it. */
 typedef struct {
     char *body;
     size_t len;
     int too_big;
+    /* who asks: a session (session.id non-empty), the service token, or nobody */
+    tt_users_session_t session;
+    int service;
+    char actor[TT_USERS_NAME_MAX + 1];
+    /* query arguments added for a signed-in person; valid until completed() */
+    char inject_user[TT_USERS_NAME_MAX + 1];
+    char inject_unit[TT_USERS_UNIT_MAX + 1];
+    unsigned status;         /* the answer's status, for the audit record */
+    char *summary;           /* the audit record's summary (malloc'd) or NULL */
 } request_t;
 
 /* RFC 3339 in the process's time zone (the site's, set by main). */
@@ -74,6 +97,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSO
     }
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -199,8 +223,12 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* The report routes (reportapi.h): JSON, or a CSV / XLSX download. */
-static enum MHD_Result report(tt_http_t *h, struct MHD_Connection *c, const char *url)
+typedef tt_err_t (*report_fn)(tt_db_t *db, const char *path, const tt_reportapi_param_t *params,
+                              size_t n, const char *tmpdir, tt_reportapi_reply_t *reply);
+
+/* The report routes (reportapi.h, revolveapi.h): JSON, or a CSV / XLSX download. */
+static enum MHD_Result report(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                              report_fn get)
 {
     params_t ps;
     tt_reportapi_reply_t rep;
@@ -211,7 +239,7 @@ static enum MHD_Result report(tt_http_t *h, struct MHD_Connection *c, const char
 
     ps.n = 0;
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
-    if (tt_reportapi_get(h->db, url, ps.p, ps.n, tmp && *tmp ? tmp : P_tmpdir, &rep) != TT_OK)
+    if (get(h->db, url, ps.p, ps.n, tmp && *tmp ? tmp : P_tmpdir, &rep) != TT_OK)
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (rep.status >= 500)
         tt_log_error(h->log, "http %s: %.*s", url, (int)rep.len, rep.body);
@@ -222,6 +250,7 @@ static enum MHD_Result report(tt_http_t *h, struct MHD_Connection *c, const char
     }
     MHD_add_response_header(r, "Content-Type", rep.content_type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (rep.filename[0]) {
         snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", rep.filename);
         MHD_add_response_header(r, "Content-Disposition", disp);
@@ -266,7 +295,13 @@ static enum MHD_Result route(tt_http_t *h, struct MHD_Connection *c, const char 
             rc = tt_db_badmsgs_each(h->db, t, LIST_LIMIT, badmsg_row, msgs);
     } else if (tt_reportapi_route(url)) {
         cJSON_Delete(root);
-        return report(h, c, url);
+        return report(h, c, url, tt_reportapi_get);
+    } else if (tt_revolveapi_route(url)) {
+        cJSON_Delete(root);
+        return report(h, c, url, tt_revolveapi_get);
+    } else if (tt_repairapi_route(url)) {
+        cJSON_Delete(root);
+        return report(h, c, url, tt_repairapi_get);
     } else {
         cJSON_Delete(root);
         return send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
@@ -299,7 +334,7 @@ static int authorized(const tt_http_t *h, struct MHD_Connection *c)
 }
 
 static enum MHD_Result workflow(tt_http_t *h, struct MHD_Connection *c, const char *url,
-                                const char *method, const request_t *rq)
+                                const char *method, request_t *rq)
 {
     tt_wfhttp_req_t req = {method, url, rq->body, rq->len, query_arg, c, tt_clock_wall_ms()};
     cJSON *out = NULL;
@@ -307,35 +342,26 @@ static enum MHD_Result workflow(tt_http_t *h, struct MHD_Connection *c, const ch
 
     if (!h->wf)
         return send_error(c, MHD_HTTP_NOT_FOUND, "the workflow engine is not configured");
-    if (strcmp(method, "POST") == 0 && !h->token[0])
-        return send_error(c, MHD_HTTP_FORBIDDEN,
-                          "writes are off: the server has no http.token_file");
-    if (strcmp(method, "POST") == 0 && !authorized(h, c))
-        return send_error(c, MHD_HTTP_UNAUTHORIZED,
-                          "a write needs Authorization: Bearer <the configured token>");
     if (rq->too_big)
         return send_error(c, 413, "request body larger than 1 MiB");
     status = tt_wfhttp_handle(h->wf, &req, &out);
     if (status >= 500)
         tt_log_error(h->log, "http %s %s: %d", method, url, (int)status);
+    rq->status = status;
+    if (out && status < 400 && strcmp(method, "POST") == 0)
+        rq->summary = cJSON_PrintUnformatted(out);
     return send_json(c, status, out);
 }
 
 /* The office's documents (office.h): JSON in, JSON out, one transaction. */
 static enum MHD_Result office(tt_http_t *h, struct MHD_Connection *c, const char *url,
-                              const request_t *rq)
+                              request_t *rq)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
     char *reply = NULL;
     int status = 500;
 
-    if (!h->office)
-        return send_error(c, MHD_HTTP_FORBIDDEN,
-                          "writes are off: the server has no http.token_file");
-    if (!authorized(h, c))
-        return send_error(c, MHD_HTTP_UNAUTHORIZED,
-                          "a write needs Authorization: Bearer <the configured token>");
     if (rq->too_big)
         return send_error(c, 413, "request body larger than 1 MiB");
     if (tt_office_post(h->office, url, rq->body ? rq->body : "", rq->len, tt_clock_wall_ms(),
@@ -343,6 +369,9 @@ static enum MHD_Result office(tt_http_t *h, struct MHD_Connection *c, const char
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (status >= 400)
         tt_log_warn(h->log, "http POST %s refused (%d): %s", url, status, reply);
+    rq->status = (unsigned)status;
+    if (status < 400)
+        rq->summary = strdup(reply);
     r = MHD_create_response_from_buffer(strlen(reply), reply, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(reply);
@@ -350,8 +379,292 @@ static enum MHD_Result office(tt_http_t *h, struct MHD_Connection *c, const char
     }
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
+    return ret;
+}
+
+static unsigned refuse(char *reason, size_t rlen, unsigned status, const char *msg)
+{
+    snprintf(reason, rlen, "%s", msg);
+    return status;
+}
+
+static int json_content(struct MHD_Connection *c)
+{
+    const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    return t && strncasecmp(t, "application/json", 16) == 0 && (!t[16] || t[16] == ';');
+}
+
+/* Who asks: the service token (Authorization: Bearer), else the session of
+ * the tt_session cookie, else nobody.  Returns 0, or 401 for a bearer token
+ * that is not the service's (a wrong credential is never taken as none). */
+static unsigned identify(tt_http_t *h, struct MHD_Connection *c, request_t *rq, char *reason,
+                         size_t rlen)
+{
+    const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tt_session");
+    tt_err_t rc;
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization")) {
+        if (!authorized(h, c))
+            return refuse(reason, rlen, MHD_HTTP_UNAUTHORIZED,
+                          "Authorization: Bearer needs the configured service token");
+        rq->service = 1;
+        snprintf(rq->actor, sizeof rq->actor, "service");
+        return 0;
+    }
+    if (!cookie)
+        return 0;
+    rc = tt_users_session(h->users, cookie, tt_clock_wall_ms(), &rq->session);
+    if (rc == TT_OK)
+        snprintf(rq->actor, sizeof rq->actor, "%s", rq->session.user.name);
+    else if (rc != TT_ERR_NOTFOUND)
+        tt_log_error(h->log, "http: sessions: %s", tt_strerror(rc));
+    return 0;
+}
+
+/* A query argument the signed-in person must have as given: absent, it is
+ * added (pointing at `keep`, valid for the request); present, it must be
+ * `want`.  Returns 0 or 403. */
+static unsigned force_arg(struct MHD_Connection *c, const char *name, const char *want,
+                          char *keep, size_t cap, char *reason, size_t rlen)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (v && strcmp(v, want) != 0) {
+        snprintf(reason, rlen, "%s: you are signed in as %s '%s'", name,
+                 strcmp(name, "unit") == 0 ? "a user of unit" : "user", want);
+        return MHD_HTTP_FORBIDDEN;
+    }
+    if (!v) {
+        snprintf(keep, cap, "%s", want);
+        if (MHD_set_connection_value(c, MHD_GET_ARGUMENT_KIND, name, keep) != MHD_YES)
+            return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return 0;
+}
+
+/* The rules for a signed-in person (not the service token): the unit scope
+ * and the acting person of the route (docs/api.md, "Who acts"). */
+static unsigned narrow(tt_http_t *h, struct MHD_Connection *c, const tt_access_route_t *r,
+                       request_t *rq, char *reason, size_t rlen)
+{
+    const tt_users_user_t *u = &rq->session.user;
+    const char *wh, *role;
+    char wunit[TT_USERS_UNIT_MAX + 1], *bound = NULL;
+    unsigned status = 0;
+    tt_err_t rc;
+
+    if (u->unit[0]) {
+        switch (r->scope) {
+        case TT_ACCESS_SCOPE_DENY:
+            return refuse(reason, rlen, MHD_HTTP_FORBIDDEN,
+                          "this route spans units: not for a user kept to one unit");
+        case TT_ACCESS_SCOPE_UNIT:
+            status = force_arg(c, "unit", u->unit, rq->inject_unit, sizeof rq->inject_unit,
+                               reason, rlen);
+            break;
+        case TT_ACCESS_SCOPE_WAREHOUSE:
+            wh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "warehouse");
+            rc = wh ? tt_users_warehouse_unit(h->users, wh, wunit) : TT_ERR_NOTFOUND;
+            if (rc == TT_ERR_DB)
+                return refuse(reason, rlen, MHD_HTTP_INTERNAL_SERVER_ERROR, "store failure");
+            if (rc != TT_OK || strcmp(wunit, u->unit) != 0)
+                snprintf(reason, rlen, "warehouse: one of unit %s's warehouses is required",
+                         u->unit);
+            if (rc != TT_OK || strcmp(wunit, u->unit) != 0)
+                return MHD_HTTP_FORBIDDEN;
+            break;
+        case TT_ACCESS_SCOPE_NONE:
+            break;
+        }
+    }
+    if (status || r->id_where == TT_ACCESS_ID_NONE)
+        return status;
+    if (r->id_where == TT_ACCESS_ID_QUERY) {
+        status = force_arg(c, r->id_field, u->name, rq->inject_user, sizeof rq->inject_user,
+                           reason, rlen);
+        role = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "role");
+        if (!status && role && role[0] && !tt_sessionapi_has_wf_role(u, role))
+            status = refuse(reason, rlen, MHD_HTTP_FORBIDDEN,
+                            "role: not one of your workflow roles");
+        return status;
+    }
+    if (rq->too_big)
+        return 0;   /* refused as too big by the route */
+    rc = tt_sessionapi_bind_body(rq->body, rq->len, r->id_field,
+                                 strncmp(r->path, TT_WFHTTP_PREFIX,
+                                         strlen(TT_WFHTTP_PREFIX)) == 0,
+                                 u, &bound, reason, rlen);
+    if (rc != TT_OK)
+        return rc == TT_ERR_DENIED ? MHD_HTTP_FORBIDDEN
+               : rc == TT_ERR_PARSE ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    free(rq->body);
+    rq->body = bound;
+    rq->len = strlen(bound);
+    return 0;
+}
+
+/* Sets (id non-empty) or clears the session and CSRF cookies. */
+static void set_cookies(const tt_http_t *h, struct MHD_Response *r, const char *id,
+                        const char *csrf)
+{
+    char line[256];
+    long long age = id[0] ? h->session_max_s : 0;
+    const char *secure = h->secure_cookies ? "; Secure" : "";
+    snprintf(line, sizeof line, "tt_session=%s; Path=/; Max-Age=%lld; HttpOnly;"
+             " SameSite=Strict%s", id, age, secure);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, line);
+    /* Readable by the pages, which send it back as X-CSRF-Token. */
+    snprintf(line, sizeof line, "tt_csrf=%s; Path=/; Max-Age=%lld; SameSite=Strict%s", csrf, age,
+             secure);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, line);
+}
+
+static const char *client_addr(struct MHD_Connection *c, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr_in *sa = ci ? (const struct sockaddr_in *)ci->client_addr : NULL;
+    if (!sa || sa->sin_family != AF_INET || !inet_ntop(AF_INET, &sa->sin_addr, buf, (socklen_t)len))
+        snprintf(buf, len, "unknown");
+    return buf;
+}
+
+/* Signing in and out, users, audit (sessionapi.h). */
+static enum MHD_Result session_route(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                                     const char *method, request_t *rq)
+{
+    char addr[64], *text;
+    tt_sessionapi_req_t req = {method, url, rq->body, rq->len, client_addr(c, addr, sizeof addr),
+                               rq->session.id[0] ? &rq->session : NULL, rq->actor, query_arg,
+                               c, tt_clock_wall_ms()};
+    tt_sessionapi_reply_t rep;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (rq->too_big)
+        return send_error(c, 413, "request body larger than 1 MiB");
+    if (tt_sessionapi_handle(h->users, &req, &rep) != TT_OK || !rep.body) {
+        cJSON_Delete(rep.body);
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    rq->status = rep.status;
+    if (rep.started.id[0])   /* the person acting is the one signing in */
+        snprintf(rq->actor, sizeof rq->actor, "%s", rep.started.user.name);
+    rq->summary = rep.summary[0] ? strdup(rep.summary) : NULL;
+    text = cJSON_PrintUnformatted(rep.body);
+    cJSON_Delete(rep.body);
+    r = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (rep.started.id[0])
+        set_cookies(h, r, rep.started.id, rep.started.csrf);
+    else if (rep.ended)
+        set_cookies(h, r, "", "");
+    if (rep.retry_after_s) {
+        char after[24];
+        snprintf(after, sizeof after, "%lld", (long long)rep.retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    }
+    ret = MHD_queue_response(c, rep.status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The overview page and the equipment register (overview.h, equipview.h). */
+static enum MHD_Result overview(tt_http_t *h, struct MHD_Connection *c, const char *url)
+{
+    const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
+    const char *asset = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "asset");
+    cJSON *out = NULL;
+    tt_err_t rc = strcmp(url, "/api/v1/overview") == 0
+                      ? tt_overview_build(h->db, unit, tt_clock_wall_ms(), &out)
+                  : strcmp(url, "/api/v1/equipment") == 0
+                      ? tt_equipview_register(h->db, unit, &out)
+                      : tt_equipview_archive(h->db, asset, unit, &out);
+    if (rc == TT_ERR_NOTFOUND || rc == TT_ERR_DENIED)
+        return send_error(c, rc == TT_ERR_DENIED ? MHD_HTTP_FORBIDDEN : MHD_HTTP_NOT_FOUND,
+                          rc == TT_ERR_DENIED ? "an asset of another unit" : "no such asset");
+    if (rc != TT_OK) {
+        tt_log_error(h->log, "http %s: %s", url, tt_strerror(rc));
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, tt_strerror(rc));
+    }
+    return send_json(c, MHD_HTTP_OK, out);
+}
+
+/* Routes a request that passed the checks of api(). */
+static enum MHD_Result dispatch(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                                const char *method, request_t *rq)
+{
+    enum MHD_Result ret;
+    if (tt_sessionapi_route(url))
+        ret = session_route(h, c, url, method, rq);
+    else if (strcmp(url, "/api/v1/overview") == 0 || strncmp(url, "/api/v1/equipment", 17) == 0)
+        ret = overview(h, c, url);
+    else if (strncmp(url, TT_WFHTTP_PREFIX, strlen(TT_WFHTTP_PREFIX)) == 0 &&
+        (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0))
+        ret = workflow(h, c, url, method, rq);
+    else if (strcmp(method, "POST") == 0 && tt_office_route(url))
+        ret = office(h, c, url, rq);
+    else if (strcmp(method, "POST") == 0)
+        ret = send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+    else if (strcmp(method, "GET") != 0)
+        ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and POST are served");
+    else
+        ret = route(h, c, url);
+    return ret;
+}
+
+/* Everything under /api/: who asks, may they, narrowed how, then dispatch
+ * and, for a change that succeeded, the audit record. */
+static enum MHD_Result api(tt_http_t *h, struct MHD_Connection *c, const char *url,
+                           const char *method, request_t *rq)
+{
+    int known = 0, post = strcmp(method, "POST") == 0;
+    const tt_access_route_t *r = tt_access_find(method, url, &known);
+    char reason[256] = "";
+    enum MHD_Result ret;
+    unsigned status;
+
+    if (!r)
+        return known ? send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here")
+                     : send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+    status = identify(h, c, rq, reason, sizeof reason);
+    if (!status && !(r->roles & TT_ACCESS_PUBLIC) && !rq->actor[0])
+        status = refuse(reason, sizeof reason, MHD_HTTP_UNAUTHORIZED, "sign in first");
+    if (!status && !tt_access_allowed(r, rq->service ? TT_ACCESS_ADMIN : rq->session.user.role))
+        status = refuse(reason, sizeof reason, MHD_HTTP_FORBIDDEN,
+                        "your role may not use this route");
+    /* A session's change needs its CSRF token (the cookie alone could come
+     * from another site's page); the service token is no cookie. */
+    if (!status && post && rq->session.id[0] &&
+        !tt_users_token_equal(rq->session.csrf,
+                              MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token")))
+        status = refuse(reason, sizeof reason, MHD_HTTP_FORBIDDEN,
+                        "missing or wrong X-CSRF-Token");
+    /* Signing in has no session yet: a JSON content type keeps plain HTML
+     * forms of other sites out (they cannot send one). */
+    if (!status && post && (r->roles & TT_ACCESS_PUBLIC) && !json_content(c))
+        status = refuse(reason, sizeof reason, 415, "send Content-Type: application/json");
+    if (!status && rq->session.id[0])
+        status = narrow(h, c, r, rq, reason, sizeof reason);
+    if (status) {
+        if (status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_FORBIDDEN)
+            tt_log_warn(h->log, "http %s %s by '%s': %d %s", method, url, rq->actor,
+                        (int)status, reason);
+        return send_error(c, status, reason);
+    }
+    rq->status = 0;
+    ret = dispatch(h, c, url, method, rq);
+    if (post && rq->status >= 200 && rq->status < 300 &&
+        tt_users_audit(h->users, rq->actor, method, url, (int)rq->status,
+                       rq->summary ? rq->summary : "", tt_clock_wall_ms()) != TT_OK)
+        tt_log_error(h->log, "audit record of %s %s by %s not written", method, url, rq->actor);
     return ret;
 }
 
@@ -387,18 +700,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
+    if (strncmp(url, "/api/", 5) != 0)
+        return tt_webfiles_serve(h->web_dir, c, url, method);
     pthread_mutex_lock(&h->lock);
-    if (strncmp(url, TT_WFHTTP_PREFIX, strlen(TT_WFHTTP_PREFIX)) == 0 &&
-        (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0))
-        ret = workflow(h, c, url, method, rq);
-    else if (strcmp(method, "POST") == 0 && tt_office_route(url))
-        ret = office(h, c, url, rq);
-    else if (strcmp(method, "POST") == 0)
-        ret = send_error(c, MHD_HTTP_NOT_FOUND, "no such route");
-    else if (strcmp(method, "GET") != 0)
-        ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and POST are served");
-    else
-        ret = route(h, c, url);
+    ret = api(h, c, url, method, rq);
     pthread_mutex_unlock(&h->lock);
     return ret;
 }
@@ -412,6 +717,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)why;
     if (rq) {
         free(rq->body);
+        free(rq->summary);
         free(rq);
         *con_cls = NULL;
     }
@@ -430,9 +736,29 @@ static tt_err_t start_workflow(tt_http_t *h, const char *db_path, const tt_http_
     return rc;
 }
 
+/* Opens users and sessions on a writable handle of this thread's own. */
+static tt_err_t start_users(tt_http_t *h, const char *db_path, const tt_http_web_t *web,
+                            char *err, size_t errlen)
+{
+    tt_users_conf_t uc;
+    tt_err_t rc;
+    memset(&uc, 0, sizeof uc);
+    h->web_dir = strdup(web && web->web_dir ? web->web_dir : "");
+    h->secure_cookies = web ? web->secure_cookies : 1;
+    uc.idle_ms = web ? web->session_idle_s * 1000 : 0;
+    uc.max_ms = web ? web->session_max_s * 1000 : 0;
+    h->session_max_s = uc.max_ms ? uc.max_ms / 1000 : TT_USERS_MAX_MS / 1000;
+    if (!h->web_dir)
+        return TT_ERR_NOMEM;
+    rc = tt_db_open_tool(db_path, &h->udb, err, errlen);
+    if (rc == TT_OK)
+        rc = tt_users_open(h->udb, &uc, &h->users, err, errlen);
+    return rc;
+}
+
 tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, const char *token,
-                       const tt_http_workflow_t *wf, tt_log_t *log, tt_http_t **out, char *err,
-                       size_t errlen)
+                       const tt_http_workflow_t *wf, const tt_http_web_t *web, tt_log_t *log,
+                       tt_http_t **out, char *err, size_t errlen)
 {
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
@@ -454,10 +780,12 @@ tt_err_t tt_http_start(const char *bind_addr, int port, const char *db_path, con
     h->log = log;
     h->token = strdup(token ? token : "");
     rc = h->token ? tt_db_open(db_path, 1, &h->db, err, errlen) : TT_ERR_NOMEM;
-    if (rc == TT_OK && h->token[0])
+    if (rc == TT_OK)
         rc = tt_office_open(db_path, &h->office, err, errlen);
     if (rc == TT_OK)
         rc = start_workflow(h, db_path, wf, err, errlen);
+    if (rc == TT_OK)
+        rc = start_users(h, db_path, web, err, errlen);
     if (rc != TT_OK) {
         tt_http_stop(h);
         return rc;
@@ -492,6 +820,9 @@ void tt_http_stop(tt_http_t *h)
     tt_office_close(h->office);
     tt_wfsvc_close(h->wf);
     tt_db_close(h->wfdb);
+    tt_users_close(h->users);
+    tt_db_close(h->udb);
+    free(h->web_dir);
     free(h->token);
     tt_db_close(h->db);
     pthread_mutex_destroy(&h->lock);

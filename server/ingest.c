@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assetfeed.h"
 #include "ledger.h"
+#include "repair.h"
 #include "revolve.h"
 #include "master.h"
 
@@ -39,6 +41,8 @@ struct tt_ingest {
     tt_db_t *db;
     tt_ledger_t *ledger;     /* on db: applies receive, issue, transfer, return, count */
     tt_revolve_t *revolve;   /* on db and ledger: applies revolve */
+    tt_assetfeed_t *assets;  /* on db: answers asset-state requests */
+    tt_repair_t *repair;     /* on db and ledger: applies equipment steps */
     tt_log_t *log;
     term_t *terms;
     size_t nterms, capterms;
@@ -60,7 +64,13 @@ tt_err_t tt_ingest_new(const tt_ingest_conf_t *conf, tt_db_t *db, tt_log_t *log,
     rc = tt_ledger_open(db, &ing->ledger);
     if (rc == TT_OK)
         rc = tt_revolve_open(db, ing->ledger, &ing->revolve);
+    if (rc == TT_OK)
+        rc = tt_assetfeed_open(db, &ing->assets);
+    if (rc == TT_OK)
+        rc = tt_repair_open(db, ing->ledger, &ing->repair);
     if (rc != TT_OK) {
+        tt_assetfeed_close(ing->assets);
+        tt_revolve_close(ing->revolve);
         tt_ledger_close(ing->ledger);
         free(ing);
         return rc;
@@ -108,6 +118,8 @@ void tt_ingest_free(tt_ingest_t *ing)
     forget_terms(ing);
     free(ing->terms);
     free_acks(ing);
+    tt_repair_close(ing->repair);
+    tt_assetfeed_close(ing->assets);
     tt_revolve_close(ing->revolve);
     tt_ledger_close(ing->ledger);
     free(ing);
@@ -173,9 +185,9 @@ static void business_day(const tt_event_t *ev, int by_server_time, int64_t now,
 }
 
 /* Applies a valid event: the ledger's types through the ledger, revolving
- * materials through revolve (a refusal is journaled as rejected, with its
- * reason, and is not an error of the round); equipment steps are journaled
- * for the repair module. */
+ * materials through revolve, equipment steps through repair (a refusal is
+ * journaled as rejected, with its reason, and is not an error of the
+ * round). */
 static tt_err_t apply(tt_ingest_t *ing, term_t *t, const tt_event_t *ev, int64_t now,
                       int by_server_time)
 {
@@ -190,6 +202,7 @@ static tt_err_t apply(tt_ingest_t *ing, term_t *t, const tt_event_t *ev, int64_t
     case TT_EVENT_RETURN:
     case TT_EVENT_COUNT:
     case TT_EVENT_REVOLVE:
+    case TT_EVENT_EQUIPMENT:
         break;
     default:
         return tt_db_journal_applied(ing->db, t->id, ev, now, -1);
@@ -200,7 +213,9 @@ static tt_err_t apply(tt_ingest_t *ing, term_t *t, const tt_event_t *ev, int64_t
         if (rc != TT_OK)
             return rc;
     }
-    if (ev->type == TT_EVENT_REVOLVE)
+    if (ev->type == TT_EVENT_EQUIPMENT)
+        rc = tt_repair_apply_event(ing->repair, t->id, ev, day, now, reason, sizeof reason);
+    else if (ev->type == TT_EVENT_REVOLVE)
         rc = tt_revolve_apply_event(ing->revolve, t->id, ev, day, now, reason, sizeof reason);
     else
         rc = tt_ledger_apply_event(ing->ledger, t->id, ev, day, now, reason, sizeof reason);
@@ -513,6 +528,43 @@ static tt_err_t stock_req(tt_ingest_t *ing, const char *terminal, const char *to
     return TT_OK;
 }
 
+/* Answers an asset-state request (docs/protocol.md, "Asset states") with
+ * one page read in this round's transaction, with the asking terminal's
+ * watermark that matches it, queued until the commit like a snapshot. */
+static tt_err_t assets_req(tt_ingest_t *ing, const char *terminal, const char *topic,
+                           const char *payload, size_t len, int64_t now)
+{
+    char reason[TT_EVENT_REASON_MAX], *text = NULL;
+    size_t outlen = 0;
+    term_t *t;
+    ack_t *a;
+    tt_err_t rc;
+
+    if (len > 1024)
+        return bad_message(ing, terminal, topic, "asset-state request too long", payload, len,
+                           now);
+    rc = term(ing, terminal, &t);
+    if (rc == TT_OK)
+        rc = tt_assetfeed_answer(ing->assets, payload, len, t->applied, &text, &outlen, reason,
+                                 sizeof reason);
+    if (rc == TT_ERR_PARSE || rc == TT_ERR_PROTO || rc == TT_ERR_VERSION)
+        return bad_message(ing, terminal, topic, reason, payload, len, now);
+    if (rc == TT_OK && outlen > ing->conf.max_payload) {
+        tt_log_error(ing->log, "asset states for %s take %zu bytes, over ingest.max_payload:"
+                     " not sent", terminal, outlen);
+        free(text);
+        return TT_OK;
+    }
+    if (rc != TT_OK || !(a = push_ack(ing))) {
+        free(text);
+        return rc != TT_OK ? rc : TT_ERR_NOMEM;
+    }
+    tt_event_topic(a->topic, sizeof a->topic, terminal, TT_ASSETS_LEAF);
+    a->payload = text;
+    a->len = outlen;
+    return TT_OK;
+}
+
 tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payload, size_t len,
                            int64_t now_ms)
 {
@@ -528,6 +580,8 @@ tt_err_t tt_ingest_message(tt_ingest_t *ing, const char *topic, const char *payl
         return master_req(ing, terminal, topic, payload, len, now_ms);
     if (strcmp(leaf, TT_SNAPSHOT_LEAF_REQ) == 0)
         return stock_req(ing, terminal, topic, payload, len, now_ms);
+    if (strcmp(leaf, TT_ASSETS_LEAF_REQ) == 0)
+        return assets_req(ing, terminal, topic, payload, len, now_ms);
     if (strcmp(leaf, TT_EVENT_LEAF_STATUS) == 0) {
         /* An empty retained message is how a status is cleared: not an error. */
         return len == 0 ? TT_OK : presence(ing, terminal, topic, payload, len, now_ms);

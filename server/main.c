@@ -16,9 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
+#include "assets.h"
 #include "clock.h"
 #include "db.h"
 #include "http.h"
@@ -28,6 +31,7 @@
 #include "serverconf.h"
 #include "snapshot.h"
 #include "uplink.h"
+#include "users.h"
 #include "wfsvc.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -149,7 +153,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: tagtrail-server -c server.conf [--check]\n"
                     "       tagtrail-server -c server.conf --import units|warehouses|items|"
-                    "operators|plans|equipment|models FILE\n");
+                    "operators|plans|equipment|models FILE\n"
+                    "       tagtrail-server -c server.conf --create-admin NAME\n");
 }
 
 /* The import's progress bar on a terminal: redrawn when the percentage
@@ -237,10 +242,93 @@ static int import_mode(const tt_serverconf_t *conf, const char *kind_name, const
     return code;
 }
 
+/* Reads one line of at most `cap` - 1 bytes from stdin into buf, without
+ * echo when stdin is a terminal (after showing `prompt` on stderr).
+ * Returns 0, or -1 at end of input or for a line too long. */
+static int read_secret(const char *prompt, char *buf, size_t cap)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO), ok;
+    size_t n;
+
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        fflush(stderr);
+        if (tcgetattr(STDIN_FILENO, &old) != 0)
+            return -1;
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        quiet.c_lflag |= ECHONL;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    ok = fgets(buf, (int)cap, stdin) != NULL;
+    if (tty)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    n = ok ? strlen(buf) : 0;
+    if (!ok || (n == cap - 1 && buf[n - 1] != '\n'))
+        return -1;
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (n && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    return 0;
+}
+
+/* --create-admin NAME: the first admin of the web office (never a default
+ * password): the password is read twice from the terminal without echo,
+ * or once from stdin when it is not a terminal.  Exit 0 created, 1 refused
+ * (a bad or taken name, a password too short, the two not equal), 2 for
+ * the database. */
+static int create_admin(const tt_serverconf_t *conf, const char *name)
+{
+    char pw[TT_USERS_PASSWORD_MAX + 2], again[TT_USERS_PASSWORD_MAX + 2], err[512];
+    tt_users_user_t user;
+    tt_users_t *u = NULL;
+    tt_db_t *db = NULL;
+    int code = 1;
+
+    memset(&user, 0, sizeof user);
+    snprintf(user.name, sizeof user.name, "%s", name);
+    user.role = TT_ACCESS_ADMIN;
+    if (!tt_users_name_valid(name)) {
+        fprintf(stderr, "tagtrail-server: --create-admin: '%s' is not a user name (1-%d of"
+                        " A-Z a-z 0-9 _ . -)\n", name, TT_USERS_NAME_MAX);
+        return 1;
+    }
+    if (read_secret("password: ", pw, sizeof pw) != 0 ||
+        (isatty(STDIN_FILENO) && read_secret("again: ", again, sizeof again) != 0)) {
+        fprintf(stderr, "tagtrail-server: --create-admin: no password read (at most %d"
+                        " bytes)\n", TT_USERS_PASSWORD_MAX);
+        return 1;
+    }
+    if (isatty(STDIN_FILENO) && strcmp(pw, again) != 0) {
+        fprintf(stderr, "tagtrail-server: --create-admin: the two passwords differ\n");
+        return 1;
+    }
+    if (tt_db_open_tool(conf->database, &db, err, sizeof err) != TT_OK ||
+        tt_users_open(db, NULL, &u, err, sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: database: %s\n", err);
+        code = 2;
+    } else if (tt_users_create(u, &user, pw, "--create-admin", tt_clock_wall_ms(), err,
+                               sizeof err) != TT_OK) {
+        fprintf(stderr, "tagtrail-server: --create-admin: %s\n", err);
+    } else {
+        tt_users_audit(u, "--create-admin", "CLI", "--create-admin", 0, "created admin",
+                       tt_clock_wall_ms());
+        printf("created admin %s\n", name);
+        code = 0;
+    }
+    memset(pw, 0, sizeof pw);
+    memset(again, 0, sizeof again);
+    tt_users_close(u);
+    tt_db_close(db);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     server_t s;
-    const char *path = NULL, *import_kind = NULL, *import_file = NULL;
+    const char *path = NULL, *import_kind = NULL, *import_file = NULL, *admin = NULL;
     int check = 0, rc = 1;
     char err[512];
     struct sigaction sa;
@@ -254,6 +342,8 @@ int main(int argc, char **argv)
             import_kind = argv[++i];
             import_file = argv[++i];
         }
+        else if (strcmp(argv[i], "--create-admin") == 0 && i + 1 < argc)
+            admin = argv[++i];
         else if (strcmp(argv[i], "--version") == 0) {
             printf("tagtrail-server %s\n", TT_VERSION);
             return 0;
@@ -262,7 +352,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!path || (check && import_kind)) {
+    if (!path || (check + !!import_kind + !!admin) > 1) {
         usage();
         return 2;
     }
@@ -284,6 +374,8 @@ int main(int argc, char **argv)
     }
     if (import_kind)
         return import_mode(&s.conf, import_kind, import_file);
+    if (admin)
+        return create_admin(&s.conf, admin);
     /* Business dates and displayed times are the site's (before any thread). */
     setenv("TZ", s.conf.timezone, 1);
     tzset();
@@ -308,7 +400,8 @@ int main(int argc, char **argv)
     {
         static const char *const subs[] = {"tt/v1/t/+/events", "tt/v1/t/+/status",
                                            "tt/v1/t/+/" TT_MASTER_LEAF_REQ,
-                                           "tt/v1/t/+/" TT_SNAPSHOT_LEAF_REQ};
+                                           "tt/v1/t/+/" TT_SNAPSHOT_LEAF_REQ,
+                                           "tt/v1/t/+/" TT_ASSETS_LEAF_REQ};
         tt_uplink_conf_t uc;
         memset(&uc, 0, sizeof uc);
         uc.url = s.conf.mqtt_url;
@@ -338,8 +431,12 @@ int main(int argc, char **argv)
     }
     {
         tt_http_workflow_t wf = {s.conf.workflow_dir, s.conf.timezone};
+        tt_http_web_t web = {s.conf.http_web_dir[0] ? s.conf.http_web_dir : TT_WEB_DIR_DEFAULT,
+                             s.conf.http_secure_cookies, s.conf.http_session_idle_s,
+                             s.conf.http_session_max_s};
         if (tt_http_start(s.conf.http_bind, (int)s.conf.http_port, s.conf.database,
-                          s.conf.http_token, &wf, s.log, &s.http, err, sizeof err) != TT_OK) {
+                          s.conf.http_token, &wf, &web, s.log, &s.http, err, sizeof err) !=
+            TT_OK) {
             tt_log_error(s.log, "%s", err);
             goto out;
         }

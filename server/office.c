@@ -8,6 +8,7 @@
 #include "db.h"
 #include "ledger.h"
 #include "money.h"
+#include "repair.h"
 #include "revolve.h"
 #include "spares.h"
 #include "wire.h"
@@ -19,6 +20,7 @@ struct tt_office {
     tt_ledger_t *ledger;
     tt_revolve_t *revolve;
     tt_spares_t *spares;
+    tt_repair_t *repair;
 };
 
 /* A decoded document and the storage its lines point into. */
@@ -43,6 +45,8 @@ tt_err_t tt_office_open(const char *db_path, tt_office_t **out, char *err, size_
             rc = tt_revolve_open(o->db, o->ledger, &o->revolve);
         if (rc == TT_OK)
             rc = tt_spares_open(o->db, &o->spares);
+        if (rc == TT_OK)
+            rc = tt_repair_open(o->db, o->ledger, &o->repair);
         if (rc != TT_OK)
             snprintf(err, errlen, "office: cannot prepare the ledger: %s", tt_strerror(rc));
     }
@@ -58,6 +62,7 @@ void tt_office_close(tt_office_t *o)
 {
     if (!o)
         return;
+    tt_repair_close(o->repair);
     tt_spares_close(o->spares);
     tt_revolve_close(o->revolve);
     tt_ledger_close(o->ledger);
@@ -68,7 +73,7 @@ void tt_office_close(tt_office_t *o)
 static const char *const routes[] = {
     "/api/v1/documents", "/api/v1/periods/close", "/api/v1/safety-marks",
     "/api/v1/expense-tags", "/api/v1/exceptions/resolve", "/api/v1/revolving",
-    "/api/v1/spares", "/api/v1/spares/events",
+    "/api/v1/spares", "/api/v1/spares/events", "/api/v1/repair/docs", "/api/v1/repair/quotas",
 };
 
 int tt_office_route(const char *route)
@@ -430,6 +435,151 @@ static tt_err_t spares(tt_office_t *o, const char *route, const cJSON *root, int
     }
 }
 
+/* The consumables of a self-check: [{warehouse, item, qty}], into *out
+ * (malloc'ed, the caller frees). */
+static int read_consumables(const cJSON *j, tt_repair_consumable_t **out, size_t *n,
+                            char *reason, size_t rlen)
+{
+    static const char *const names[] = {"warehouse", "item", "qty"};
+    const cJSON *e;
+    size_t i = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) > TT_REPAIR_CONSUMABLES_MAX) {
+        tt_wire_say(reason, rlen, "consumables: an array of at most %d lines",
+                    TT_REPAIR_CONSUMABLES_MAX);
+        return 0;
+    }
+    if (cJSON_GetArraySize(j) == 0)
+        return 1;
+    *out = calloc((size_t)cJSON_GetArraySize(j), sizeof **out);
+    if (!*out) {
+        tt_wire_say(reason, rlen, "out of memory");
+        return 0;
+    }
+    cJSON_ArrayForEach(e, j) {
+        const cJSON *f[3];
+        char where[48];
+        snprintf(where, sizeof where, "consumables[%zu]", i);
+        if (!cJSON_IsObject(e) || !read_act(e, names, f, 3, 0, reason, rlen) ||
+            !read_id(f[0], "warehouse", (*out)[i].warehouse, sizeof (*out)[i].warehouse, 1,
+                     reason, rlen) ||
+            !read_id(f[1], "item", (*out)[i].item, sizeof (*out)[i].item, 1, reason, rlen) ||
+            !read_qty(f[2], "qty", &(*out)[i].qty, reason, rlen)) {
+            char tmp[REASON_MAX];
+            snprintf(tmp, sizeof tmp, "%s: %s", where,
+                     reason[0] ? reason : "must be an object {warehouse, item, qty}");
+            snprintf(reason, rlen, "%s", tmp);
+            return 0;
+        }
+        i++;
+    }
+    *n = i;
+    return 1;
+}
+
+/* A repair document (server/repair.h): intake, appraisal (with its costs),
+ * details, selfcheck (with consumables), acceptance, issue. */
+static tt_err_t repair_doc(tt_office_t *o, const cJSON *root, int64_t now, cJSON *out,
+                           char *reason, size_t rlen)
+{
+    static const char *const names[] = {"kind", "asset", "result", "contents", "people", "unit",
+                                        "day", "operator", "labour_minutes", "labour",
+                                        "machine", "auxiliary", "standard", "consumables"};
+    const cJSON *f[14];
+    tt_repair_doc_t d;
+    tt_repair_consumable_t *cons = NULL;
+    tt_repair_result_t res;
+    char money[32];
+    uint64_t minutes;
+    int ncost = 0;
+    tt_err_t rc;
+
+    memset(&d, 0, sizeof d);
+    /* kind, asset and operator are required */
+    if (!read_act(root, names, f, 14, ~0u & ~((1u << 0) | (1u << 1) | (1u << 7)), reason, rlen))
+        return TT_ERR_INVAL;
+    d.kind = cJSON_IsString(f[0]) ? (tt_repair_kind_t)tt_repair_kind_parse(f[0]->valuestring)
+                                  : (tt_repair_kind_t)0;
+    if (!d.kind) {
+        tt_wire_say(reason, rlen,
+                    "kind: intake, appraisal, details, selfcheck, acceptance or issue");
+        return TT_ERR_INVAL;
+    }
+    if (!read_id(f[1], "asset", d.asset, sizeof d.asset, 1, reason, rlen) ||
+        !read_id(f[2], "result", d.result, sizeof d.result, 0, reason, rlen) ||
+        !read_id(f[3], "contents", d.contents, sizeof d.contents, 0, reason, rlen) ||
+        !read_id(f[4], "people", d.people, sizeof d.people, 0, reason, rlen) ||
+        !read_id(f[5], "unit", d.unit, sizeof d.unit, 0, reason, rlen) ||
+        !read_id(f[6], "day", d.day, sizeof d.day, 0, reason, rlen) ||
+        !read_id(f[7], "operator", d.operator_id, sizeof d.operator_id, 1, reason, rlen))
+        return TT_ERR_INVAL;
+    if (!d.day[0] && tt_ledger_day(now, d.day) != TT_OK)
+        return TT_ERR_RANGE;
+    /* The costs come together or not at all. */
+    for (int i = 8; i <= 12; i++)
+        ncost += f[i] != NULL;
+    if (ncost && ncost != 5) {
+        tt_wire_say(reason, rlen, "labour_minutes, labour, machine, auxiliary, standard: all "
+                    "or none");
+        return TT_ERR_INVAL;
+    }
+    if (ncost) {
+        if (!tt_wire_read_uint(f[8], TT_LEDGER_QTY_MAX, &minutes)) {
+            tt_wire_say(reason, rlen, "labour_minutes: must be an integer >= 0");
+            return TT_ERR_INVAL;
+        }
+        d.has_costs = 1;
+        d.labour_minutes = (int64_t)minutes;
+        if (!read_money(f[9], "labour", &d.labour_fen, reason, rlen) ||
+            !read_money(f[10], "machine", &d.machine_fen, reason, rlen) ||
+            !read_money(f[11], "auxiliary", &d.auxiliary_fen, reason, rlen) ||
+            !read_money(f[12], "standard", &d.standard_fen, reason, rlen))
+            return TT_ERR_INVAL;
+    }
+    if (f[13] && !read_consumables(f[13], &cons, &d.nconsumables, reason, rlen)) {
+        free(cons);
+        return TT_ERR_INVAL;
+    }
+    d.consumables = cons;
+    rc = tt_repair_post(o->repair, &d, now, &res, reason, rlen);
+    free(cons);
+    if (rc == TT_OK) {
+        tt_money_format(res.consumables_fen, money, sizeof money);
+        cJSON_AddNumberToObject(out, "id", (double)res.id);
+        cJSON_AddNumberToObject(out, "repair", (double)res.repair);
+        cJSON_AddStringToObject(out, "asset", res.asset);
+        cJSON_AddStringToObject(out, "state", res.state);
+        cJSON_AddStringToObject(out, "ledger_doc", res.ledger_doc);
+        cJSON_AddStringToObject(out, "consumables", money);
+    }
+    return rc;
+}
+
+/* A new version of the labour dept's main-material quota. */
+static tt_err_t repair_quota(tt_office_t *o, const cJSON *root, int64_t now, cJSON *out,
+                             char *reason, size_t rlen)
+{
+    static const char *const names[] = {"model", "class", "quota", "by"};
+    const cJSON *f[4];
+    char model[TT_REPAIR_TEXT_MAX], cls[TT_REPAIR_STATE_MAX], by[TT_EVENT_ID_MAX + 1];
+    tt_fen_t quota;
+    int64_t id = 0;
+    tt_err_t rc;
+
+    if (!read_act(root, names, f, 4, 0, reason, rlen) ||
+        !read_id(f[0], "model", model, sizeof model, 1, reason, rlen) ||
+        !read_id(f[1], "class", cls, sizeof cls, 1, reason, rlen) ||
+        !read_money(f[2], "quota", &quota, reason, rlen) ||
+        !read_id(f[3], "by", by, sizeof by, 1, reason, rlen))
+        return TT_ERR_INVAL;
+    rc = tt_repair_set_quota(o->repair, model, cls, quota, by, now, &id, reason, rlen);
+    if (rc == TT_OK)
+        cJSON_AddNumberToObject(out, "quota", (double)id);
+    return rc;
+}
+
 /* Runs one request in its own transaction; fills `out` on success. */
 static tt_err_t act(tt_office_t *o, const char *route, const cJSON *root, int64_t now,
                     cJSON *out, char *reason, size_t rlen)
@@ -523,6 +673,10 @@ static tt_err_t act(tt_office_t *o, const char *route, const cJSON *root, int64_
         return revolving(o, root, now, out, reason, rlen);
     if (strcmp(route, "/api/v1/spares") == 0 || strcmp(route, "/api/v1/spares/events") == 0)
         return spares(o, route, root, now, out, reason, rlen);
+    if (strcmp(route, "/api/v1/repair/docs") == 0)
+        return repair_doc(o, root, now, out, reason, rlen);
+    if (strcmp(route, "/api/v1/repair/quotas") == 0)
+        return repair_quota(o, root, now, out, reason, rlen);
     tt_wire_say(reason, rlen, "no such route");
     return TT_ERR_NOTFOUND;
 }

@@ -180,7 +180,7 @@ static void must_exist(req_t *r, tt_report_key_t kind, int arg)
 static void check_value(req_t *r, int a, const char *v)
 {
     const char *bad = NULL;
-    uint64_t n;
+    uint64_t n = 0;
 
     switch (a) {
     case A_ITEM:

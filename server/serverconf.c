@@ -24,6 +24,11 @@ static const tt_conf_key_t schema[] = {
     STR("http.bind", 0, http_bind),
     {"http.port", TT_CONF_INT, 1, 0, 65535, NULL, offsetof(tt_serverconf_t, http_port), 0},
     FILE_KEY("http.token_file", TT_CONF_SECRET_FILE, http_token),
+    STR("http.web_dir", 0, http_web_dir),
+    {"http.secure_cookies", TT_CONF_BOOL, 0, 0, 0, NULL,
+     offsetof(tt_serverconf_t, http_secure_cookies), 0},
+    INT("http.session_idle_s", 60, 7 * 24 * 3600, http_session_idle_s),
+    INT("http.session_max_s", 60, 30 * 24 * 3600, http_session_max_s),
     STR("mqtt.url", 1, mqtt_url),
     STR("mqtt.client_id", 0, mqtt_client_id),
     STR("mqtt.username", 0, mqtt_username),
@@ -98,6 +103,9 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
     c->log_level = TT_LOG_INFO;
     snprintf(c->http_bind, sizeof c->http_bind, "127.0.0.1");
     c->mqtt_keepalive_s = 10;
+    c->http_secure_cookies = 1;
+    c->http_session_idle_s = 30 * 60;
+    c->http_session_max_s = 12 * 3600;
     c->ingest_max_payload = 4 << 20;
     c->ingest_hold_max = 20000;
     c->ingest_round_max = 64;
@@ -133,6 +141,8 @@ tt_err_t tt_serverconf_load(const char *path, tt_serverconf_t *c, char *err, siz
     rc = relative(path, "database", c->database, sizeof c->database, err, errlen);
     if (rc == TT_OK)
         rc = relative(path, "workflow.dir", c->workflow_dir, sizeof c->workflow_dir, err, errlen);
+    if (rc == TT_OK)
+        rc = relative(path, "http.web_dir", c->http_web_dir, sizeof c->http_web_dir, err, errlen);
     if (rc != TT_OK)
         return rc;
     return TT_OK;

@@ -26,6 +26,14 @@ typedef struct {
      * "Writing"), read from http.token_file; "" when no file is
      * configured: writes are refused. */
     char http_token[TT_SERVERCONF_TOKEN_MAX + 1];
+    /* The web office (docs/operations.md, "The web office"): the folder of
+     * its pages (default: where they are installed), whether the session
+     * cookie is marked Secure (default true: behind HTTPS; plain http on
+     * 127.0.0.1 for tests needs false), and session lifetimes in seconds. */
+    char http_web_dir[256];
+    int http_secure_cookies;
+    long long http_session_idle_s;
+    long long http_session_max_s;
     char mqtt_url[256];
     char mqtt_client_id[64];
     char mqtt_username[64];
@@ -41,7 +49,7 @@ typedef struct {
 } tt_serverconf_t;
 
 /* Loads `path` into *conf; relative database, workflow folder and file
- * paths are relative to the file's folder, and the token file is read
+ * paths (and http.web_dir) are relative to the file's folder, and the token file is read
  * (strictly: see TT_SERVERCONF_TOKEN_MIN).  Returns TT_OK, or
  * TT_ERR_CONFIG / TT_ERR_IO / TT_ERR_NOMEM with "file:line: reason" (or
  * "file: reason") in err. */

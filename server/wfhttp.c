@@ -381,6 +381,19 @@ static int event_row(void *ctx, const tt_wf_event_t *e)
     return 0;
 }
 
+/* What an active task offers (for the web office's forms): its title,
+ * role, actions and checklist. */
+static void add_task_form(cJSON *j, const tt_wfdef_step_t *st)
+{
+    cJSON *a = cJSON_AddArrayToObject(j, "actions"), *d = cJSON_AddArrayToObject(j, "checklist");
+    cJSON_AddStringToObject(j, "title", st->title ? st->title : "");
+    cJSON_AddStringToObject(j, "role", st->role ? st->role : "");
+    for (size_t i = 0; a && i < st->nactions; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(st->actions[i].name));
+    for (size_t i = 0; d && i < st->ndocs; i++)
+        cJSON_AddItemToArray(d, cJSON_CreateString(st->docs[i].name));
+}
+
 static unsigned show(tt_wfsvc_t *svc, int64_t id, cJSON **out)
 {
     static const char *const states[] = {"", "active", "done", "cancelled"};
@@ -417,6 +430,8 @@ static unsigned show(tt_wfsvc_t *svc, int64_t id, cJSON **out)
             add_time(j, "due", t->due_ms);
             cJSON_AddStringToObject(j, "done_by", t->done_by);
             cJSON_AddStringToObject(j, "action", t->action);
+            if (t->state == 1 && def->steps[t->step].kind == TT_WFSTEP_TASK)
+                add_task_form(j, &def->steps[t->step]);
         }
         log = cJSON_AddArrayToObject(o, "log");
         rc = log ? tt_wfstore_events_each(tt_wfsvc_store(svc), id, event_row, log) : TT_ERR_NOMEM;

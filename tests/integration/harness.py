@@ -373,17 +373,22 @@ class Server(Proc):
         with os.fdopen(fd, "w") as f:
             f.write(self.token + "\n")
         mqtt = mqtt or ["url = tcp://127.0.0.1:%d" % mqtt_port]
+        # The web office's pages from the source tree; cookies without
+        # Secure, since the tests speak plain http to 127.0.0.1.
         with open(self.conf, "w") as f:
-            f.write("site = %s\ndatabase = server.db\n[http]\nport = %d\ntoken_file = office.token\n[mqtt]\n%s\n%s"
-                    % (site, self.http_port, "\n".join(mqtt), extra))
+            f.write("site = %s\ndatabase = server.db\n[http]\nport = %d\ntoken_file = office.token\n"
+                    "web_dir = %s\nsecure_cookies = false\n[mqtt]\n%s\n%s"
+                    % (site, self.http_port, os.path.join(SOURCE_DIR, "web"), "\n".join(mqtt), extra))
         super().__init__("server", [SERVER_BIN, "-c", self.conf], os.path.join(tmpdir, "server.log"))
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.http_port, path)
 
     def get(self, path, timeout=None):
-        """GET path -> decoded JSON (raises on a non-200 answer)."""
-        with urllib.request.urlopen(self.url(path), timeout=timeout or scaled(15)) as r:
+        """GET path with the service token -> decoded JSON (raises on a
+        non-200 answer)."""
+        req = urllib.request.Request(self.url(path), headers={"Authorization": "Bearer " + self.token})
+        with urllib.request.urlopen(req, timeout=timeout or scaled(15)) as r:
             body = r.read()
             if r.status != 200:
                 raise AssertionError("GET %s: HTTP %d %r" % (path, r.status, body[:200]))
@@ -407,6 +412,26 @@ class Server(Proc):
         if expect is not None and status != expect:
             raise AssertionError("POST %s: HTTP %d (expected %d): %r" % (path, status, expect, decoded))
         return status, decoded
+
+    def create_admin(self, name, password):
+        """tagtrail-server --create-admin NAME, the password on stdin."""
+        r = subprocess.run([SERVER_BIN, "-c", self.conf, "--create-admin", name], input=(password + "\n").encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=scaled(60))
+        if r.returncode != 0:
+            raise AssertionError("--create-admin %s: exit %d: %s" % (name, r.returncode, r.stderr.decode()))
+
+    def add_user(self, name, role, password, unit="", wf_roles=""):
+        """Creates a user of the web office through POST /api/v1/users (service token)."""
+        return self.post("/api/v1/users", {"name": name, "role": role, "unit": unit, "wf_roles": wf_roles,
+                                           "password": password}, expect=201)
+
+    def session(self, name, password, expect=200):
+        """Signs in -> a WebSession (cookies and CSRF token kept)."""
+        s = WebSession(self)
+        status, body = s.sign_in(name, password)
+        if expect is not None and status != expect:
+            raise AssertionError("sign-in of %s: HTTP %d (expected %d): %r" % (name, status, expect, body))
+        return s
 
     def health_ok(self):
         try:
@@ -451,6 +476,62 @@ class Server(Proc):
 
     def rejections(self, terminal=None):
         return self.get("/api/v1/rejections" + ("?terminal=" + terminal if terminal else ""))
+
+
+class WebSession:
+    """A browser-like client of the web office: the session cookie and the
+    CSRF token of a sign-in, sent back as a browser and the pages do."""
+
+    def __init__(self, server):
+        import http.cookiejar
+        self.server = server
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = None
+        self.me = None
+
+    def request(self, method, path, body=None, headers=None, csrf=True):
+        """-> (status, headers, body bytes) whatever the status; dict bodies
+        are sent as JSON, and POSTs carry X-CSRF-Token unless csrf=False."""
+        data = None
+        hdrs = dict(headers or {})
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+            hdrs.setdefault("Content-Type", "application/json")
+        if method == "POST" and csrf and self.csrf:
+            hdrs["X-CSRF-Token"] = self.csrf
+        req = urllib.request.Request(self.server.url(path), data=data, method=method, headers=hdrs)
+        try:
+            with self.opener.open(req, timeout=scaled(30)) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def json(self, method, path, body=None, **kw):
+        status, _, raw = self.request(method, path, body, **kw)
+        try:
+            return status, json.loads(raw.decode("utf-8"))
+        except ValueError:
+            return status, raw
+
+    def sign_in(self, name, password):
+        status, body = self.json("POST", "/api/v1/session", {"user": name, "password": password})
+        if status == 200:
+            self.csrf = body["csrf"]
+            self.me = body
+        return status, body
+
+    def get(self, path):
+        status, body = self.json("GET", path)
+        if status != 200:
+            raise AssertionError("GET %s: HTTP %d %r" % (path, status, body))
+        return body
+
+    def post(self, path, body, expect=None, **kw):
+        status, answer = self.json("POST", path, body, **kw)
+        if expect is not None and status != expect:
+            raise AssertionError("POST %s: HTTP %d (expected %d): %r" % (path, status, expect, answer))
+        return status, answer
 
 
 class ControlError(Exception):

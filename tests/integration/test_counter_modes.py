@@ -31,6 +31,13 @@ model and the event carries.  An SGTIN (an item's tag) is refused in the
 equipment modes, and so are assets the register does not have or has
 retired.
 
+The equipment steps go through the repair state machine (docs/repair.md):
+the appraisal names A3 as the sending unit (its assets in use there are
+taken in from it); an acceptance of an asset whose self-check failed and
+an issue of one not accepted are taken at the counter with its warning
+(the terminal's view of the states, shared/assets.h) and refused by the
+server, which journals them as rejected with the reason.
+
 Two tests here pin bugs found while writing them and fail until fixed:
 test_transfer_source_card_cannot_equal_destination and
 test_revolve_to_unit_only_with_handover."""
@@ -134,7 +141,7 @@ EPC_UNKNOWN = giai96_hex("6901234", "900002")   # a tag no registered asset has
 PUMP, SHEARER, CONVEYOR = "P-0042", "P-0043", "P-0044"
 MODEL = {PUMP: "乳化液泵", SHEARER: "采煤机", CONVEYOR: "刮板输送机"}
 EQUIPMENT = ("asset,model,item,giai,barcode,unit,active\n"
-             "%s,乳化液泵,,%s,,XL,yes\n"
+             "%s,乳化液泵,,%s,,,yes\n"
              "%s,采煤机,,,%s,A3,yes\n"
              "%s,刮板输送机,,%s,,A3,yes\n"
              "P-0099,旧水泵,,,EQ-OLD-1,,no\n"
@@ -598,8 +605,11 @@ class CounterModes(unittest.TestCase):
 
             # -- appraisal (鉴定): major | medium | minor
             self.assertEqual(k.code("TT:MODE:appraisal"), "鉴定：请扫 设备标签")
-            k.code_refused(ASSET_BARCODE, "请先扫结果卡")
-            self.cards_not_taken(k, ["TT:UNIT:XL", "TT:TO:W02", "TT:ACT:draw", "TT:TOUNIT:A4"])
+            # scanned before its cards: shown with its state, not taken
+            self.assertEqual(k.code(ASSET_BARCODE), "设备 P-0043 采煤机：在用（A3）；请先扫结果卡")
+            self.cards_not_taken(k, ["TT:TO:W02", "TT:ACT:draw", "TT:TOUNIT:A4"])
+            k.code_refused("TT:UNIT:Z9", "未知工区：Z9")
+            self.assertEqual(k.code("TT:UNIT:A3"), "送修单位 A3")   # sent in by A3
             for wrong in ("pass", "fail", "in_use", "standby", "MAJOR", "bad"):
                 k.code_refused("TT:RES:%s" % wrong, "此步骤没有这个结果：%s" % wrong)
             self.assertEqual(k.view()["next_result"], "")
@@ -622,16 +632,20 @@ class CounterModes(unittest.TestCase):
             self.assertEqual([l["name"] for l in k.view()["lines"]], ["采煤机", "乳化液泵", "刮板输送机"])
             k.code("TT:COMMIT", "已提交 3 行", "#1")
             docs = [document(1, "li4", "equipment", [
-                {"asset": SHEARER, "step": "appraisal", "result": "major"},
-                {"asset": PUMP, "step": "appraisal", "result": "minor"},
-                {"asset": CONVEYOR, "step": "appraisal", "result": "medium"}])]
+                {"asset": SHEARER, "step": "appraisal", "result": "major", "unit": "A3"},
+                {"asset": PUMP, "step": "appraisal", "result": "minor", "unit": "A3"},
+                {"asset": CONVEYOR, "step": "appraisal", "result": "medium", "unit": "A3"}])]
+            rejected = {}
 
             # -- selfcheck (自检) and acceptance (验收): pass | fail
             for step, first in (("selfcheck", 4), ("acceptance", 6)):
                 label = {"selfcheck": "自检", "acceptance": "验收"}[step]
                 self.assertEqual(k.code("TT:MODE:%s" % step), "%s：请扫 设备标签" % label)
                 self.assertEqual(k.view()["next_result"], "", "a new document asks for its result")
-                k.code_refused(EPC_A, "请先扫结果卡")
+                # shown before its result card, with this terminal's own last step
+                self.assertEqual(k.code(EPC_A), "设备 P-0042 乳化液泵：%s；请先扫结果卡"
+                                 % {"selfcheck": "在修（A3），上次 鉴定 minor",
+                                    "acceptance": "库存（A3），上次 自检 pass"}[step])
                 for wrong in ("major", "minor", "in_use", "standby"):
                     k.code_refused("TT:RES:%s" % wrong, "此步骤没有这个结果")
                 k.code_refused("TT:UNIT:A3", "此业务不用工区卡")
@@ -640,7 +654,11 @@ class CounterModes(unittest.TestCase):
                 k.code_refused(SGTIN_EPC, "请扫设备标签")
                 k.code("TT:RES:fail", "fail")
                 # the asset number printed on the plate names it too
-                self.assertEqual(k.code(SHEARER), asset_text(2, SHEARER, "fail"))
+                if step == "selfcheck":
+                    self.assertEqual(k.code(SHEARER), asset_text(2, SHEARER, "fail"))
+                else:   # its self-check failed: warned, taken, refused by the server
+                    k.code_refused(SHEARER, asset_text(2, SHEARER, "fail") + "（注意：未经自检合格（在修）")
+                    rejected[first + 1] = "not passed a self-check"
                 k.code("TT:COMMIT", "已提交 2 行", "#%d" % first)
                 docs.append(document(first, "li4", "equipment", [
                     {"asset": PUMP, "step": step, "result": "pass"},
@@ -650,18 +668,20 @@ class CounterModes(unittest.TestCase):
             self.assertEqual(k.code("TT:MODE:equip-issue"), "设备出库：请扫 设备标签")
             k.code_refused("TT:RES:pass", "此步骤没有这个结果：pass")
             k.code("TT:RES:in_use", "in_use")
-            k.code_refused(EPC_B, "请先扫工区卡")
+            k.code(EPC_B, "设备 P-0044 刮板输送机：在修（A3）", "请先扫工区卡")
             k.code_refused("TT:UNIT:Z9", "未知工区：Z9")
             k.code("TT:UNIT:A3", "A3")
-            self.assertEqual(k.code(EPC_B), asset_text(1, CONVEYOR, "in_use"))
+            # accepted: issued; in repair (never checked): warned and refused
+            self.assertEqual(k.code(EPC_A), asset_text(1, PUMP, "in_use"))
             k.code("TT:RES:standby")
-            self.assertEqual(k.code(ASSET_BARCODE), asset_text(2, SHEARER, "standby"))
+            k.code_refused(ASSET_BARCODE, asset_text(2, SHEARER, "standby") + "（注意：未验收（在修）")
+            rejected[9] = "not accepted"
             k.code_refused(SGTIN_EPC, "请扫设备标签")
             k.code_refused("EQ-OLD-1", "设备已停用")
             k.code_refused("TT:UNIT:A4", "请先提交或取消")
             k.code("TT:COMMIT", "已提交 2 行", "#8")
             docs.append(document(8, "li4", "equipment", [
-                {"asset": CONVEYOR, "step": "issue", "result": "in_use", "unit": "A3"},
+                {"asset": PUMP, "step": "issue", "result": "in_use", "unit": "A3"},
                 {"asset": SHEARER, "step": "issue", "result": "standby", "unit": "A3"}]))
 
             # an asset tag is no item: refused in the stock modes
@@ -675,8 +695,12 @@ class CounterModes(unittest.TestCase):
             expected = [e for d in docs for e in d]
             self.assert_outbox(t, expected)
             st = self.sync(c, 9)
-            self.assertEqual(st["rejected"], 0, st)
-            self.assertEqual(server_journal(srv.db, "T01"), [journal_row(s, e) for s, e in expected])
+            self.assertEqual(st["rejected"], len(rejected), st)
+            self.assertEqual(server_journal(srv.db, "T01"),
+                             [journal_row(s, e, "rejected" if s in rejected else "applied")
+                              for s, e in expected])
+            for seq, why in rejected.items():
+                self.assertIn(why, t.cmd("rejection %d" % seq))
             self.assertEqual(srv.stock(), {}, "equipment steps move no stock")
 
 

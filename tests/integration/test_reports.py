@@ -56,8 +56,9 @@ def import_master(server, tmpdir):
 
 def fetch(server, path):
     """GET -> (status, headers, body bytes), whatever the status."""
+    req = urllib.request.Request(server.url(path), headers={"Authorization": "Bearer " + server.token})
     try:
-        with urllib.request.urlopen(server.url(path), timeout=h.scaled(30)) as r:
+        with urllib.request.urlopen(req, timeout=h.scaled(30)) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
@@ -173,7 +174,8 @@ class Reports(unittest.TestCase):
             self.assertIn("colour", json.loads(body)["error"])
 
             # The command line reads the same routes.
-            env = dict(os.environ, TT_SERVER="http://127.0.0.1:%d" % srv.http_port, TT_LANG="en")
+            env = dict(os.environ, TT_SERVER="http://127.0.0.1:%d" % srv.http_port, TT_LANG="en",
+                       TT_TOKEN=srv.token)
             r = subprocess.run([CLI_BIN, "report", "safety", "--from", span[5:12], "--to", span[-7:]],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=h.scaled(30))
