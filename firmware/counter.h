@@ -193,7 +193,19 @@ tt_err_t tt_counter_pending(const tt_counter_t *c, int64_t ts_ms, tt_event_t *ev
 
 /* The outcome of storing the pending events: on TT_OK the document is done
  * and cleared; on failure it stays, with the error shown, so nothing typed
- * is lost.  Returns the beep to give. */
+ * is lost (a failure is only ever reported once the outbox has proved the
+ * document absent, so committing it again cannot record it twice).  On
+ * TT_ERR_INDOUBT (the store failed mid-commit and cannot be checked yet)
+ * the document stays and the counter refuses every scan and keypad entry,
+ * saying it is waiting for the store, until tt_counter_settled.  Returns the
+ * beep to give. */
 tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t first_seq);
+
+/* The fate of a document left in doubt, once the store is settled:
+ * first_seq > 0, it was stored after all with this first seq (the
+ * document is done and cleared); 0, it was not (it stays, and the
+ * storekeeper is asked to commit it again).  Returns the beep to give;
+ * TT_COUNTER_BEEP_NONE (nothing changed) when no document was in doubt. */
+tt_counter_beep_t tt_counter_settled(tt_counter_t *c, uint64_t first_seq);
 
 #endif

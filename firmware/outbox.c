@@ -56,6 +56,10 @@ struct tt_outbox {
     sqlite3_stmt *insert, *select, *set_synced, *add_rejection, *get_rejection;
     sqlite3_stmt *m[M_COUNT];
     tt_outbox_stats_t st;
+    /* The unsettled write (st.unsettled): an append made after seq
+     * `undecided_before`, or another write. */
+    int undecided_append;
+    uint64_t undecided_before;
     /* Scratch for tt_outbox_batch: payload bytes, then pointers and lengths. */
     char *arena;
     size_t arena_cap;
@@ -108,6 +112,9 @@ static const char *const migrations[] = {
     "  giai TEXT NOT NULL, barcode TEXT NOT NULL, unit TEXT NOT NULL, active INTEGER NOT NULL);"
     "CREATE INDEX m_equipment_giai ON m_equipment (giai);"
     "CREATE INDEX m_equipment_barcode ON m_equipment (barcode);",
+    /* 5: how many failed commits were settled (see outbox.h); settling
+     * commits one increment of it on the emptied log. */
+    "INSERT INTO state VALUES ('store_faults', 0);",
 };
 
 static tt_err_t step_err(sqlite3 *db)
@@ -169,7 +176,8 @@ static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
     const char *sql = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM event),"
                       " (SELECT value FROM state WHERE key = 'synced'),"
                       " (SELECT COUNT(*) FROM rejection),"
-                      " (SELECT value FROM state WHERE key = 'master_version')";
+                      " (SELECT value FROM state WHERE key = 'master_version'),"
+                      " (SELECT value FROM state WHERE key = 'store_faults')";
     if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(ob->db, err, errlen, "read store state");
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -180,8 +188,90 @@ static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
     ob->st.synced = (uint64_t)sqlite3_column_int64(st, 1);
     ob->st.rejected = (uint64_t)sqlite3_column_int64(st, 2);
     ob->st.master_version = (uint64_t)sqlite3_column_int64(st, 3);
+    ob->st.store_faults = (uint64_t)sqlite3_column_int64(st, 4);
     sqlite3_finalize(st);
     return TT_OK;
+}
+
+static void rollback(tt_outbox_t *ob)
+{
+    if (!sqlite3_get_autocommit(ob->db))
+        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Settles the store after a failed commit (outbox.h says why).  The
+ * connection's own view never holds the failed commit: SQLite adds a
+ * commit's frames to the wal-index only after their fsync succeeded, so
+ * the checkpoint copies exactly the committed frames and the truncation
+ * cuts off the rest.  The truncation alone is not durable (no fsync
+ * follows it in SQLite), so a write is committed on the emptied log: its
+ * header, with new salts, and its commit are fsynced (synchronous=FULL),
+ * and from then on no frame of the failed commit can pass recovery
+ * whatever the disk kept.  Returns TT_OK with the verdict on the undecided
+ * append in *first..*last (0..0: not stored), or TT_ERR_INDOUBT with
+ * nothing changed when any step fails. */
+static tt_err_t settle_now(tt_outbox_t *ob, uint64_t *first, uint64_t *last)
+{
+    int nlog = 0, nckpt = 0;
+
+    *first = *last = 0;
+    rollback(ob);
+    if (sqlite3_wal_checkpoint_v2(ob->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt) !=
+        SQLITE_OK)
+        return TT_ERR_INDOUBT;
+    if (sqlite3_exec(ob->db,
+                     "BEGIN IMMEDIATE;"
+                     " UPDATE state SET value = value + 1 WHERE key = 'store_faults';"
+                     " COMMIT",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rollback(ob);
+        return TT_ERR_INDOUBT;
+    }
+    /* The store as it is now on disk: the verdict, and the cached numbers
+     * (the failed write may have changed them in memory only). */
+    if (load_stats(ob, NULL, 0) != TT_OK)
+        return TT_ERR_INDOUBT;
+    if (ob->undecided_append && ob->st.last_seq > ob->undecided_before) {
+        *first = ob->undecided_before + 1;
+        *last = ob->st.last_seq;
+    }
+    ob->st.unsettled = 0;
+    ob->undecided_append = 0;
+    return TT_OK;
+}
+
+/* Commits the open write transaction.  A failure for want of space is
+ * rolled back and returned (TT_ERR_FULL: nothing can have been written
+ * whole).  Any other failure is settled at once: `append` and `before`
+ * describe the write for the verdict.  Returns TT_OK (committed, or an
+ * append found stored after all), TT_ERR_FULL, TT_ERR_DB (settled: not
+ * stored, the cached numbers reloaded from the store) or TT_ERR_INDOUBT
+ * (the store is left unsettled). */
+static tt_err_t commit_write(tt_outbox_t *ob, int append, uint64_t before)
+{
+    uint64_t first, last;
+    tt_err_t err;
+
+    if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return TT_OK;
+    err = step_err(ob->db);
+    rollback(ob);
+    if (err == TT_ERR_FULL)
+        return err;
+    ob->st.unsettled = 1;
+    ob->undecided_append = append;
+    ob->undecided_before = before;
+    if (settle_now(ob, &first, &last) != TT_OK)
+        return TT_ERR_INDOUBT;
+    return first ? TT_OK : err;
+}
+
+tt_err_t tt_outbox_settle(tt_outbox_t *ob, uint64_t *first, uint64_t *last)
+{
+    *first = *last = 0;
+    if (!ob->st.unsettled)
+        return TT_OK;
+    return settle_now(ob, first, last);
 }
 
 tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t errlen)
@@ -331,14 +421,21 @@ tt_err_t tt_outbox_append_many(tt_outbox_t *ob, tt_event_t *evs, size_t n)
     uint64_t before = ob->st.last_seq;
     tt_err_t rc = TT_OK;
 
-    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return step_err(ob->db);
-    for (size_t i = 0; i < n && rc == TT_OK; i++)
-        rc = insert(ob, &evs[i]);
-    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (ob->st.unsettled)
+        rc = TT_ERR_BUSY;
+    else if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         rc = step_err(ob->db);
+    else {
+        for (size_t i = 0; i < n && rc == TT_OK; i++)
+            rc = insert(ob, &evs[i]);
+        if (rc == TT_OK)
+            rc = commit_write(ob, 1, before);
+        else
+            rollback(ob);
+    }
     if (rc != TT_OK) {
-        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+        /* Settled: the store says `before` too; unsettled: the events are
+         * not ours to number until tt_outbox_settle says. */
         ob->st.last_seq = before;
         for (size_t i = 0; i < n; i++)
             evs[i].seq = 0;
@@ -444,6 +541,8 @@ tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejecti
     ob->st.conflict = 0;
     if (target <= ob->st.synced && nrej == 0)
         return rc;
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return step_err(ob->db);
     for (size_t i = 0; i < nrej; i++) {
@@ -467,15 +566,16 @@ tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejecti
         }
         sqlite3_reset(ob->set_synced);
     }
-    if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        goto fail;
+    rc = commit_write(ob, 0, 0);
+    if (rc != TT_OK)
+        return rc;
     if (target > ob->st.synced)
         ob->st.synced = target;
     ob->st.rejected += added;
     return rc;
 fail:
     rc = step_err(ob->db);
-    sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+    rollback(ob);
     return rc;
 }
 
@@ -543,6 +643,8 @@ tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page)
 {
     tt_err_t rc = TT_OK;
 
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return step_err(ob->db);
     for (size_t i = 0; i < page->nunits && rc == TT_OK; i++) {
@@ -602,12 +704,13 @@ tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page)
         sqlite3_bind_int64(ob->m[M_VERSION], 1, (sqlite3_int64)page->to);
         rc = run_m(ob, ob->m[M_VERSION]);
     }
-    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = step_err(ob->db);
     if (rc != TT_OK) {
-        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+        rollback(ob);
         return rc;
     }
+    rc = commit_write(ob, 0, 0);
+    if (rc != TT_OK)
+        return rc;
     if (page->last && page->to > ob->st.master_version)
         ob->st.master_version = page->to;
     return TT_OK;
@@ -736,6 +839,8 @@ tt_err_t tt_outbox_equipment(tt_outbox_t *ob, const char *key, int by_giai,
 tt_err_t tt_outbox_snapshot_apply(tt_outbox_t *ob, const tt_snapshot_t *snap, int64_t now_ms)
 {
     tt_err_t rc = TT_OK;
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return step_err(ob->db);
     bind_text(ob->m[M_SNAP_DROP], 1, snap->warehouse);
@@ -754,11 +859,11 @@ tt_err_t tt_outbox_snapshot_apply(tt_outbox_t *ob, const tt_snapshot_t *snap, in
         sqlite3_bind_int64(st, 3, now_ms);
         rc = run_m(ob, st);
     }
-    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = step_err(ob->db);
-    if (rc != TT_OK)
-        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    if (rc != TT_OK) {
+        rollback(ob);
+        return rc;
+    }
+    return commit_write(ob, 0, 0);
 }
 
 tt_err_t tt_outbox_stock_view(tt_outbox_t *ob, const char *warehouse, const char *item,

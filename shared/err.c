@@ -23,6 +23,7 @@ const char *tt_strerror(tt_err_t err)
     case TT_ERR_TOOBIG: return "too large";
     case TT_ERR_VERSION: return "unsupported version";
     case TT_ERR_DEVICE: return "device missing or failed";
+    case TT_ERR_INDOUBT: return "outcome not known yet";
     }
     return "unknown error";
 }

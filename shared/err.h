@@ -31,6 +31,8 @@ typedef enum {
     TT_ERR_TOOBIG = -17,     /* message or field longer than allowed */
     TT_ERR_VERSION = -18,    /* unsupported protocol or schema version */
     TT_ERR_DEVICE = -19,     /* a device is missing or failed */
+    TT_ERR_INDOUBT = -20,    /* a write's outcome is not known yet (a store that failed
+                              * mid-commit and could not yet be checked) */
 } tt_err_t;
 
 /* Returns a static, English, one-line description of `err`; never NULL.

@@ -718,6 +718,66 @@ static void test_stored_error_keeps_document(void **state)
     }
 }
 
+/* A commit whose outcome the store cannot tell yet (TT_ERR_INDOUBT): the
+ * document is kept and every input is refused, so nothing is entered twice
+ * or changed while its fate is open; then the store's verdict either
+ * clears it (stored after all) or asks for the commit again. */
+static void test_stored_in_doubt_waits_for_verdict(void **state)
+{
+    static const char *const W_DOUBT[2] = {"尚不确定", "not known yet"};
+    static const char *const W_WAIT[2] = {"正在检查存储", "being checked"};
+    static const char *const W_AGAIN[2] = {"单据未保存", "NOT stored"};
+    static const char *const W_AFTER_ALL[2] = {"单据已保存", "WAS stored"};
+    (void)state;
+    for (int lang = ZH; lang <= EN; lang++) {
+        for (int stored = 0; stored <= 1; stored++) {
+            tt_event_t evs[TT_COUNTER_LINES_MAX];
+            tt_counter_t *c = ready_issue(lang, "R9");
+            scan_ok(c, ITEM1);
+            scan_ok(c, ITEM2);
+            assert_int_equal(commit(c, evs), 2);
+
+            assert_int_equal(tt_counter_stored(c, TT_ERR_INDOUBT, 0), TT_COUNTER_BEEP_ERROR);
+            assert_true(V(c)->message_is_error);
+            msg_has(c, W_DOUBT[lang]);
+            assert_int_equal(V(c)->nlines, 2);
+            /* Locked: no line, card, commit, cancel or keypad entry. */
+            scan_refused(c, ITEM1, W_WAIT[lang]);
+            scan_refused(c, "TT:COMMIT", W_WAIT[lang]);
+            scan_refused(c, "TT:CANCEL", W_WAIT[lang]);
+            scan_refused(c, "TT:LOGOUT", W_WAIT[lang]);
+            key_refused(c, "5", W_WAIT[lang]);
+            no_pending(c);
+            assert_int_equal(V(c)->nlines, 2);
+            assert_string_equal(V(c)->operator_id, "li4");
+
+            if (stored) {
+                assert_int_equal(tt_counter_settled(c, 41), TT_COUNTER_BEEP_OK);
+                assert_false(V(c)->message_is_error);
+                msg_has(c, W_AFTER_ALL[lang]);
+                msg_has(c, "#41");
+                assert_int_equal(V(c)->nlines, 0);
+                no_pending(c);
+            } else {
+                assert_int_equal(tt_counter_settled(c, 0), TT_COUNTER_BEEP_ERROR);
+                assert_true(V(c)->message_is_error);
+                msg_has(c, W_AGAIN[lang]);
+                assert_int_equal(V(c)->nlines, 2);
+                /* Unlocked: the storekeeper commits the same document again. */
+                assert_int_equal(commit(c, evs), 2);
+                assert_string_equal(evs[1].body.stock.item, ITEM2);
+                assert_int_equal(tt_counter_stored(c, TT_OK, 42), TT_COUNTER_BEEP_OK);
+                msg_has(c, "#42");
+            }
+            /* A second verdict, or one with nothing in doubt, changes nothing. */
+            assert_int_equal(tt_counter_settled(c, 0), TT_COUNTER_BEEP_NONE);
+            assert_int_equal(V(c)->nlines, 0);
+            scan_refused(c, ITEM1, W_NEED_UNIT[lang]);
+            done(c);
+        }
+    }
+}
+
 static void test_stored_ok_reports_first_seq(void **state)
 {
     tt_event_t evs[TT_COUNTER_LINES_MAX];
@@ -2328,6 +2388,7 @@ int main(void)
         cmocka_unit_test_teardown(test_commit_issue_pending_events, teardown),
         cmocka_unit_test_teardown(test_stored_error_keeps_document, teardown),
         cmocka_unit_test_teardown(test_stored_ok_reports_first_seq, teardown),
+        cmocka_unit_test_teardown(test_stored_in_doubt_waits_for_verdict, teardown),
         cmocka_unit_test_teardown(test_mode_change_clears_document, teardown),
         cmocka_unit_test_teardown(test_warehouse_card_refused_while_lines_exist, teardown),
         cmocka_unit_test_teardown(test_line_limit, teardown),
