@@ -39,6 +39,18 @@
 #define REDRAW_MS 250
 #define PENDING_MAX 64
 #define SETTLE_RETRY_MS 1000   /* an unsettled store is tried again this often */
+/* Pruning: a step deletes at most PRUNE_BATCH events (well under 1 ms,
+ * test_outbox measures it); steps follow each other every PRUNE_BUSY_MS
+ * while there is a backlog, so scans interleave, and otherwise the store
+ * is looked at again every PRUNE_IDLE_MS (events age by the clock). */
+#define PRUNE_BATCH 128
+#define PRUNE_BUSY_MS 20
+#define PRUNE_IDLE_MS 60000
+/* Once pruning has grown the WAL to this many pages it is checkpointed
+ * before the next step, but only after QUIET_MS without a scan: the
+ * checkpoint (a few ms) never lands on a storekeeper's scan. */
+#define PRUNE_CHECKPOINT_PAGES 1000
+#define QUIET_MS 500
 
 static volatile sig_atomic_t stop_requested;
 
@@ -73,6 +85,9 @@ typedef struct {
     tt_indicator_t *ind;         /* NULL when the board has no indicator */
     int last_error;              /* the last outcome shown was a refusal */
     int64_t settle_at;           /* unsettled store: next try (tt_clock_mono_ms) */
+    int64_t prune_at;            /* next pruning step (tt_clock_mono_ms) */
+    int64_t input_at;            /* last scan or keypad input (tt_clock_mono_ms) */
+    tt_outbox_retention_t keep;
     tt_control_t *ctl;
     tt_counter_t *counter;
     tt_ui_t *ui;                 /* NULL without a console */
@@ -215,6 +230,7 @@ static void settle_store(edge_t *e, int64_t now, int now_too)
 static void counter_scan(edge_t *e, uint64_t client, const char *code)
 {
     e->dirty = 1;
+    e->input_at = tt_clock_mono_ms();
     settle_store(e, tt_clock_mono_ms(), 1);
     tt_counter_beep_t beep = tt_counter_scan(e->counter, code);
     tt_counter_beep_t stored = commit_document(e);
@@ -235,6 +251,7 @@ static void record_scan(edge_t *e, const char *code)
     tt_event_t ev;
     tt_err_t rc;
 
+    e->input_at = tt_clock_mono_ms();
     if (e->npending == 0) {
         counter_scan(e, 0, code);
         return;
@@ -471,7 +488,7 @@ static void cmd_status(edge_t *e, uint64_t client)
                      "\"last_seq\":%llu,\"synced\":%llu,\"pending\":%llu,\"rejected\":%llu,"
                      "\"connected\":%s,\"server_online\":%s,\"ack_conflict\":%llu,"
                      "\"master_version\":%llu,\"scanner_present\":%s,\"rfid_present\":%s,"
-                     "\"store_unsettled\":%s,\"store_faults\":%llu}",
+                     "\"store_unsettled\":%s,\"store_faults\":%llu,\"pruned\":%llu}",
                      e->conf.terminal_id, e->conf.site, e->conf.board_name, TT_VERSION,
                      (unsigned long long)st.last_seq, (unsigned long long)st.synced,
                      (unsigned long long)(st.last_seq - st.synced),
@@ -480,7 +497,8 @@ static void cmd_status(edge_t *e, uint64_t client)
                      (unsigned long long)st.conflict, (unsigned long long)st.master_version,
                      tt_scanner_present(e->scanner) ? "true" : "false",
                      e->rfid ? (tt_rfid_present(e->rfid) ? "true" : "false") : "null",
-                     st.unsettled ? "true" : "false", (unsigned long long)st.store_faults);
+                     st.unsettled ? "true" : "false", (unsigned long long)st.store_faults,
+                     (unsigned long long)st.pruned);
 }
 
 static void on_line(void *ctx, uint64_t client, char *line)
@@ -514,9 +532,14 @@ static void on_line(void *ctx, uint64_t client, char *line)
         char reason[TT_EVENT_REASON_MAX];
         tt_err_t rc = tt_outbox_rejection(e->ob, strtoull(argv[1], NULL, 10), reason,
                                           sizeof reason);
-        if (rc == TT_OK)
+        if (rc == TT_OK) {
+            /* Read by a person: the event may now be pruned like others. */
+            rc = tt_outbox_rejection_seen(e->ob, strtoull(argv[1], NULL, 10), tt_clock_wall_ms());
+            if (rc != TT_OK)
+                tt_log_warn(e->log, "cannot note rejection %s as read: %s", argv[1],
+                            tt_strerror(rc));
             tt_control_reply(e->ctl, client, "ok %s", reason);
-        else
+        } else
             tt_control_reply(e->ctl, client, "err notfound no rejection for seq %s", argv[1]);
     } else if (strcmp(argv[0], "ping") == 0) {
         tt_control_reply(e->ctl, client, "ok pong");
@@ -588,6 +611,31 @@ static int min_deadline(int64_t a, int64_t b)
     return a < 0 ? b < 0 : b >= 0 && b < a;
 }
 
+/* One pruning step when it is due (see PRUNE_BATCH). */
+static void prune_step(edge_t *e, int64_t now)
+{
+    size_t deleted = 0;
+    tt_err_t rc;
+
+    if (now < e->prune_at)
+        return;
+    if (tt_outbox_wal_pages(e->ob) >= PRUNE_CHECKPOINT_PAGES) {
+        if (now - e->input_at < QUIET_MS) {
+            e->prune_at = e->input_at + QUIET_MS;
+            return;
+        }
+        rc = tt_outbox_checkpoint(e->ob);
+        if (rc != TT_OK && rc != TT_ERR_BUSY)
+            tt_log_warn(e->log, "checkpointing the store: %s", tt_strerror(rc));
+        e->prune_at = now + PRUNE_BUSY_MS;
+        return;
+    }
+    rc = tt_outbox_prune(e->ob, &e->keep, tt_clock_wall_ms(), PRUNE_BATCH, &deleted);
+    if (rc != TT_OK && rc != TT_ERR_BUSY)
+        tt_log_warn(e->log, "pruning the store: %s", tt_strerror(rc));
+    e->prune_at = now + (rc == TT_OK && deleted > 0 ? PRUNE_BUSY_MS : PRUNE_IDLE_MS);
+}
+
 static int run(edge_t *e)
 {
     struct pollfd fds[MAX_FDS];
@@ -609,6 +657,8 @@ static int run(edge_t *e)
         sd = e->ind ? tt_indicator_deadline(e->ind) : -1;
         if (min_deadline(d, sd))
             d = sd;
+        if (min_deadline(d, e->prune_at))
+            d = e->prune_at;
         timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
         if (e->ui && timeout > REDRAW_MS)
             timeout = REDRAW_MS;
@@ -644,6 +694,7 @@ static int run(edge_t *e)
         drain_scanner(e);
         now = tt_clock_mono_ms();
         settle_store(e, now, 0);
+        prune_step(e, now);
         tt_uplink_tick(e->up, now);
         tt_sync_watch_warehouse(e->sync, tt_counter_view(e->counter)->warehouse);
         tt_sync_pump(e->sync, now);
@@ -793,6 +844,9 @@ int main(int argc, char **argv)
         }
         e.dirty = 1;
     }
+    e.keep.keep_ms = e.conf.outbox_keep_days * 86400000LL;
+    e.keep.keep_events = (uint64_t)e.conf.outbox_keep_events;
+    e.prune_at = tt_clock_mono_ms() + PRUNE_BUSY_MS;
     {
         tt_outbox_stats_t st;
         tt_outbox_stats(e.ob, &st);

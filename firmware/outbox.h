@@ -6,7 +6,10 @@
  * before tt_outbox_append returns: only then may the terminal beep.  The
  * uplink reads unacknowledged events back in sequence order and the server's
  * acknowledgements move the synced watermark; rejections are kept with their
- * reasons for the storekeeper to see.  Nothing is ever deleted by syncing.
+ * reasons for the storekeeper to see.  Nothing is ever deleted by syncing;
+ * synced events are pruned by age and count (tt_outbox_prune), a small
+ * batch at a time, never the newest event, an unsynced one or a rejected
+ * one whose reason nobody has read.
  *
  * The store also keeps the terminal's offline copy of the server's master
  * data (items and their barcodes, warehouses, units, operators, approved
@@ -53,7 +56,15 @@ typedef struct {
     uint64_t master_version; /* version of the master data held (0: none yet) */
     int unsettled;           /* a failed commit is not settled yet: writes are refused */
     uint64_t store_faults;   /* failed commits settled in this store's life */
+    uint64_t pruned;         /* every synced event <= pruned is deleted, but those kept
+                              * for an unread rejection */
 } tt_outbox_stats_t;
+
+/* How long synced events are kept (tt_outbox_prune). */
+typedef struct {
+    int64_t keep_ms;         /* a synced event older than this (by its ts_ms) goes ... */
+    uint64_t keep_events;    /* ... and so does any beyond the newest keep_events */
+} tt_outbox_retention_t;
 
 /* Opens (creating and migrating as needed) the store at `path`.
  * On TT_OK *out is owned by the caller (tt_outbox_close).  On failure a
@@ -113,6 +124,42 @@ void tt_outbox_stats(const tt_outbox_t *ob, tt_outbox_stats_t *st);
 /* Copies the reason the server gave for rejecting `seq` into buf.
  * Returns TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
 tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t len);
+
+/* Records that a person has read the rejection of `seq` (now_ms, the
+ * wall clock): from then on its event may be pruned like any synced one.
+ * Returns TT_OK (also when it was read before), TT_ERR_NOTFOUND (no such
+ * rejection), TT_ERR_BUSY (unsettled), TT_ERR_FULL, TT_ERR_DB or
+ * TT_ERR_INDOUBT. */
+tt_err_t tt_outbox_rejection_seen(tt_outbox_t *ob, uint64_t seq, int64_t now_ms);
+
+/* One step of pruning, in one transaction: deletes at most about `batch`
+ * synced events (and their stock movements) that are older than
+ * keep->keep_ms at now_ms (wall clock, against each event's ts_ms) or
+ * beyond the newest keep->keep_events, oldest first; stops at the first
+ * event that is neither (the clock of a terminal moves forward).  Never
+ * deletes an unsynced event, the newest event (so numbering goes on after
+ * a restart whatever was pruned), or a rejected event whose rejection was
+ * not read (tt_outbox_rejection_seen); rejection reasons are kept.  A stock
+ * snapshot older than what is pruned is dropped with it (its view would
+ * need the pruned movements; the next snapshot replaces it).  The step's
+ * commit is not fsynced (a step lost to a power cut is done again) and
+ * does not run SQLite's periodic checkpoint (tt_outbox_checkpoint), so it
+ * costs the poll loop well under a millisecond (measured in test_outbox).
+ * Returns TT_OK with the events deleted in *deleted (0: nothing to prune
+ * now), TT_ERR_INVAL (batch 0), TT_ERR_BUSY (unsettled), TT_ERR_FULL,
+ * TT_ERR_DB or TT_ERR_INDOUBT. */
+tt_err_t tt_outbox_prune(tt_outbox_t *ob, const tt_outbox_retention_t *keep, int64_t now_ms,
+                         size_t batch, size_t *deleted);
+
+/* The WAL's length in pages after the last commit.  Every other commit
+ * checkpoints the WAL back into the database itself once it reaches 1000
+ * pages (SQLite's default, a few milliseconds with its fsyncs); pruning
+ * commits leave that to tt_outbox_checkpoint, for a moment without scans. */
+size_t tt_outbox_wal_pages(const tt_outbox_t *ob);
+
+/* Checkpoints the WAL into the database now (SQLite's PASSIVE mode).
+ * Returns TT_OK, TT_ERR_BUSY (unsettled), TT_ERR_FULL or TT_ERR_DB. */
+tt_err_t tt_outbox_checkpoint(tt_outbox_t *ob);
 
 /* Stores one page of master data in one transaction (rows of every kind
  * replace rows with the same key; an item's barcodes are replaced by the
