@@ -459,16 +459,21 @@ static int missing(const tt_counter_t *c)
     return -1;
 }
 
+static int gs1_syntax(const char *code);
+
 /* An asset scanned at the repair bay: a line with the result chosen.  An
- * RFID read names the asset by its GIAI; a barcode by itself (its label or
- * its number).  With master data the asset must be registered and active,
- * and the line is its asset number, whichever way it was scanned. */
+ * RFID read names the asset by its GIAI, and so does a printed GS1 label
+ * (DataMatrix, GS1-128, a Digital Link) carrying it as (8004); any other
+ * barcode names it by itself (its label or its number).  With master data
+ * the asset must be registered and active, and the line is its asset
+ * number, whichever way it was scanned. */
 static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
 {
     tt_master_equipment_t eq;   /* code may point into it below */
     tt_counter_line_t *l;
     tt_epc_t e;                 /* ... or into this */
-    int from_tag = 0;
+    tt_gs1_result_t r;          /* ... or into this */
+    int by_giai = 0;
 
     if (strspn(code, "0123456789ABCDEFabcdef") == strlen(code) &&
         (strlen(code) == 24 || strlen(code) == 52)) {
@@ -476,15 +481,31 @@ static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
             if (e.scheme == TT_EPC_SGTIN_96)
                 return say(c, 1, M_NOT_ASSET);
             code = e.key;   /* the GIAI names the asset */
-            from_tag = 1;
+            by_giai = 1;
+        }
+    } else if (gs1_syntax(code)) {
+        char reason[TT_GS1_REASON_MAX];
+        tt_err_t rc = tt_gs1_decode(code, 0, &r, reason, sizeof reason);
+        if (rc == TT_OK) {
+            const char *giai = tt_gs1_find(&r, "8004");
+            if (!giai)
+                return say(c, 1, M_NOT_ASSET);   /* an item's label, a pallet's SSCC */
+            code = giai;
+            by_giai = 1;
+        } else if (rc == TT_ERR_NOTFOUND) {
+            code += code[0] == ']' ? 3 : 0;   /* a non-GS1 symbology: the code after its id */
+        } else {
+            return say(c, 1, M_BAD_GS1, reason);
         }
     }
-    if (!tt_event_code_valid(code))
+    /* A GIAI may hold characters no event code does ('/', '%', ...): with
+     * master data it only finds the asset, whose number goes on the line. */
+    if (!(by_giai && c->has_lookup) && !tt_event_code_valid(code))
         return say(c, 1, M_BAD_CODE, code);
     if (c->v.nlines == TT_COUNTER_LINES_MAX)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
     if (c->has_lookup) {
-        tt_err_t rc = c->lk.equipment(c->lk.ctx, code, from_tag, &eq);
+        tt_err_t rc = c->lk.equipment(c->lk.ctx, code, by_giai, &eq);
         if (rc != TT_OK)
             return lookup_failed(c, rc, M_UNKNOWN_ASSET, code);
         if (!eq.active)
@@ -575,6 +596,8 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
         char reason[TT_GS1_REASON_MAX];
         tt_err_t rc = tt_gs1_decode(code, 0, &r, reason, sizeof reason);
         if (rc == TT_OK) {
+            if (tt_gs1_find(&r, "8004") && !tt_gs1_find(&r, "01"))
+                return say(c, 1, M_ASSET_TAG, tt_gs1_find(&r, "8004"));
             if (!gs1_item(&r, item, &qty))
                 return say(c, 1, M_NO_ITEM_KEY);
         } else if (rc == TT_ERR_NOTFOUND && tt_event_code_valid(code + (code[0] == ']' ? 3 : 0))) {

@@ -2300,6 +2300,85 @@ static void test_lookup_equipment(void **state)
         }
 }
 
+/* A GIAI printed as a GS1 label, (8004) in a DataMatrix, a GS1-128 or a
+ * Digital Link, names its asset at the repair bay exactly as the asset's
+ * RFID tag does (by GIAI, not as a barcode); in the item modes it is
+ * refused as an asset's tag. */
+static void test_gs1_giai_labels(void **state)
+{
+    static const char *const modes_[] = {"appraisal", "selfcheck", "acceptance", "equip-issue"};
+    static const char *const res[] = {"minor", "fail", "pass", "standby"};
+    static const char *const W_BAD_GS1[2] = {"GS1 条码无效", "invalid GS1 barcode"};
+    static const struct {
+        const char *label, *asset;
+    } labels[] = {
+        {"(8004)" GIAI_A, ASSET_A},                           /* bracketed text */
+        {"]d28004" GIAI_A, ASSET_A},                          /* DataMatrix */
+        {"]C18004" GIAI_A, ASSET_A},                          /* GS1-128 */
+        {"]d280040614141AB-12", ASSET_C},                     /* an alphanumeric GIAI */
+        {"https://id.mine.example/8004/0614141AB-12", ASSET_C},   /* Digital Link */
+        {"(8004)6901234900001", ASSET_B},                     /* B's GIAI, not its barcode */
+    };
+    (void)state;
+    for (int lang = ZH; lang <= EN; lang++) {
+        for (size_t m = 0; m < 4; m++) {
+            tt_event_t evs[TT_COUNTER_LINES_MAX];
+            char card[32];
+            tt_counter_t *c = in_mode(lang, 1, modes_[m]);
+            if (m == 3)
+                scan_ok(c, "TT:UNIT:A3");
+            snprintf(card, sizeof card, "TT:RES:%s", res[m]);
+            scan_ok(c, card);
+            for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+                scan_ok(c, labels[i].label);
+                assert_int_equal(V(c)->nlines, i + 1);
+                assert_string_equal(V(c)->lines[i].item, labels[i].asset);
+                assert_string_equal(V(c)->lines[i].result, res[m]);
+            }
+            /* The same asset by its tag: the same line text. */
+            scan_ok(c, EPC_A);
+            assert_string_equal(V(c)->lines[6].item, ASSET_A);
+            /* A GIAI no asset has; a retired asset's; an item's label; a
+             * malformed (8004) (a GIAI starts with its company prefix). */
+            scan_refused(c, "(8004)06141417777", W_UNKNOWN_ASSET[lang]);
+            msg_has(c, "06141417777");
+            scan_refused(c, "]d280040614141999", W_INACTIVE_ASSET[lang]);
+            msg_has(c, ASSET_OLD);
+            scan_refused(c, "(01)09506000134352", W_NOT_ASSET[lang]);
+            scan_refused(c, "(8004)ABC-1", W_BAD_GS1[lang]);
+            /* The asset's GIAI as plain text is a barcode, which it is not. */
+            scan_refused(c, GIAI_A, W_UNKNOWN_ASSET[lang]);
+            /* A non-GS1 symbology carries a plain barcode. */
+            scan_ok(c, "]C0" ASSET);
+            assert_string_equal(V(c)->lines[7].item, ASSET_B);
+            assert_int_equal(commit(c, evs), 8);
+            for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+                assert_string_equal(evs[i].body.stock.asset, labels[i].asset);
+            assert_string_equal(evs[6].body.stock.asset, ASSET_A);
+            assert_int_equal(tt_counter_stored(c, TT_OK, 1), TT_COUNTER_BEEP_OK);
+            done(c);
+        }
+        /* Without master data the line is the GIAI, as from a tag. */
+        {
+            tt_counter_t *c = in_mode(lang, 0, "appraisal");
+            scan_ok(c, "TT:RES:major");
+            scan_ok(c, "]d28004" GIAI_A);
+            assert_string_equal(V(c)->lines[0].item, GIAI_A);
+            done(c);
+        }
+        /* In an item mode a GIAI label is an asset's, not an item's. */
+        {
+            tt_counter_t *c = in_mode(lang, 1, "transfer");
+            scan_ok(c, "TT:WH:W01");
+            scan_ok(c, "TT:TO:W02");
+            scan_refused(c, "(8004)" GIAI_A, W_ASSET_TAG[lang]);
+            msg_has(c, GIAI_A);
+            assert_int_equal(V(c)->nlines, 0);
+            done(c);
+        }
+    }
+}
+
 /* Before the first master data everything is "not yet known"; a broken
  * store says so. */
 static void test_lookup_busy_and_failing(void **state)
@@ -2361,6 +2440,7 @@ static void test_lookup_busy_and_failing(void **state)
     cmocka_unit_test_teardown(test_lookup_busy_and_failing, teardown),                        \
     cmocka_unit_test_teardown(test_lookup_plans, teardown),                                   \
     cmocka_unit_test_teardown(test_lookup_equipment, teardown),                               \
+    cmocka_unit_test_teardown(test_gs1_giai_labels, teardown),                                \
     cmocka_unit_test_teardown(test_asset_lines, teardown),                                    \
     cmocka_unit_test_teardown(test_pending_equipment, teardown)
 
