@@ -56,7 +56,8 @@ enum {
     M_UNREACH, M_TIMEOUT, M_CLOSED, M_TOOBIG, M_GARBLED, M_SCAN_UNKNOWN, M_TERM_ERR,
     M_NOT_RECORDED, M_RECORDED, M_REJECTION, M_SRV_ERR, M_SRV_STATUS, M_NOMEM, M_OUTPUT,
     M_YES, M_NO, M_NONE, M_SERVER, M_OPERATOR, M_TERMINAL, M_SITE, M_BOARD, M_FIRMWARE,
-    M_LAST_SEQ, M_SYNCED, M_PENDING, M_REJECTED, M_CONNECTED, M_SERVER_ONLINE, M_WAREHOUSE,
+    M_LAST_SEQ, M_SYNCED, M_PENDING, M_REJECTED, M_CONNECTED, M_SERVER_ONLINE, M_STORE_UNSETTLED,
+    M_WAREHOUSE,
     M_ITEM, M_QTY, M_ONLINE, M_APPLIED, M_REJ_EVENTS, M_REJ_MESSAGES, M_LAST_SEEN,
     M_LABEL_BAD, M_LABEL_FORMAT, M_LABEL_SYMBOLOGY, M_LABEL_PNG_OUT, M_LABEL_WRITE,   /* labels */
     M_REPORT_NAME, M_REPORT_FORMAT, M_REPORT_TTY, M_REPORT_LONG, M_REPORT_TOTAL,
@@ -118,6 +119,7 @@ static const struct {
     [M_LAST_SEQ] = {"最新序号", "last seq"}, [M_SYNCED] = {"已同步至", "synced"},
     [M_PENDING] = {"待上传", "pending"}, [M_REJECTED] = {"被拒绝", "rejected"},
     [M_CONNECTED] = {"已连接", "connected"}, [M_SERVER_ONLINE] = {"服务器在线", "server online"},
+    [M_STORE_UNSETTLED] = {"存储故障待检查", "store failed, being checked"},
     [M_WAREHOUSE] = {"仓库", "warehouse"}, [M_ITEM] = {"物料", "item"}, [M_QTY] = {"数量", "qty"},
     [M_ONLINE] = {"在线", "online"}, [M_APPLIED] = {"已处理序号", "applied"},
     [M_REJ_EVENTS] = {"被拒事件", "rejected events"},
@@ -506,7 +508,7 @@ static int cmd_status(const cli_t *c)
         {"terminal", M_TERMINAL, 0}, {"site", M_SITE, 0}, {"board", M_BOARD, 0},
         {"firmware", M_FIRMWARE, 0}, {"last_seq", M_LAST_SEQ, 0}, {"synced", M_SYNCED, 0},
         {"pending", M_PENDING, 0}, {"rejected", M_REJECTED, 0}, {"connected", M_CONNECTED, 0},
-        {"server_online", M_SERVER_ONLINE, 0},
+        {"server_online", M_SERVER_ONLINE, 0}, {"store_unsettled", M_STORE_UNSETTLED, 0},
     };
     const size_t n = sizeof lines / sizeof lines[0];
     char reply[REPLY_MAX + 1], value[CELL_MAX];

@@ -25,6 +25,7 @@ const char *tt_strerror(tt_err_t err)
     case TT_ERR_DEVICE: return "device missing or failed";
     case TT_ERR_CLOSED: return "period closed";
     case TT_ERR_CONFLICT: return "changed by someone else first";
+    case TT_ERR_INDOUBT: return "outcome not known yet";
     }
     return "unknown error";
 }

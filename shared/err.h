@@ -33,6 +33,8 @@ typedef enum {
     TT_ERR_DEVICE = -19,     /* a device is missing or failed */
     TT_ERR_CLOSED = -20,     /* dated in a closed accounting period */
     TT_ERR_CONFLICT = -21,   /* someone else changed it first; reread and retry */
+    TT_ERR_INDOUBT = -22,    /* a write's outcome is not known yet (a store that failed
+                              * mid-commit and could not yet be checked) */
 } tt_err_t;
 
 /* Returns a static, English, one-line description of `err`; never NULL.
