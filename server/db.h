@@ -80,8 +80,9 @@ tt_err_t tt_db_open_tool(const char *path, tt_db_t **out, char *err, size_t errl
 void tt_db_close(tt_db_t *db);
 
 /* The SQLite connection under `db`, for the server's other store modules
- * (ledger, revolve, report) only: together with this one they are the store
- * layer, and no other module runs SQL.  Borrowed; valid until tt_db_close. */
+ * (ledger with posting and lots, revolve, spares, report) only: together
+ * with this one they are the store layer, and no other module runs SQL.
+ * Borrowed; valid until tt_db_close. */
 struct sqlite3;
 struct sqlite3 *tt_db_sqlite(tt_db_t *db);
 
