@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dbmaster.h"
 #include "lots.h"
 #include "posting.h"
 #include "stmt.h"
@@ -638,7 +639,7 @@ tt_err_t tt_ledger_mark_safety(tt_ledger_t *l, int64_t movement, int64_t lot,
         tt_err_reason(reason, rlen, "category: missing");
         return TT_ERR_INVAL;
     }
-    rc = tt_db_safety_category_exists(l->db, category);
+    rc = tt_dbmaster_safety_category_exists(l->db, category);
     if (rc == TT_ERR_NOTFOUND) {
         tt_err_reason(reason, rlen, "category '%s' is not a safety-expense category code",
                       category);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbmaster.h"
 #include "stmt.h"
 
 #define ID_SZ (TT_EVENT_ID_MAX + 1)
@@ -411,7 +412,7 @@ static tt_err_t plan_category(tt_posting_t *ps, const tt_posting_doc_t *p,
         return bad(p, "plan line %s is for item %s, not %s", ln->plan_serial, item, ln->item);
     if (!category[0])
         return TT_OK;
-    rc = tt_db_safety_category_exists(ps->db, category);
+    rc = tt_dbmaster_safety_category_exists(ps->db, category);
     if (rc == TT_ERR_NOTFOUND)
         return bad(p, "plan line %s: category '%s' is not a safety-expense category code "
                       "(S01..S11)", ln->plan_serial, category);

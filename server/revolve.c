@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbmaster.h"
+
 /* rv_daily's columns, in table order; the action each counts. */
 enum { C_DRAW, C_IN, C_OUT, C_BACK, C_LOSS, C_BURIAL, C_SCRAP, NCOL };
 
@@ -528,7 +530,7 @@ static tt_err_t check_unit(tt_revolve_t *rv, const char *col, const char *unit, 
     tt_err_t rc;
     if (!tt_event_id_valid(unit))
         return refuse(TT_ERR_INVAL, reason, rlen, "%s: missing or not an id", col);
-    rc = tt_db_master_unit_exists(rv->tdb, unit);
+    rc = tt_dbmaster_unit_exists(rv->tdb, unit);
     if (rc == TT_ERR_NOTFOUND)
         return refuse(TT_ERR_INVAL, reason, rlen, "%s '%s' does not exist", col, unit);
     return rc;

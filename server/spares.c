@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbmaster.h"
+
 static const char *const kind_names[] = {NULL, "replacement", "repair"};
 
 enum {
@@ -173,13 +175,13 @@ tt_err_t tt_spares_register(tt_spares_t *sp, const tt_spares_part_t *p, const ch
     rc = check_day("since", p->since, now_ms, reason, rlen);
     if (rc != TT_OK)
         return rc;
-    rc = tt_db_master_unit_exists(sp->tdb, p->unit);
+    rc = tt_dbmaster_unit_exists(sp->tdb, p->unit);
     if (rc == TT_ERR_NOTFOUND) {
         snprintf(reason, rlen, "unit '%s' does not exist", p->unit);
         return TT_ERR_INVAL;
     }
     if (rc == TT_OK)
-        rc = tt_db_master_item_exists(sp->tdb, p->item);
+        rc = tt_dbmaster_item_exists(sp->tdb, p->item);
     if (rc == TT_ERR_NOTFOUND) {
         snprintf(reason, rlen, "item '%s' does not exist", p->item);
         return TT_ERR_INVAL;

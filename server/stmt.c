@@ -4,6 +4,13 @@
 #include "stmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tt_stmt_cached {
+    const char *sql;         /* its text, known by address */
+    sqlite3_stmt *st;
+};
 
 tt_err_t tt_stmt_prepare(sqlite3 *db, const char *const *sql, size_t n, sqlite3_stmt **st)
 {
@@ -25,6 +32,36 @@ void tt_stmt_finalize(sqlite3_stmt **st, size_t n)
         sqlite3_finalize(st[i]);   /* a no-op on NULL */
         st[i] = NULL;
     }
+}
+
+sqlite3_stmt *tt_stmt_cached(tt_stmt_cache_t *cache, sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+
+    for (size_t i = 0; i < cache->n; i++)
+        if (cache->v[i].sql == sql)
+            return cache->v[i].st;
+    if (cache->n == cache->cap) {
+        size_t cap = cache->cap ? cache->cap * 2 : 32;
+        struct tt_stmt_cached *v = realloc(cache->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        cache->v = v;
+        cache->cap = cap;
+    }
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;   /* (st is NULL: nothing to finalize) */
+    cache->v[cache->n].sql = sql;
+    cache->v[cache->n++].st = st;
+    return st;
+}
+
+void tt_stmt_cache_free(tt_stmt_cache_t *cache)
+{
+    for (size_t i = 0; i < cache->n; i++)
+        sqlite3_finalize(cache->v[i].st);
+    free(cache->v);
+    memset(cache, 0, sizeof *cache);
 }
 
 tt_err_t tt_stmt_fail(sqlite3 *db)

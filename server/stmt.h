@@ -1,8 +1,8 @@
 /*
  * stmt: what the server's store modules (db, dbmaster, ledger, posting,
  * lots) do alike with their prepared SQLite statements: prepare a module's
- * set at once, step them, bind text, read text, and turn SQLite's failures
- * into tt_err_t.  No SQL of its own: each store module prepares its own
+ * set at once or each on first use, step them, bind text, read text, and
+ * turn SQLite's failures into tt_err_t.  No SQL of its own: each store module prepares its own
  * statements on the one connection of its tt_db_t (db.h, tt_db_sqlite).
  *
  * Text is bound SQLITE_STATIC: the caller's string must stay valid until the
@@ -24,6 +24,25 @@ tt_err_t tt_stmt_prepare(sqlite3 *db, const char *const *sql, size_t n, sqlite3_
 
 /* Finalizes st[0..n); NULL entries are skipped. */
 void tt_stmt_finalize(sqlite3_stmt **st, size_t n);
+
+/* Statements prepared on their first use, for a store module that keeps no
+ * handle of its own (db.h, tt_db_stmt): whoever owns the connection keeps a
+ * zeroed cache beside it and frees it before closing the connection. */
+struct tt_stmt_cached;
+typedef struct {
+    struct tt_stmt_cached *v;
+    size_t n, cap;
+} tt_stmt_cache_t;
+
+/* The statement of `sql` on `db` from *cache, prepared (persistent) and
+ * added on its first use.  `sql` is known by its address: a string with
+ * static storage, the same pointer every time; a linear search finds it, so
+ * a cache is for a module's few dozen statements.  Returns NULL when it
+ * cannot be prepared (out of memory, SQL the schema does not fit). */
+sqlite3_stmt *tt_stmt_cached(tt_stmt_cache_t *cache, sqlite3 *db, const char *sql);
+
+/* Finalizes the statements in *cache and zeroes it. */
+void tt_stmt_cache_free(tt_stmt_cache_t *cache);
 
 /* The error for the last failure on `db`: TT_ERR_FULL when the disk (or the
  * database's size limit) was full, else TT_ERR_DB. */
