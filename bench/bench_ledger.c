@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "dbmaster.h"
 #include "ledger.h"
 
 #define DOC_LINES 50
@@ -80,11 +81,11 @@ int main(int argc, char **argv)
         snprintf(w.id, sizeof w.id, "W01");
         snprintf(w.name, sizeof w.name, "central");
         w.kind = TT_WAREHOUSE_CENTRAL;
-        if ((rc = tt_db_master_put_unit(db, &u, 1, NULL)) != TT_OK ||
-            (rc = tt_db_master_put_warehouse(db, &w, 1, NULL)) != TT_OK)
+        if ((rc = tt_dbmaster_put_unit(db, &u, 1, NULL)) != TT_OK ||
+            (rc = tt_dbmaster_put_warehouse(db, &w, 1, NULL)) != TT_OK)
             return die("master", rc, "");
         for (long i = 0; i < items; i++) {
-            tt_db_item_t it;
+            tt_dbmaster_item_t it;
             memset(&it, 0, sizeof it);
             snprintf(it.item.code, sizeof it.item.code, "ITEM%05ld", i);
             snprintf(it.item.name, sizeof it.item.name, "bench item %ld", i);
@@ -93,10 +94,10 @@ int main(int argc, char **argv)
             it.item.category = TT_ITEM_MATERIAL;
             it.item.price = 1000;
             it.item.active = 1;
-            if ((rc = tt_db_master_put_item(db, &it, 1, NULL)) != TT_OK)
+            if ((rc = tt_dbmaster_put_item(db, &it, 1, NULL)) != TT_OK)
                 return die("item", rc, "");
         }
-        if ((rc = tt_db_master_set_version(db, 1)) != TT_OK)
+        if ((rc = tt_dbmaster_set_version(db, 1)) != TT_OK)
             return die("version", rc, "");
     }
     /* Receipts: lot k of every item, one document per lot round. */

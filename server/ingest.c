@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbmaster.h"
 #include "ledger.h"
 #include "revolve.h"
 #include "master.h"
@@ -406,7 +407,7 @@ static tt_err_t master_req(tt_ingest_t *ing, const char *terminal, const char *t
             return TT_OK;
     }
     for (;;) {
-        rc = tt_db_master_page(ing->db, since, cursor, rows, &page, reason, sizeof reason);
+        rc = tt_dbmaster_page(ing->db, since, cursor, rows, &page, reason, sizeof reason);
         if (rc == TT_ERR_INVAL)
             return bad_message(ing, terminal, topic, reason, payload, len, now);
         if (rc != TT_OK)
