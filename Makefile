@@ -7,7 +7,7 @@ CONFIG     := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all test demo bench asan setup clean
+.PHONY: all test demo bench soak asan setup clean
 
 all: setup
 	cmake -S . -B $(BUILD) $(CONFIG)
@@ -29,6 +29,13 @@ demo: all
 
 bench: all
 	scripts/bench
+
+# make soak SOAK_SECONDS=600 (the default): 50 sim terminals scanning under
+# chaos (broker restarts, kill -9 of terminals and the server, a full disk
+# as root), then exactly-once, stock, integrity and memory checks with
+# figures and a verdict (scripts/soak).  Not part of make test or CI.
+soak: all
+	$(if $(SOAK_SECONDS),SOAK_SECONDS=$(SOAK_SECONDS)) scripts/soak
 
 # make fuzz FUZZ_SECONDS=600: libFuzzer (clang) on every target in fuzz/ for
 # FUZZ_SECONDS each, starting from its seed corpus fuzz/corpus/<name>/.  New

@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "dbmaster.h"
 #include "ledger.h"
 
 #define DOC_LINES 50
@@ -64,11 +65,11 @@ static tt_err_t put_master(tt_db_t *db, long items)
     snprintf(w.id, sizeof w.id, "W01");
     snprintf(w.name, sizeof w.name, "central");
     w.kind = TT_WAREHOUSE_CENTRAL;
-    if ((rc = tt_db_master_put_unit(db, &u, 1, NULL)) != TT_OK ||
-        (rc = tt_db_master_put_warehouse(db, &w, 1, NULL)) != TT_OK)
+    if ((rc = tt_dbmaster_put_unit(db, &u, 1, NULL)) != TT_OK ||
+        (rc = tt_dbmaster_put_warehouse(db, &w, 1, NULL)) != TT_OK)
         return rc;
     for (long i = 0; i < items; i++) {
-        tt_db_item_t it;
+        tt_dbmaster_item_t it;
         memset(&it, 0, sizeof it);
         snprintf(it.item.code, sizeof it.item.code, "ITEM%05ld", i);
         snprintf(it.item.name, sizeof it.item.name, "bench item %ld", i);
@@ -77,10 +78,10 @@ static tt_err_t put_master(tt_db_t *db, long items)
         it.item.category = TT_ITEM_MATERIAL;
         it.item.price = 1000;
         it.item.active = 1;
-        if ((rc = tt_db_master_put_item(db, &it, 1, NULL)) != TT_OK)
+        if ((rc = tt_dbmaster_put_item(db, &it, 1, NULL)) != TT_OK)
             return rc;
     }
-    return tt_db_master_set_version(db, 1);
+    return tt_dbmaster_set_version(db, 1);
 }
 
 /* Issue allocation rows written: what the lines drew on. */

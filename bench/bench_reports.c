@@ -55,6 +55,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "dbmaster.h"
 #include "ledger.h"
 #include "report.h"
 
@@ -182,7 +183,7 @@ static void put_master(tt_db_t *db)
         unit_id(u, m.id);
         snprintf(m.name, sizeof m.name, "%s", unit_names[u]);
         m.kind = TT_UNIT_WORK_AREA;
-        if ((rc = tt_db_master_put_unit(db, &m, 1, NULL)) != TT_OK)
+        if ((rc = tt_dbmaster_put_unit(db, &m, 1, NULL)) != TT_OK)
             die("unit", rc, NULL);
     }
     for (int w = 0; w < WAREHOUSES; w++) {
@@ -199,12 +200,12 @@ static void put_master(tt_db_t *db)
             m.kind = TT_WAREHOUSE_WORK_AREA;
             unit_id(w - 1, m.unit);
         }
-        if ((rc = tt_db_master_put_warehouse(db, &m, 1, NULL)) != TT_OK)
+        if ((rc = tt_dbmaster_put_warehouse(db, &m, 1, NULL)) != TT_OK)
             die("warehouse", rc, NULL);
     }
     for (int i = 0; i < ITEMS; i++) {
         item_t *it = &items[i];
-        tt_db_item_t m;
+        tt_dbmaster_item_t m;
         uint64_t h = rnd();
         memset(&m, 0, sizeof m);
         snprintf(it->code, sizeof it->code, "1%07d", i + 1);
@@ -227,7 +228,7 @@ static void put_master(tt_db_t *db)
         m.return_old = it->return_old;
         m.reward = it->return_old ? it->price / 20 : 0;
         m.penalty = it->return_old ? it->price / 5 : 0;
-        if ((rc = tt_db_master_put_item(db, &m, 1, NULL)) != TT_OK)
+        if ((rc = tt_dbmaster_put_item(db, &m, 1, NULL)) != TT_OK)
             die("item", rc, NULL);
         if (it->safety) {
             tt_master_plan_t p;
@@ -237,11 +238,11 @@ static void put_master(tt_db_t *db)
             p.qty = 1000000 * TT_QTY_SCALE;
             snprintf(p.category, sizeof p.category, "S%02d", it->safety);
             p.status = TT_PLAN_APPROVED;
-            if ((rc = tt_db_master_put_plan(db, &p, 1, NULL)) != TT_OK)
+            if ((rc = tt_dbmaster_put_plan(db, &p, 1, NULL)) != TT_OK)
                 die("plan", rc, NULL);
         }
     }
-    if ((rc = tt_db_master_set_version(db, 1)) != TT_OK)
+    if ((rc = tt_dbmaster_set_version(db, 1)) != TT_OK)
         die("master version", rc, NULL);
 }
 

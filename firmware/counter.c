@@ -12,6 +12,10 @@ struct tt_counter {
     tt_counter_view_t v;
     tt_counter_lang_t lang;
     int commit_waiting;
+    /* The held document's commit ended in doubt (TT_ERR_INDOUBT): every
+     * input is refused until tt_counter_settled gives its fate, so nothing
+     * is changed, cancelled or entered twice meanwhile. */
+    int in_doubt;
     int has_lookup;
     tt_counter_lookup_t lk;
     tt_counter_stock_check_t stock_check;
@@ -33,7 +37,8 @@ enum {
     M_ASSET_LINE, M_NOT_ASSET, M_SAME_WAREHOUSE, M_BEYOND_STOCK, M_BEYOND_STOCK_TAKEN,
     M_TO_UNIT_HANDOVER, M_INVALID_DOC, M_UNKNOWN_PLAN, M_PLAN_NOT_APPROVED, M_NOT_IN_PLAN, M_PLAN,
     M_UNKNOWN_ASSET, M_INACTIVE_ASSET, M_ASSET_LINE_NAMED, M_SEND_UNIT, M_ASSET_STATE,
-    M_ASSET_WARN, M_COUNT
+    M_ASSET_WARN, M_IN_DOUBT, M_DOUBT_WAIT,
+    M_SETTLED_STORED, M_SETTLED_NOT_STORED, M_COUNT
 };
 
 static const char *const text[M_COUNT][2] = {
@@ -108,6 +113,16 @@ static const char *const text[M_COUNT][2] = {
     [M_ASSET_STATE] = {"设备 %s %s：%s；%s", "asset %s %s: %s; %s"},
     [M_ASSET_WARN] = {"第 %zu 行：设备 %s %s %s（注意：%s）",
                       "line %zu: asset %s %s %s (warning: %s)"},
+    [M_IN_DOUBT] = {"存储故障：尚不确定单据是否已保存。单据保留，请勿重新录入，终端正在检查存储",
+                    "storage failure: not known yet whether the document was stored; it is kept,"
+                    " do not enter it again: the terminal is checking the store"},
+    [M_DOUBT_WAIT] = {"正在检查存储，请稍候：上一单据尚未确定", "the store is being checked: wait,"
+                      " the last document's fate is not known yet"},
+    [M_SETTLED_STORED] = {"存储已恢复：单据已保存，%zu 行，单据 #%llu",
+                          "the store works again: the document WAS stored, %zu lines, document #%llu"},
+    [M_SETTLED_NOT_STORED] = {"存储已恢复：单据未保存，单据保留，请重新提交",
+                              "the store works again: the document was NOT stored; it is kept:"
+                              " commit it again"},
 };
 
 static tt_counter_beep_t say(tt_counter_t *c, int error, int msg, ...)
@@ -453,27 +468,51 @@ static int missing(const tt_counter_t *c)
     return -1;
 }
 
+static int gs1_syntax(const char *code);
+
 /* What a scan at the repair bay names: an RFID read (the 24 or 52 hex
- * digits of a GIAI EPC) its asset by the GIAI, a barcode its asset by
- * number or label.  Returns 1 with *code the asset number (and *eq filled
- * when there is a lookup: registered and active), or 0 after saying why
- * not into the view (*beep).  *code may point into *eq or *e. */
+ * digits of a GIAI EPC) or a printed GS1 label (DataMatrix, GS1-128, a
+ * Digital Link) carrying the GIAI as (8004) names its asset by the GIAI;
+ * any other barcode names it by itself (its label or its number).  Returns
+ * 1 with *code the asset number (and *eq filled when there is a lookup:
+ * registered and active), or 0 after saying why not into the view
+ * (*beep).  *code may point into *eq, *e or *r. */
 static int find_asset(tt_counter_t *c, const char **code, tt_master_equipment_t *eq,
-                      tt_epc_t *e, tt_counter_beep_t *beep)
+                      tt_epc_t *e, tt_gs1_result_t *r, tt_counter_beep_t *beep)
 {
     const char *k = *code;
     int from_tag = 0;
 
-    if (strspn(k, "0123456789ABCDEFabcdef") == strlen(k) && (strlen(k) == 24 || strlen(k) == 52) &&
-        tt_epc_decode(k, e, NULL, 0) == TT_OK) {
-        if (e->scheme == TT_EPC_SGTIN_96) {
-            *beep = say(c, 1, M_NOT_ASSET);
+    if (strspn(k, "0123456789ABCDEFabcdef") == strlen(k) && (strlen(k) == 24 || strlen(k) == 52)) {
+        if (tt_epc_decode(k, e, NULL, 0) == TT_OK) {
+            if (e->scheme == TT_EPC_SGTIN_96) {
+                *beep = say(c, 1, M_NOT_ASSET);
+                return 0;
+            }
+            k = e->key;   /* the GIAI names the asset */
+            from_tag = 1;
+        }
+    } else if (gs1_syntax(k)) {
+        char reason[TT_GS1_REASON_MAX];
+        tt_err_t rc = tt_gs1_decode(k, 0, r, reason, sizeof reason);
+        if (rc == TT_OK) {
+            const char *giai = tt_gs1_find(r, "8004");
+            if (!giai) {
+                *beep = say(c, 1, M_NOT_ASSET);   /* an item's label, a pallet's SSCC */
+                return 0;
+            }
+            k = giai;
+            from_tag = 1;
+        } else if (rc == TT_ERR_NOTFOUND) {
+            k += k[0] == ']' ? 3 : 0;   /* a non-GS1 symbology: the code after its id */
+        } else {
+            *beep = say(c, 1, M_BAD_GS1, reason);
             return 0;
         }
-        k = e->key;   /* the GIAI names the asset */
-        from_tag = 1;
     }
-    if (!tt_event_code_valid(k)) {
+    /* A GIAI may hold characters no event code does ('/', '%', ...): with
+     * master data it only finds the asset, whose number goes on the line. */
+    if (!(from_tag && c->has_lookup) && !tt_event_code_valid(k)) {
         *beep = say(c, 1, M_BAD_CODE, k);
         return 0;
     }
@@ -567,10 +606,11 @@ static tt_counter_beep_t inspect(tt_counter_t *c, const char *code, int need)
 {
     tt_master_equipment_t eq;
     tt_epc_t e;
+    tt_gs1_result_t r;
     tt_counter_beep_t beep;
     char st[200];
 
-    if (!c->has_lookup || !find_asset(c, &code, &eq, &e, &beep))
+    if (!c->has_lookup || !find_asset(c, &code, &eq, &e, &r, &beep))
         return say(c, 1, need);
     show_asset(c, eq.asset, eq.model);
     state_text(c, st, sizeof st);
@@ -586,11 +626,12 @@ static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
     tt_master_equipment_t eq;   /* code may point into it below */
     tt_counter_line_t *l;
     tt_epc_t e;                 /* ... or into this */
+    tt_gs1_result_t r;          /* ... or into this */
     tt_counter_beep_t beep;
     char why[200];
     int fits = 1;
 
-    if (!find_asset(c, &code, &eq, &e, &beep))
+    if (!find_asset(c, &code, &eq, &e, &r, &beep))
         return beep;
     if (c->v.nlines == TT_COUNTER_LINES_MAX)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
@@ -649,6 +690,8 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
     tt_qty_t qty = -1;   /* -1: none given yet */
     int need;
 
+    if (c->in_doubt)
+        return say(c, 1, M_DOUBT_WAIT);
     if (strncmp(code, "TT:", 3) == 0)
         return card(c, code);
     /* A badge is its own barcode: scanning it logs its operator in. */
@@ -684,6 +727,8 @@ tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code)
         char reason[TT_GS1_REASON_MAX];
         tt_err_t rc = tt_gs1_decode(code, 0, &r, reason, sizeof reason);
         if (rc == TT_OK) {
+            if (tt_gs1_find(&r, "8004") && !tt_gs1_find(&r, "01"))
+                return say(c, 1, M_ASSET_TAG, tt_gs1_find(&r, "8004"));
             if (!gs1_item(&r, item, &qty))
                 return say(c, 1, M_NO_ITEM_KEY);
         } else if (rc == TT_ERR_NOTFOUND && tt_event_code_valid(code + (code[0] == ']' ? 3 : 0))) {
@@ -791,6 +836,8 @@ tt_counter_beep_t tt_counter_keypad(tt_counter_t *c, const char *entry)
 {
     tt_qty_t q;
 
+    if (c->in_doubt)
+        return say(c, 1, M_DOUBT_WAIT);
     if (!c->v.operator_id[0])
         return say(c, 1, M_NEED_LOGIN);
     if (c->v.mode == TT_COUNTER_MODE_NONE)
@@ -855,6 +902,11 @@ tt_err_t tt_counter_pending(const tt_counter_t *c, int64_t ts_ms, tt_event_t *ev
 tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t first_seq)
 {
     size_t n = c->v.nlines;
+    if (result == TT_ERR_INDOUBT) {
+        c->commit_waiting = 0;
+        c->in_doubt = 1;
+        return say(c, 1, M_IN_DOUBT);
+    }
     if (result != TT_OK) {
         c->commit_waiting = 0;
         return say(c, 1, M_NOT_STORED,
@@ -867,4 +919,16 @@ tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t f
     if (c->v.asset.shown && c->has_lookup)
         show_asset(c, c->v.asset.row.asset, c->v.asset.model);
     return say(c, 0, M_COMMITTED, n, (unsigned long long)first_seq);
+}
+
+tt_counter_beep_t tt_counter_settled(tt_counter_t *c, uint64_t first_seq)
+{
+    size_t n = c->v.nlines;
+    if (!c->in_doubt)
+        return TT_COUNTER_BEEP_NONE;
+    c->in_doubt = 0;
+    if (first_seq == 0)
+        return say(c, 1, M_SETTLED_NOT_STORED);
+    clear_document(c);
+    return say(c, 0, M_SETTLED_STORED, n, (unsigned long long)first_seq);
 }

@@ -39,7 +39,8 @@
  * approved plan line: its serial must be known and approved, and every line
  * must be the plan line's item.  At the repair bay an asset must be in the
  * equipment register and active, and its lines carry its asset number
- * whether it was read from its tag (GIAI), its barcode or its number.
+ * whether it was read from its tag (GIAI), a GS1 label with its GIAI as
+ * (8004), its barcode or its number.
  *
  * The repair bay shows an asset's state and last steps before anyone acts
  * (the view's `asset`, from the terminal's offline view of equipment
@@ -197,7 +198,9 @@ const tt_counter_view_t *tt_counter_view(const tt_counter_t *c);
  * (brackets, a symbology identifier, a Digital Link URI, FNC1) is decoded:
  * the item is its GTIN ((01), else (02); an EAN-13 padded to 14 digits is
  * written as its 13 digits) and a (30)/(37) count sets the line's quantity
- * over any keypad quantity.  Other codes are items as scanned.  Returns the beep to give;
+ * over any keypad quantity; a GIAI (8004) is an asset, refused in the item
+ * modes and looked up by its GIAI (as an RFID tag's) at the repair bay.
+ * Other codes are items (or assets) as scanned.  Returns the beep to give;
  * the view's message says what happened.  A commit card does not commit by
  * itself: tt_counter_pending() then reports the events to store. */
 tt_counter_beep_t tt_counter_scan(tt_counter_t *c, const char *code);
@@ -216,7 +219,19 @@ tt_err_t tt_counter_pending(const tt_counter_t *c, int64_t ts_ms, tt_event_t *ev
 
 /* The outcome of storing the pending events: on TT_OK the document is done
  * and cleared; on failure it stays, with the error shown, so nothing typed
- * is lost.  Returns the beep to give. */
+ * is lost (a failure is only ever reported once the outbox has proved the
+ * document absent, so committing it again cannot record it twice).  On
+ * TT_ERR_INDOUBT (the store failed mid-commit and cannot be checked yet)
+ * the document stays and the counter refuses every scan and keypad entry,
+ * saying it is waiting for the store, until tt_counter_settled.  Returns the
+ * beep to give. */
 tt_counter_beep_t tt_counter_stored(tt_counter_t *c, tt_err_t result, uint64_t first_seq);
+
+/* The fate of a document left in doubt, once the store is settled:
+ * first_seq > 0, it was stored after all with this first seq (the
+ * document is done and cleared); 0, it was not (it stays, and the
+ * storekeeper is asked to commit it again).  Returns the beep to give;
+ * TT_COUNTER_BEEP_NONE (nothing changed) when no document was in doubt. */
+tt_counter_beep_t tt_counter_settled(tt_counter_t *c, uint64_t first_seq);
 
 #endif

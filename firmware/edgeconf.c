@@ -116,6 +116,8 @@ static const tt_conf_key_t schema[] = {
     INT("uplink.batch_max", 1, TT_EVENT_BATCH_MAX, uplink_batch_max),
     INT("uplink.window", 1, 32, uplink_window),
     INT("uplink.resend_ms", 500, 600000, uplink_resend_ms),
+    INT("outbox.keep_days", 1, 3650, outbox_keep_days),
+    INT("outbox.keep_events", 1000, 1000000000, outbox_keep_events),
 };
 #define NBASE (sizeof schema / sizeof schema[0])
 #define NKEYS (NBASE + NDRIVER_INTS)
@@ -145,6 +147,8 @@ static void defaults(tt_edgeconf_t *c)
     c->uplink_batch_max = 1000;
     c->uplink_window = 8;
     c->uplink_resend_ms = 5000;
+    c->outbox_keep_days = 30;
+    c->outbox_keep_events = 1000000;
     c->scanner_baud = 9600;
     c->scanner_reopen_ms = 1000;
     snprintf(c->scanner.layout, sizeof c->scanner.layout, "us");

@@ -42,6 +42,8 @@ typedef struct {
     long long uplink_batch_max;
     long long uplink_window;
     long long uplink_resend_ms;
+    long long outbox_keep_days;        /* synced events older than this are pruned ... */
+    long long outbox_keep_events;      /* ... and any beyond this many (docs/operations.md) */
     tt_scanner_conf_t scanner;
     char usb_id[16];                   /* "vvvv:pppp", parsed into scanner.vid/pid */
     long long scanner_interface, scanner_baud, scanner_reopen_ms;

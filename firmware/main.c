@@ -40,6 +40,19 @@
 #define MAX_FDS (1 + SCANNER_FDS + 2 * DEVICE_FDS + 1 + TT_CONTROL_CLIENTS)
 #define REDRAW_MS 250
 #define PENDING_MAX 64
+#define SETTLE_RETRY_MS 1000   /* an unsettled store is tried again this often */
+/* Pruning: a step deletes at most PRUNE_BATCH events (well under 1 ms,
+ * test_outbox measures it); steps follow each other every PRUNE_BUSY_MS
+ * while there is a backlog, so scans interleave, and otherwise the store
+ * is looked at again every PRUNE_IDLE_MS (events age by the clock). */
+#define PRUNE_BATCH 128
+#define PRUNE_BUSY_MS 20
+#define PRUNE_IDLE_MS 60000
+/* Once pruning has grown the WAL to this many pages it is checkpointed
+ * before the next step, but only after QUIET_MS without a scan: the
+ * checkpoint (a few ms) never lands on a storekeeper's scan. */
+#define PRUNE_CHECKPOINT_PAGES 1000
+#define QUIET_MS 500
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,6 +87,10 @@ typedef struct {
     tt_rfid_t *rfid;             /* NULL when the board has no reader */
     tt_indicator_t *ind;         /* NULL when the board has no indicator */
     int last_error;              /* the last outcome shown was a refusal */
+    int64_t settle_at;           /* unsettled store: next try (tt_clock_mono_ms) */
+    int64_t prune_at;            /* next pruning step (tt_clock_mono_ms) */
+    int64_t input_at;            /* last scan or keypad input (tt_clock_mono_ms) */
+    tt_outbox_retention_t keep;
     tt_control_t *ctl;
     tt_counter_t *counter;
     tt_ui_t *ui;                 /* NULL without a console */
@@ -153,6 +170,13 @@ static tt_err_t look_stock(void *ctx, const char *warehouse, const char *item, t
     return tt_outbox_stock_view(e->ob, warehouse, item, qty);
 }
 
+static int store_unsettled(const edge_t *e)
+{
+    tt_outbox_stats_t st;
+    tt_outbox_stats(e->ob, &st);
+    return st.unsettled;
+}
+
 /* Stores a committed counter document, all lines or none. */
 static tt_counter_beep_t commit_document(edge_t *e)
 {
@@ -163,7 +187,12 @@ static tt_counter_beep_t commit_document(edge_t *e)
     if (tt_counter_pending(e->counter, tt_clock_wall_ms(), evs, &n) != TT_OK)
         return TT_COUNTER_BEEP_NONE;
     rc = tt_outbox_append_many(e->ob, evs, n);
-    if (rc != TT_OK)
+    if (rc == TT_ERR_INDOUBT)
+        tt_log_error(e->log, "document of %zu lines: the store failed and cannot be checked yet:"
+                     " not known whether it was recorded; scans are refused until it is", n);
+    else if (rc == TT_ERR_BUSY)
+        tt_log_error(e->log, "document of %zu lines NOT recorded: the store is unsettled", n);
+    else if (rc != TT_OK)
         tt_log_error(e->log, "document of %zu lines NOT recorded: %s", n, tt_strerror(rc));
     else
         tt_sync_recorded(e->sync, evs[n - 1].seq, tt_clock_mono_ms());
@@ -181,10 +210,37 @@ static void signal_outcome(edge_t *e, tt_counter_beep_t beep)
         tt_indicator_beep(e->ind, e->last_error ? TT_INDICATOR_BEEP_ERROR : TT_INDICATOR_BEEP_OK);
 }
 
+/* A failed commit left the store unsettled (outbox.h): it is tried again
+ * every SETTLE_RETRY_MS, and at once (`now_too`) before a scan is taken,
+ * so a storekeeper never waits for the timer once the disk works.  When it
+ * settles, the counter's document in doubt learns its fate. */
+static void settle_store(edge_t *e, int64_t now, int now_too)
+{
+    uint64_t first, last;
+
+    if (!store_unsettled(e) || (!now_too && now < e->settle_at))
+        return;
+    e->settle_at = now + SETTLE_RETRY_MS;
+    if (tt_outbox_settle(e->ob, &first, &last) != TT_OK)
+        return;
+    if (first) {
+        tt_log_warn(e->log, "store settled: the write in doubt WAS recorded, seqs %llu..%llu",
+                    (unsigned long long)first, (unsigned long long)last);
+        tt_sync_recorded(e->sync, last, now);
+    } else {
+        tt_log_warn(e->log, "store settled: the write in doubt was not recorded; scans are"
+                    " taken again");
+    }
+    e->dirty = 1;
+    signal_outcome(e, tt_counter_settled(e->counter, first));
+}
+
 /* A code for the counter: a card or an item line, perhaps a commit. */
 static void counter_scan(edge_t *e, uint64_t client, const char *code)
 {
     e->dirty = 1;
+    e->input_at = tt_clock_mono_ms();
+    settle_store(e, tt_clock_mono_ms(), 1);
     tt_counter_beep_t beep = tt_counter_scan(e->counter, code);
     tt_counter_beep_t stored = commit_document(e);
     const tt_counter_view_t *v = tt_counter_view(e->counter);
@@ -204,6 +260,7 @@ static void record_scan(edge_t *e, const char *code)
     tt_event_t ev;
     tt_err_t rc;
 
+    e->input_at = tt_clock_mono_ms();
     if (e->npending == 0) {
         counter_scan(e, 0, code);
         return;
@@ -227,7 +284,23 @@ static void record_scan(edge_t *e, const char *code)
         return;
     }
     memcpy(ev.body.stock.item, code, strlen(code) + 1);   /* valid codes fit */
+    settle_store(e, tt_clock_mono_ms(), 1);
     rc = tt_outbox_append(e->ob, &ev);
+    if (rc == TT_ERR_BUSY) {
+        tt_log_error(e->log, "scan '%s' NOT recorded: the store is unsettled", code);
+        signal_outcome(e, TT_COUNTER_BEEP_ERROR);
+        tt_control_reply(e->ctl, p.client, "err store scan not recorded: the store failed and"
+                         " is being checked");
+        return;
+    }
+    if (rc == TT_ERR_INDOUBT) {
+        tt_log_error(e->log, "scan '%s': the store failed and cannot be checked yet: not known"
+                     " whether it was recorded", code);
+        signal_outcome(e, TT_COUNTER_BEEP_ERROR);
+        tt_control_reply(e->ctl, p.client, "err store scan outcome not known yet: the store"
+                         " failed and is being checked (status: store_unsettled)");
+        return;
+    }
     if (rc != TT_OK) {
         tt_log_error(e->log, "scan '%s' NOT recorded: %s", code, tt_strerror(rc));
         signal_outcome(e, TT_COUNTER_BEEP_ERROR);
@@ -252,12 +325,12 @@ static void drain_rfid(edge_t *e)
 }
 
 /* The tower shows the worst of: a refusal (red), no way to the server
- * (amber), all well (green). */
+ * (amber), all well (green).  An unsettled store is red throughout. */
 static void update_indicator(edge_t *e)
 {
     if (!e->ind)
         return;
-    tt_indicator_set(e->ind, e->last_error ? TT_INDICATOR_ERROR
+    tt_indicator_set(e->ind, e->last_error || store_unsettled(e) ? TT_INDICATOR_ERROR
                              : tt_uplink_connected(e->up) && tt_sync_server_online(e->sync)
                                  ? TT_INDICATOR_OK
                                  : TT_INDICATOR_OFFLINE);
@@ -448,7 +521,8 @@ static void cmd_status(edge_t *e, uint64_t client)
                      "ok {\"terminal\":\"%s\",\"site\":\"%s\",\"board\":\"%s\",\"firmware\":\"%s\","
                      "\"last_seq\":%llu,\"synced\":%llu,\"pending\":%llu,\"rejected\":%llu,"
                      "\"connected\":%s,\"server_online\":%s,\"ack_conflict\":%llu,"
-                     "\"master_version\":%llu,\"scanner_present\":%s,\"rfid_present\":%s}",
+                     "\"master_version\":%llu,\"scanner_present\":%s,\"rfid_present\":%s,"
+                     "\"store_unsettled\":%s,\"store_faults\":%llu,\"pruned\":%llu}",
                      e->conf.terminal_id, e->conf.site, e->conf.board_name, TT_VERSION,
                      (unsigned long long)st.last_seq, (unsigned long long)st.synced,
                      (unsigned long long)(st.last_seq - st.synced),
@@ -456,7 +530,9 @@ static void cmd_status(edge_t *e, uint64_t client)
                      tt_sync_server_online(e->sync) ? "true" : "false",
                      (unsigned long long)st.conflict, (unsigned long long)st.master_version,
                      tt_scanner_present(e->scanner) ? "true" : "false",
-                     e->rfid ? (tt_rfid_present(e->rfid) ? "true" : "false") : "null");
+                     e->rfid ? (tt_rfid_present(e->rfid) ? "true" : "false") : "null",
+                     st.unsettled ? "true" : "false", (unsigned long long)st.store_faults,
+                     (unsigned long long)st.pruned);
 }
 
 static void on_line(void *ctx, uint64_t client, char *line)
@@ -490,9 +566,14 @@ static void on_line(void *ctx, uint64_t client, char *line)
         char reason[TT_EVENT_REASON_MAX];
         tt_err_t rc = tt_outbox_rejection(e->ob, strtoull(argv[1], NULL, 10), reason,
                                           sizeof reason);
-        if (rc == TT_OK)
+        if (rc == TT_OK) {
+            /* Read by a person: the event may now be pruned like others. */
+            rc = tt_outbox_rejection_seen(e->ob, strtoull(argv[1], NULL, 10), tt_clock_wall_ms());
+            if (rc != TT_OK)
+                tt_log_warn(e->log, "cannot note rejection %s as read: %s", argv[1],
+                            tt_strerror(rc));
             tt_control_reply(e->ctl, client, "ok %s", reason);
-        else
+        } else
             tt_control_reply(e->ctl, client, "err notfound no rejection for seq %s", argv[1]);
     } else if (strcmp(argv[0], "ping") == 0) {
         tt_control_reply(e->ctl, client, "ok pong");
@@ -564,6 +645,31 @@ static int min_deadline(int64_t a, int64_t b)
     return a < 0 ? b < 0 : b >= 0 && b < a;
 }
 
+/* One pruning step when it is due (see PRUNE_BATCH). */
+static void prune_step(edge_t *e, int64_t now)
+{
+    size_t deleted = 0;
+    tt_err_t rc;
+
+    if (now < e->prune_at)
+        return;
+    if (tt_outbox_wal_pages(e->ob) >= PRUNE_CHECKPOINT_PAGES) {
+        if (now - e->input_at < QUIET_MS) {
+            e->prune_at = e->input_at + QUIET_MS;
+            return;
+        }
+        rc = tt_outbox_checkpoint(e->ob);
+        if (rc != TT_OK && rc != TT_ERR_BUSY)
+            tt_log_warn(e->log, "checkpointing the store: %s", tt_strerror(rc));
+        e->prune_at = now + PRUNE_BUSY_MS;
+        return;
+    }
+    rc = tt_outbox_prune(e->ob, &e->keep, tt_clock_wall_ms(), PRUNE_BATCH, &deleted);
+    if (rc != TT_OK && rc != TT_ERR_BUSY)
+        tt_log_warn(e->log, "pruning the store: %s", tt_strerror(rc));
+    e->prune_at = now + (rc == TT_OK && deleted > 0 ? PRUNE_BUSY_MS : PRUNE_IDLE_MS);
+}
+
 static int run(edge_t *e)
 {
     struct pollfd fds[MAX_FDS];
@@ -585,6 +691,8 @@ static int run(edge_t *e)
         sd = e->ind ? tt_indicator_deadline(e->ind) : -1;
         if (min_deadline(d, sd))
             d = sd;
+        if (min_deadline(d, e->prune_at))
+            d = e->prune_at;
         timeout = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now > 1000 ? 1000 : d - now);
         if (e->ui && timeout > REDRAW_MS)
             timeout = REDRAW_MS;
@@ -619,6 +727,8 @@ static int run(edge_t *e)
         /* Codes injected by the control socket just now are read at once. */
         drain_scanner(e);
         now = tt_clock_mono_ms();
+        settle_store(e, now, 0);
+        prune_step(e, now);
         tt_uplink_tick(e->up, now);
         tt_sync_watch_warehouse(e->sync, tt_counter_view(e->counter)->warehouse);
         tt_sync_pump(e->sync, now);
@@ -775,6 +885,9 @@ int main(int argc, char **argv)
         }
         e.dirty = 1;
     }
+    e.keep.keep_ms = e.conf.outbox_keep_days * 86400000LL;
+    e.keep.keep_events = (uint64_t)e.conf.outbox_keep_events;
+    e.prune_at = tt_clock_mono_ms() + PRUNE_BUSY_MS;
     {
         tt_outbox_stats_t st;
         tt_outbox_stats(e.ob, &st);

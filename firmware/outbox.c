@@ -53,11 +53,40 @@ static const char *const m_sql[M_COUNT] = {
                     " WHERE giai <> '' AND giai = ?1 LIMIT 1",
 };
 
+/* Pruning statements. */
+enum { P_SCAN, P_EVENTS, P_SNAP, P_SNAP_META, P_MOVES, P_WATERMARK, P_SEEN_EVENTS, P_MARK_SEEN,
+       P_COUNT };
+
+static const char *const p_sql[P_COUNT] = {
+    /* Candidates after the watermark, oldest first (seq is the rowid). */
+    [P_SCAN] = "SELECT seq, ts_ms FROM event WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    /* A rejected event is kept until its rejection has been read. */
+    [P_EVENTS] = "DELETE FROM event WHERE seq > ?1 AND seq <= ?2"
+                 " AND seq NOT IN (SELECT seq FROM rejection WHERE seen_ms IS NULL)",
+    [P_SNAP] = "DELETE FROM snap WHERE warehouse IN"
+               " (SELECT warehouse FROM snap_meta WHERE applied < ?1)",
+    [P_SNAP_META] = "DELETE FROM snap_meta WHERE applied < ?1",
+    [P_MOVES] = "DELETE FROM movement WHERE seq > ?1 AND seq <= ?2",
+    [P_WATERMARK] = "UPDATE state SET value = ?1 WHERE key = 'pruned'",
+    /* Kept rejected events whose rejection has since been read. */
+    [P_SEEN_EVENTS] = "DELETE FROM event WHERE seq IN"
+                      " (SELECT seq FROM rejection WHERE seen_ms IS NOT NULL AND seq <= ?1)",
+    [P_MARK_SEEN] = "UPDATE rejection SET seen_ms = ?2 WHERE seq = ?1 AND seen_ms IS NULL",
+};
+
 struct tt_outbox {
     sqlite3 *db;
     sqlite3_stmt *insert, *select, *set_synced, *add_rejection, *get_rejection;
     sqlite3_stmt *m[M_COUNT];
+    sqlite3_stmt *p[P_COUNT];
+    int seen_pending;      /* a rejection was read since the last prune step (or the open) */
+    int no_autocheckpoint; /* a pruning commit: leave the checkpoint to tt_outbox_checkpoint */
+    size_t wal_pages;      /* the WAL's length after the last commit */
     tt_outbox_stats_t st;
+    /* The unsettled write (st.unsettled): an append made after seq
+     * `undecided_before`, or another write. */
+    int undecided_append;
+    uint64_t undecided_before;
     /* Scratch for tt_outbox_batch: payload bytes, then pointers and lengths. */
     char *arena;
     size_t arena_cap;
@@ -110,7 +139,16 @@ static const char *const migrations[] = {
     "  giai TEXT NOT NULL, barcode TEXT NOT NULL, unit TEXT NOT NULL, active INTEGER NOT NULL);"
     "CREATE INDEX m_equipment_giai ON m_equipment (giai);"
     "CREATE INDEX m_equipment_barcode ON m_equipment (barcode);",
-    /* 5: the server's equipment states and the index of this terminal's
+    /* 5: how many failed commits were settled (see outbox.h); settling
+     * commits one increment of it on the emptied log. */
+    "INSERT INTO state VALUES ('store_faults', 0);",
+    /* 6: pruning.  `pruned`: every synced event up to it is deleted but
+     * those kept for an unread rejection; `seen_ms`: when a person read a
+     * rejection (NULL: not yet). */
+    "INSERT INTO state VALUES ('pruned', 0);"
+    "ALTER TABLE rejection ADD COLUMN seen_ms INTEGER;"
+    "CREATE INDEX movement_seq ON movement (seq);",
+    /* 7: the server's equipment states and the index of this terminal's
      * own equipment events by asset (firmware/assetview.c). */
     tt_assetview_schema,
 };
@@ -163,6 +201,21 @@ static tt_err_t migrate(sqlite3 *db, char *err, size_t errlen)
     return TT_OK;
 }
 
+/* SQLite's own auto-checkpoint (at WAL_AUTOCHECKPOINT pages, in the commit
+ * that crosses it), except in a pruning commit; and the WAL's length for
+ * tt_outbox_wal_pages. */
+#define WAL_AUTOCHECKPOINT 1000
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    tt_outbox_t *ob = arg;
+    ob->wal_pages = (size_t)pages;
+    if (!ob->no_autocheckpoint && pages >= WAL_AUTOCHECKPOINT &&
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+        ob->wal_pages = 0;
+    return SQLITE_OK;   /* a failed checkpoint is tried again at the next commit */
+}
+
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK;
@@ -171,10 +224,15 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    const char *sql = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM event),"
+    /* The newest event is never pruned; the watermark covers a store that
+     * lost it anyway, so numbering can never start again. */
+    const char *sql = "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM event),"
+                      " (SELECT value FROM state WHERE key = 'pruned')),"
                       " (SELECT value FROM state WHERE key = 'synced'),"
                       " (SELECT COUNT(*) FROM rejection),"
-                      " (SELECT value FROM state WHERE key = 'master_version')";
+                      " (SELECT value FROM state WHERE key = 'master_version'),"
+                      " (SELECT value FROM state WHERE key = 'store_faults'),"
+                      " (SELECT value FROM state WHERE key = 'pruned')";
     if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(ob->db, err, errlen, "read store state");
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -185,8 +243,93 @@ static tt_err_t load_stats(tt_outbox_t *ob, char *err, size_t errlen)
     ob->st.synced = (uint64_t)sqlite3_column_int64(st, 1);
     ob->st.rejected = (uint64_t)sqlite3_column_int64(st, 2);
     ob->st.master_version = (uint64_t)sqlite3_column_int64(st, 3);
+    ob->st.store_faults = (uint64_t)sqlite3_column_int64(st, 4);
+    ob->st.pruned = (uint64_t)sqlite3_column_int64(st, 5);
     sqlite3_finalize(st);
     return TT_OK;
+}
+
+static void rollback(tt_outbox_t *ob)
+{
+    if (!sqlite3_get_autocommit(ob->db))
+        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Settles the store after a failed commit (outbox.h says why).  The
+ * connection's own view never holds the failed commit: SQLite adds a
+ * commit's frames to the wal-index only after their fsync succeeded, so
+ * the checkpoint copies exactly the committed frames and the truncation
+ * cuts off the rest.  The truncation alone is not durable (no fsync
+ * follows it in SQLite), so a write is committed on the emptied log: its
+ * header, with new salts, and its commit are fsynced (synchronous=FULL),
+ * and from then on no frame of the failed commit can pass recovery
+ * whatever the disk kept.  Returns TT_OK with the verdict on the undecided
+ * append in *first..*last (0..0: not stored), or TT_ERR_INDOUBT with
+ * nothing changed when any step fails. */
+static tt_err_t settle_now(tt_outbox_t *ob, uint64_t *first, uint64_t *last)
+{
+    int nlog = 0, nckpt = 0;
+
+    *first = *last = 0;
+    rollback(ob);
+    /* The seal below must be fsynced whatever the failed write used. */
+    sqlite3_exec(ob->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    if (sqlite3_wal_checkpoint_v2(ob->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt) !=
+        SQLITE_OK)
+        return TT_ERR_INDOUBT;
+    if (sqlite3_exec(ob->db,
+                     "BEGIN IMMEDIATE;"
+                     " UPDATE state SET value = value + 1 WHERE key = 'store_faults';"
+                     " COMMIT",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rollback(ob);
+        return TT_ERR_INDOUBT;
+    }
+    /* The store as it is now on disk: the verdict, and the cached numbers
+     * (the failed write may have changed them in memory only). */
+    if (load_stats(ob, NULL, 0) != TT_OK)
+        return TT_ERR_INDOUBT;
+    if (ob->undecided_append && ob->st.last_seq > ob->undecided_before) {
+        *first = ob->undecided_before + 1;
+        *last = ob->st.last_seq;
+    }
+    ob->st.unsettled = 0;
+    ob->undecided_append = 0;
+    return TT_OK;
+}
+
+/* Commits the open write transaction.  A failure for want of space is
+ * rolled back and returned (TT_ERR_FULL: nothing can have been written
+ * whole).  Any other failure is settled at once: `append` and `before`
+ * describe the write for the verdict.  Returns TT_OK (committed, or an
+ * append found stored after all), TT_ERR_FULL, TT_ERR_DB (settled: not
+ * stored, the cached numbers reloaded from the store) or TT_ERR_INDOUBT
+ * (the store is left unsettled). */
+static tt_err_t commit_write(tt_outbox_t *ob, int append, uint64_t before)
+{
+    uint64_t first, last;
+    tt_err_t err;
+
+    if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return TT_OK;
+    err = step_err(ob->db);
+    rollback(ob);
+    if (err == TT_ERR_FULL)
+        return err;
+    ob->st.unsettled = 1;
+    ob->undecided_append = append;
+    ob->undecided_before = before;
+    if (settle_now(ob, &first, &last) != TT_OK)
+        return TT_ERR_INDOUBT;
+    return first ? TT_OK : err;
+}
+
+tt_err_t tt_outbox_settle(tt_outbox_t *ob, uint64_t *first, uint64_t *last)
+{
+    *first = *last = 0;
+    if (!ob->st.unsettled)
+        return TT_OK;
+    return settle_now(ob, first, last);
 }
 
 tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t errlen)
@@ -215,6 +358,7 @@ tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t e
     rc = migrate(ob->db, err, errlen);
     if (rc != TT_OK)
         goto fail;
+    sqlite3_wal_hook(ob->db, wal_hook, ob);
     if (!prepare(ob->db, "INSERT INTO event (seq, ts_ms, type, payload) VALUES (?, ?, ?, ?)",
                  &ob->insert) ||
         !prepare(ob->db, "SELECT seq, payload FROM event WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -233,6 +377,13 @@ tt_err_t tt_outbox_open(const char *path, tt_outbox_t **out, char *err, size_t e
             goto fail;
         }
     }
+    for (int i = 0; i < P_COUNT; i++) {
+        if (!prepare(ob->db, p_sql[i], &ob->p[i])) {
+            rc = db_err(ob->db, err, errlen, "prepare statements");
+            goto fail;
+        }
+    }
+    ob->seen_pending = 1;   /* rejections read before a restart are looked at once */
     rc = load_stats(ob, err, errlen);
     if (rc != TT_OK)
         goto fail;
@@ -259,6 +410,8 @@ void tt_outbox_close(tt_outbox_t *ob)
     sqlite3_finalize(ob->get_rejection);
     for (int i = 0; i < M_COUNT; i++)
         sqlite3_finalize(ob->m[i]);
+    for (int i = 0; i < P_COUNT; i++)
+        sqlite3_finalize(ob->p[i]);
     sqlite3_close(ob->db);
     free(ob->arena);
     free(ob->ptrs);
@@ -341,14 +494,21 @@ tt_err_t tt_outbox_append_many(tt_outbox_t *ob, tt_event_t *evs, size_t n)
     uint64_t before = ob->st.last_seq;
     tt_err_t rc = TT_OK;
 
-    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return step_err(ob->db);
-    for (size_t i = 0; i < n && rc == TT_OK; i++)
-        rc = insert(ob, &evs[i]);
-    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (ob->st.unsettled)
+        rc = TT_ERR_BUSY;
+    else if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         rc = step_err(ob->db);
+    else {
+        for (size_t i = 0; i < n && rc == TT_OK; i++)
+            rc = insert(ob, &evs[i]);
+        if (rc == TT_OK)
+            rc = commit_write(ob, 1, before);
+        else
+            rollback(ob);
+    }
     if (rc != TT_OK) {
-        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+        /* Settled: the store says `before` too; unsettled: the events are
+         * not ours to number until tt_outbox_settle says. */
         ob->st.last_seq = before;
         for (size_t i = 0; i < n; i++)
             evs[i].seq = 0;
@@ -454,6 +614,8 @@ tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejecti
     ob->st.conflict = 0;
     if (target <= ob->st.synced && nrej == 0)
         return rc;
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return step_err(ob->db);
     for (size_t i = 0; i < nrej; i++) {
@@ -477,15 +639,16 @@ tt_err_t tt_outbox_ack(tt_outbox_t *ob, uint64_t applied, const tt_event_rejecti
         }
         sqlite3_reset(ob->set_synced);
     }
-    if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        goto fail;
+    rc = commit_write(ob, 0, 0);
+    if (rc != TT_OK)
+        return rc;
     if (target > ob->st.synced)
         ob->st.synced = target;
     ob->st.rejected += added;
     return rc;
 fail:
     rc = step_err(ob->db);
-    sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+    rollback(ob);
     return rc;
 }
 
@@ -505,6 +668,178 @@ tt_err_t tt_outbox_rejection(tt_outbox_t *ob, uint64_t seq, char *buf, size_t le
     if (rc == SQLITE_ROW)
         return TT_OK;
     return rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
+}
+
+tt_err_t tt_outbox_rejection_seen(tt_outbox_t *ob, uint64_t seq, int64_t now_ms)
+{
+    sqlite3_stmt *st = ob->p[P_MARK_SEEN];
+    char reason[8];
+    tt_err_t rc = tt_outbox_rejection(ob, seq, reason, sizeof reason);
+
+    if (rc != TT_OK)
+        return rc;
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
+    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return step_err(ob->db);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 2, now_ms);
+    rc = sqlite3_step(st) == SQLITE_DONE ? TT_OK : step_err(ob->db);
+    sqlite3_reset(st);
+    if (rc != TT_OK) {
+        rollback(ob);
+        return rc;
+    }
+    rc = commit_write(ob, 0, 0);
+    if (rc == TT_OK)
+        ob->seen_pending = 1;
+    return rc;
+}
+
+/* Runs a bound pruning statement; adds the rows it deleted to *n. */
+static tt_err_t run_p(tt_outbox_t *ob, sqlite3_stmt *st, size_t *n)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return step_err(ob->db);
+    if (n)
+        *n += (size_t)sqlite3_changes(ob->db);
+    return TT_OK;
+}
+
+/* The pruning transaction proper; the caller opened it and commits. */
+static tt_err_t prune_in(tt_outbox_t *ob, const tt_outbox_retention_t *keep, int64_t now_ms,
+                         size_t batch, uint64_t *upto, size_t *deleted, int *wrote)
+{
+    sqlite3_stmt *scan = ob->p[P_SCAN];
+    uint64_t last = ob->st.last_seq, from = ob->st.pruned;
+    /* Synced, and never the newest. */
+    uint64_t bound = last == 0 ? 0 : ob->st.synced < last ? ob->st.synced : last - 1;
+    uint64_t cap = last > keep->keep_events ? last - keep->keep_events : 0;
+    int64_t cutoff = now_ms - keep->keep_ms;
+    tt_err_t rc = TT_OK;
+    int step;
+
+    *upto = from;
+    sqlite3_bind_int64(scan, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(scan, 2, (sqlite3_int64)bound);
+    sqlite3_bind_int64(scan, 3, (sqlite3_int64)batch);
+    while ((step = sqlite3_step(scan)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(scan, 0);
+        if (sqlite3_column_int64(scan, 1) >= cutoff && seq > cap)
+            break;   /* young and within the cap: so is (nearly) all that follows */
+        *upto = seq;
+    }
+    sqlite3_reset(scan);
+    sqlite3_clear_bindings(scan);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return step_err(ob->db);
+    if (*upto > from) {
+        sqlite3_stmt *p;
+        p = ob->p[P_EVENTS];
+        sqlite3_bind_int64(p, 1, (sqlite3_int64)from);
+        sqlite3_bind_int64(p, 2, (sqlite3_int64)*upto);
+        rc = run_p(ob, p, deleted);
+        if (rc == TT_OK) {
+            p = ob->p[P_SNAP];
+            sqlite3_bind_int64(p, 1, (sqlite3_int64)*upto);
+            rc = run_p(ob, p, NULL);
+        }
+        if (rc == TT_OK) {
+            p = ob->p[P_SNAP_META];
+            sqlite3_bind_int64(p, 1, (sqlite3_int64)*upto);
+            rc = run_p(ob, p, NULL);
+        }
+        if (rc == TT_OK) {
+            p = ob->p[P_MOVES];
+            sqlite3_bind_int64(p, 1, (sqlite3_int64)from);
+            sqlite3_bind_int64(p, 2, (sqlite3_int64)*upto);
+            rc = run_p(ob, p, NULL);
+        }
+        if (rc == TT_OK) {
+            p = ob->p[P_WATERMARK];
+            sqlite3_bind_int64(p, 1, (sqlite3_int64)*upto);
+            rc = run_p(ob, p, NULL);
+        }
+        *wrote = 1;
+    }
+    if (rc == TT_OK && ob->seen_pending && *upto > 0) {
+        size_t before = *deleted;
+        sqlite3_bind_int64(ob->p[P_SEEN_EVENTS], 1, (sqlite3_int64)*upto);
+        rc = run_p(ob, ob->p[P_SEEN_EVENTS], deleted);
+        if (*deleted > before)
+            *wrote = 1;
+    }
+    return rc;
+}
+
+tt_err_t tt_outbox_prune(tt_outbox_t *ob, const tt_outbox_retention_t *keep, int64_t now_ms,
+                         size_t batch, size_t *deleted)
+{
+    uint64_t upto = 0;
+    int wrote = 0;
+    tt_err_t rc;
+
+    *deleted = 0;
+    if (batch == 0)
+        return TT_ERR_INVAL;
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
+    /* Not fsynced: a step lost to a power cut is simply done again, and
+     * the next fsynced commit (any scan's) makes it durable in order.  Nor
+     * does it run SQLite's checkpoint: tt_outbox_checkpoint does, when the
+     * caller has a moment. */
+    sqlite3_exec(ob->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    ob->no_autocheckpoint = 1;
+    if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = step_err(ob->db);
+        goto out;
+    }
+    rc = prune_in(ob, keep, now_ms, batch, &upto, deleted, &wrote);
+    if (rc != TT_OK || !wrote) {
+        rollback(ob);
+    } else {
+        rc = commit_write(ob, 0, 0);
+    }
+    if (rc == TT_OK) {
+        if (upto > ob->st.pruned)
+            ob->st.pruned = upto;
+        ob->seen_pending = 0;
+    } else {
+        *deleted = 0;
+    }
+out:
+    ob->no_autocheckpoint = 0;
+    sqlite3_exec(ob->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    return rc;
+}
+
+size_t tt_outbox_wal_pages(const tt_outbox_t *ob)
+{
+    return ob->wal_pages;
+}
+
+tt_err_t tt_outbox_checkpoint(tt_outbox_t *ob)
+{
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
+    if (sqlite3_wal_checkpoint_v2(ob->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+        SQLITE_OK)
+        return step_err(ob->db);
+    /* The next commit restarts the log, and SQLite fsyncs the new log
+     * header then even without synchronous=FULL: a no-op write here makes
+     * that happen now, at the caller's quiet moment, not in the next
+     * pruning step. */
+    sqlite3_exec(ob->db, "PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE;"
+                         " UPDATE state SET value = value WHERE key = 'pruned'; COMMIT;"
+                         " PRAGMA synchronous=FULL",
+                 NULL, NULL, NULL);
+    rollback(ob);
+    sqlite3_exec(ob->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    ob->wal_pages = 0;
+    return TT_OK;
 }
 
 /* --- master data ---------------------------------------------------------- */
@@ -553,6 +888,8 @@ tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page)
 {
     tt_err_t rc = TT_OK;
 
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return step_err(ob->db);
     for (size_t i = 0; i < page->nunits && rc == TT_OK; i++) {
@@ -612,12 +949,13 @@ tt_err_t tt_outbox_master_apply(tt_outbox_t *ob, const tt_master_page_t *page)
         sqlite3_bind_int64(ob->m[M_VERSION], 1, (sqlite3_int64)page->to);
         rc = run_m(ob, ob->m[M_VERSION]);
     }
-    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = step_err(ob->db);
     if (rc != TT_OK) {
-        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+        rollback(ob);
         return rc;
     }
+    rc = commit_write(ob, 0, 0);
+    if (rc != TT_OK)
+        return rc;
     if (page->last && page->to > ob->st.master_version)
         ob->st.master_version = page->to;
     return TT_OK;
@@ -746,6 +1084,8 @@ tt_err_t tt_outbox_equipment(tt_outbox_t *ob, const char *key, int by_giai,
 tt_err_t tt_outbox_snapshot_apply(tt_outbox_t *ob, const tt_snapshot_t *snap, int64_t now_ms)
 {
     tt_err_t rc = TT_OK;
+    if (ob->st.unsettled)
+        return TT_ERR_BUSY;
     if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return step_err(ob->db);
     bind_text(ob->m[M_SNAP_DROP], 1, snap->warehouse);
@@ -764,11 +1104,11 @@ tt_err_t tt_outbox_snapshot_apply(tt_outbox_t *ob, const tt_snapshot_t *snap, in
         sqlite3_bind_int64(st, 3, now_ms);
         rc = run_m(ob, st);
     }
-    if (rc == TT_OK && sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = step_err(ob->db);
-    if (rc != TT_OK)
-        sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    if (rc != TT_OK) {
+        rollback(ob);
+        return rc;
+    }
+    return commit_write(ob, 0, 0);
 }
 
 tt_err_t tt_outbox_stock_view(tt_outbox_t *ob, const char *warehouse, const char *item,

@@ -1,6 +1,10 @@
 /*
- * db: tagtrail-server's store.  Every SQL statement of the server is here, so
- * that a group-scale site can later put the same API over PostgreSQL.
+ * db: tagtrail-server's store: the database file (opening, schema
+ * migrations, transactions), the journal of terminal events and the
+ * terminals' state.  It and the store modules over its connection
+ * (dbmaster, ledger with posting and lots, revolve, spares, report) hold
+ * every SQL statement of the server, so that a group-scale site can later
+ * put the same APIs over PostgreSQL.
  *
  * The event table is the journal of terminal events: one row per event,
  * applied or rejected, never updated or deleted.  What an applied event did
@@ -20,7 +24,6 @@
 
 #include "err.h"
 #include "event.h"
-#include "master.h"
 
 typedef struct tt_db tt_db_t;
 
@@ -80,11 +83,22 @@ tt_err_t tt_db_open_tool(const char *path, tt_db_t **out, char *err, size_t errl
 void tt_db_close(tt_db_t *db);
 
 /* The SQLite connection under `db`, for the server's other store modules
- * (ledger, revolve, spares, report, wfstore, ...) only: together with this
- * one they are the store layer, sharing this handle's transactions, and no
- * other module runs SQL.  Borrowed; valid until tt_db_close. */
+ * (ledger with posting and lots, revolve, spares, report, wfstore, ...)
+ * only: together with this one they are the store layer, sharing this
+ * handle's transactions, and no other module runs SQL.  Borrowed; valid
+ * until tt_db_close. */
 struct sqlite3;
 struct sqlite3 *tt_db_sqlite(tt_db_t *db);
+
+/* A persistent prepared statement of `sql` on `db`'s connection, for a
+ * store module that keeps no handle of its own (dbmaster): prepared on its
+ * first use, owned by `db` and finalized by tt_db_close.  `sql` is known by
+ * its address: pass a string with static storage, the same pointer every
+ * time.  Each use binds, steps and resets it (tt_stmt_done, stmt.h) before
+ * the next.  Returns NULL when it cannot be prepared (out of memory, or SQL
+ * the schema does not fit). */
+struct sqlite3_stmt;
+struct sqlite3_stmt *tt_db_stmt(tt_db_t *db, const char *sql);
 
 /* Transactions: one per ingest round (group commit).  Each returns TT_OK,
  * TT_ERR_FULL (disk full) or TT_ERR_DB. */
@@ -157,127 +171,5 @@ typedef int (*tt_db_rejection_fn)(void *ctx, const char *terminal, uint64_t seq,
 /* Rejected events, newest first, at most `limit`. */
 tt_err_t tt_db_rejected_each(tt_db_t *db, const char *terminal, size_t limit,
                              tt_db_rejection_fn fn, void *ctx);
-
-/* --- master data -----------------------------------------------------------
- *
- * Tables unit, warehouse, item (with item_barcode), operator, plan (approved
- * plan lines) and equipment (the equipment register), and the single master
- * version (shared/master.h).  Each row carries the master
- * version at which its content last changed.  The writers are the put
- * functions, called by the import inside one transaction (tt_db_begin) that
- * stamps every row it changes with one new version; they store a row only
- * when it is new or differs, so an identical row keeps its version.  Rows of
- * the six tables are never deleted (triggers refuse it): a row absent from a
- * later import stays as it was.  An item's barcodes are part of the item:
- * its put replaces the list.
- *
- * None of these check references between rows or conflicts (the import
- * does, with the file in view, to report every problem by line); the
- * schema's keys and foreign keys are the last line of defence.  They need a
- * writable handle (tt_db_open with readonly 0, or tt_db_open_tool). */
-
-/* The master tables, in the order pages list them. */
-typedef enum {
-    TT_DB_UNIT = 1, TT_DB_WAREHOUSE, TT_DB_ITEM, TT_DB_OPERATOR, TT_DB_PLAN, TT_DB_EQUIPMENT
-} tt_db_master_t;
-#define TT_DB_MASTER_LAST TT_DB_EQUIPMENT
-
-/* An item as the server stores it: what terminals get, plus the terms of
- * 交旧领新 (issue a new one against the old one returned), which only the
- * ledger uses. */
-typedef struct {
-    tt_master_item_t item;
-    int return_old;          /* 1: the old one must come back to issue a new one */
-    tt_fen_t reward;         /* fen >= 0, paid for returning the old one */
-    tt_fen_t penalty;        /* fen >= 0, charged for not returning it */
-} tt_db_item_t;
-
-/* Reads / sets the master version (0 until the first import changes
- * anything).  Return TT_OK, TT_ERR_FULL (set only) or TT_ERR_DB. */
-tt_err_t tt_db_master_version(tt_db_t *db, uint64_t *version);
-tt_err_t tt_db_master_set_version(tt_db_t *db, uint64_t version);
-
-/* Counts into *n the rows of `table` stamped with exactly `version` (what
- * one import changed).  Returns TT_OK or TT_ERR_DB. */
-tt_err_t tt_db_master_stamped(tt_db_t *db, tt_db_master_t table, uint64_t version, size_t *n);
-
-/* Reads the version of the row of `table` with key `key` (id; code for
- * items, serial for plans, asset number for equipment).  Returns TT_OK,
- * TT_ERR_NOTFOUND or TT_ERR_DB. */
-tt_err_t tt_db_master_row_version(tt_db_t *db, tt_db_master_t table, const char *key,
-                                  uint64_t *version);
-
-/* Looks up who holds a barcode (an item code, copied to
- * item[TT_EVENT_CODE_MAX + 1]) or a badge (an operator id, copied to
- * op[TT_EVENT_ID_MAX + 1]), or whether a unit, an item (by its code, not
- * its other barcodes) or an asset (by its asset number) exists.  Return
- * TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB. */
-tt_err_t tt_db_master_barcode_owner(tt_db_t *db, const char *barcode, char *item);
-tt_err_t tt_db_master_badge_owner(tt_db_t *db, const char *badge, char *op);
-tt_err_t tt_db_master_unit_exists(tt_db_t *db, const char *id);
-tt_err_t tt_db_master_item_exists(tt_db_t *db, const char *code);
-tt_err_t tt_db_master_asset_exists(tt_db_t *db, const char *asset);
-
-/* Whether `code` is one of the fixed safety-expense category codes (table
- * safety_category, S01 ... S11).  Returns TT_OK, TT_ERR_NOTFOUND or
- * TT_ERR_DB. */
-tt_err_t tt_db_safety_category_exists(tt_db_t *db, const char *code);
-
-/* Looks up which asset holds an asset barcode or a GIAI: its asset number
- * is copied to asset[TT_EVENT_CODE_MAX + 1].  Return TT_OK, TT_ERR_NOTFOUND
- * or TT_ERR_DB. */
-tt_err_t tt_db_master_asset_barcode_owner(tt_db_t *db, const char *barcode, char *asset);
-tt_err_t tt_db_master_giai_owner(tt_db_t *db, const char *giai, char *asset);
-
-/* Reads the item `code` into *out (barcodes: the code first, then the others
- * in byte order) and its version into *version (may be NULL).  Returns TT_OK,
- * TT_ERR_NOTFOUND or TT_ERR_DB. */
-tt_err_t tt_db_master_item_get(tt_db_t *db, const char *code, tt_db_item_t *out,
-                               uint64_t *version);
-
-/* Reads the asset `asset` of the equipment register into *out.  Returns
- * TT_OK, TT_ERR_NOTFOUND or TT_ERR_DB.  Needs a writable handle. */
-tt_err_t tt_db_master_equipment_get(tt_db_t *db, const char *asset, tt_master_equipment_t *out);
-
-/* Stores a row if it is new or its content differs, stamped with `version`;
- * *changed (may be NULL) says whether it did.  Rows are valid (the caller
- * checked them); "" for an optional reference or badge is stored as NULL.
- *
- * put_item makes the item's barcodes exactly its code plus item.barcodes: a
- * barcode it held and no longer lists is dropped; a listed barcode that
- * another item holds moves here, and that item is stamped too (its list
- * changed).  put_operator likewise takes its badge from any other operator,
- * stamping that one, and put_equipment its barcode and its GIAI from any
- * other asset.
- *
- * Return TT_OK, TT_ERR_FULL or TT_ERR_DB (also for a broken key or foreign
- * key: the caller rolls back). */
-tt_err_t tt_db_master_put_unit(tt_db_t *db, const tt_master_unit_t *u, uint64_t version,
-                               int *changed);
-tt_err_t tt_db_master_put_warehouse(tt_db_t *db, const tt_master_warehouse_t *w,
-                                    uint64_t version, int *changed);
-tt_err_t tt_db_master_put_item(tt_db_t *db, const tt_db_item_t *it, uint64_t version,
-                               int *changed);
-tt_err_t tt_db_master_put_operator(tt_db_t *db, const tt_master_operator_t *o,
-                                   uint64_t version, int *changed);
-tt_err_t tt_db_master_put_plan(tt_db_t *db, const tt_master_plan_t *p, uint64_t version,
-                               int *changed);
-tt_err_t tt_db_master_put_equipment(tt_db_t *db, const tt_master_equipment_t *e,
-                                    uint64_t version, int *changed);
-
-/* Builds a page of master data for a terminal at version `since`: the rows
- * of every table with version > since, in the order units, warehouses,
- * items, operators, plans, equipment and by key within a table, at most
- * max_rows (>= 1) of them, starting after `cursor` ("" for the first page).
- * The first page's `to` is the current master version; the cursor
- * ("<to>:<table>:<key>", table one of unit, warehouse, item, operator,
- * plan, equipment) carries it to every later page.  A row changed while a terminal pages (version > to) may come in
- * this series too; it comes again when the terminal next asks from `to`.
- * Call inside a transaction so the page is one consistent state.
- * On TT_OK *out is owned by the caller (tt_master_page_free).  Returns
- * TT_ERR_INVAL with a reason for a cursor this function did not write or a
- * bad max_rows, TT_ERR_NOMEM or TT_ERR_DB. */
-tt_err_t tt_db_master_page(tt_db_t *db, uint64_t since, const char *cursor, size_t max_rows,
-                           tt_master_page_t **out, char *reason, size_t rlen);
 
 #endif

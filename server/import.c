@@ -20,14 +20,15 @@
 #include <string.h>
 
 #include "csv.h"
+#include "dbmaster.h"
 #include "epc.h"
 #include "master.h"
 #include "revolve.h"
 
-/* Kinds inside this file: the master tables by their tt_db_master_t value,
+/* Kinds inside this file: the master tables by their tt_dbmaster_table_t value,
  * then the revolving models (TT_IMPORT_MODELS outside). */
-enum { K_MODELS = TT_DB_MASTER_LAST + 1, K_LAST = K_MODELS };
-_Static_assert(TT_DB_MASTER_LAST == 6, "the tables below list the six master tables of db.h");
+enum { K_MODELS = TT_DBMASTER_LAST + 1, K_LAST = K_MODELS };
+_Static_assert(TT_DBMASTER_LAST == 6, "the tables below list the six master tables of db.h");
 
 static const char *const kind_names[] = {NULL,        "units", "warehouses", "items",
                                          "operators", "plans", "equipment", "models"};
@@ -52,7 +53,7 @@ typedef struct {
     union {
         tt_master_unit_t unit;
         tt_master_warehouse_t warehouse;
-        tt_db_item_t item;
+        tt_dbmaster_item_t item;
         tt_master_operator_t op;
         tt_master_plan_t plan;
         tt_master_equipment_t eq;
@@ -68,7 +69,7 @@ typedef struct {
 
 typedef struct {
     const char *name;            /* the file, in messages */
-    int kind;                    /* TT_DB_UNIT .. K_LAST */
+    int kind;                    /* TT_DBMASTER_UNIT .. K_LAST */
     tt_import_result_t *res;
     size_t lines[TT_IMPORT_ERRORS_MAX];   /* of res->errors, for sorting */
     row_t *rows;
@@ -81,12 +82,12 @@ static int inner_kind(int kind)
 {
     if (kind == TT_IMPORT_MODELS)
         return K_MODELS;
-    return kind >= TT_DB_UNIT && kind <= TT_DB_MASTER_LAST ? kind : 0;
+    return kind >= TT_DBMASTER_UNIT && kind <= TT_DBMASTER_LAST ? kind : 0;
 }
 
 int tt_import_kind_parse(const char *name)
 {
-    for (int k = TT_DB_UNIT; k <= K_LAST; k++)
+    for (int k = TT_DBMASTER_UNIT; k <= K_LAST; k++)
         if (strcmp(name, kind_names[k]) == 0)
             return k == K_MODELS ? TT_IMPORT_MODELS : k;
     return 0;
@@ -387,7 +388,7 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
     int ok = 1, v;
 
     switch (im->kind) {
-    case TT_DB_UNIT: {
+    case TT_DBMASTER_UNIT: {
         tt_master_unit_t *u = &r->u.unit;
         ok &= check_id(im, ln, "id", f[0], 0, u->id, sizeof u->id);
         ok &= check_text(im, ln, "name", f[1], 0, u->name, sizeof u->name);
@@ -396,7 +397,7 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
         u->kind = (tt_unit_kind_t)v;
         break;
     }
-    case TT_DB_WAREHOUSE: {
+    case TT_DBMASTER_WAREHOUSE: {
         tt_master_warehouse_t *w = &r->u.warehouse;
         ok &= check_id(im, ln, "id", f[0], 0, w->id, sizeof w->id);
         ok &= check_text(im, ln, "name", f[1], 0, w->name, sizeof w->name);
@@ -406,8 +407,8 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
         ok &= check_id(im, ln, "unit", f[3], 1, w->unit, sizeof w->unit);
         break;
     }
-    case TT_DB_ITEM: {
-        tt_db_item_t *x = &r->u.item;
+    case TT_DBMASTER_ITEM: {
+        tt_dbmaster_item_t *x = &r->u.item;
         tt_master_item_t *it = &x->item;
         int code_ok = check_code(im, ln, "code", f[0], 0, it->code, sizeof it->code);
         ok &= code_ok;
@@ -427,7 +428,7 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
         ok &= check_yesno(im, ln, "active", f[10], &it->active);
         break;
     }
-    case TT_DB_PLAN: {
+    case TT_DBMASTER_PLAN: {
         tt_master_plan_t *p = &r->u.plan;
         ok &= check_id(im, ln, "serial", f[0], 0, p->serial, sizeof p->serial);
         ok &= check_code(im, ln, "item", f[1], 0, p->item, sizeof p->item);
@@ -439,7 +440,7 @@ static int check_row(imp_t *im, const char *const *f, row_t *r)
         p->status = (tt_plan_status_t)v;
         break;
     }
-    case TT_DB_EQUIPMENT: {
+    case TT_DBMASTER_EQUIPMENT: {
         tt_master_equipment_t *e = &r->u.eq;
         ok &= check_code(im, ln, "asset", f[0], 0, e->asset, sizeof e->asset);
         ok &= check_text(im, ln, "model", f[1], 0, e->model, sizeof e->model);
@@ -520,11 +521,11 @@ static tt_err_t read_rows(imp_t *im, const char *text, size_t len)
 static const char *row_key(const imp_t *im, const row_t *r)
 {
     switch (im->kind) {
-    case TT_DB_UNIT: return r->u.unit.id;
-    case TT_DB_WAREHOUSE: return r->u.warehouse.id;
-    case TT_DB_ITEM: return r->u.item.item.code;
-    case TT_DB_PLAN: return r->u.plan.serial;
-    case TT_DB_EQUIPMENT: return r->u.eq.asset;
+    case TT_DBMASTER_UNIT: return r->u.unit.id;
+    case TT_DBMASTER_WAREHOUSE: return r->u.warehouse.id;
+    case TT_DBMASTER_ITEM: return r->u.item.item.code;
+    case TT_DBMASTER_PLAN: return r->u.plan.serial;
+    case TT_DBMASTER_EQUIPMENT: return r->u.eq.asset;
     case K_MODELS: return r->u.model.item;
     default: return r->u.op.id;
     }
@@ -594,10 +595,10 @@ static size_t gather_claims(const imp_t *im, int ns, keyref_t *claims)
         const row_t *r = &im->rows[i];
         if (r->skip)
             continue;
-        if (im->kind == TT_DB_ITEM) {
+        if (im->kind == TT_DBMASTER_ITEM) {
             for (size_t k = 0; k < r->u.item.item.nbarcodes; k++)
                 claims[n++] = (keyref_t){r->u.item.item.barcodes[k], i};
-        } else if (im->kind == TT_DB_OPERATOR) {
+        } else if (im->kind == TT_DBMASTER_OPERATOR) {
             if (r->u.op.badge[0])
                 claims[n++] = (keyref_t){r->u.op.badge, i};
         } else {
@@ -613,11 +614,11 @@ static void claim_error(imp_t *im, int ns, const char *key, const row_t *r, cons
 {
     char s[SHOWN_MAX + 4], t[SHOWN_MAX + 4];
 
-    if (im->kind == TT_DB_ITEM)
+    if (im->kind == TT_DBMASTER_ITEM)
         row_error(im, r->line,
                   "barcode '%s' of item '%s' is also a barcode of item '%s' (line %zu)",
                   shown(key, s), shown(r->u.item.item.code, t), f->u.item.item.code, f->line);
-    else if (im->kind == TT_DB_OPERATOR)
+    else if (im->kind == TT_DBMASTER_OPERATOR)
         row_error(im, r->line, "badge '%s' of '%s' is also the badge of '%s' (line %zu)",
                   shown(key, s), r->u.op.id, f->u.op.id, f->line);
     else
@@ -633,10 +634,11 @@ static void claim_error(imp_t *im, int ns, const char *key, const row_t *r, cons
 static tt_err_t check_claims(imp_t *im)
 {
     keyref_t *claims;
-    int namespaces = im->kind == TT_DB_EQUIPMENT ? 2 : 1;
+    int namespaces = im->kind == TT_DBMASTER_EQUIPMENT ? 2 : 1;
     char s[SHOWN_MAX + 4], t[SHOWN_MAX + 4];
 
-    if (im->kind != TT_DB_ITEM && im->kind != TT_DB_OPERATOR && im->kind != TT_DB_EQUIPMENT)
+    if (im->kind != TT_DBMASTER_ITEM && im->kind != TT_DBMASTER_OPERATOR &&
+        im->kind != TT_DBMASTER_EQUIPMENT)
         return TT_OK;
     claims = malloc((im->nrows ? im->nrows : 1) * TT_MASTER_BARCODES_MAX * sizeof *claims);
     if (!claims)
@@ -656,7 +658,7 @@ static tt_err_t check_claims(imp_t *im)
         }
     }
     free(claims);
-    for (size_t i = 0; im->kind == TT_DB_EQUIPMENT && i < im->nrows; i++) {
+    for (size_t i = 0; im->kind == TT_DBMASTER_EQUIPMENT && i < im->nrows; i++) {
         row_t *r = &im->rows[i];
         const row_t *other;
         if (r->skip || !r->u.eq.barcode[0] || strcmp(r->u.eq.barcode, r->u.eq.asset) == 0 ||
@@ -682,14 +684,14 @@ static int check_ref(imp_t *im, tt_db_t *db, const row_t *r, int is_item, const 
 
     if (!ref || !ref[0])
         return 1;
-    rc = is_item ? tt_db_master_item_exists(db, ref) : tt_db_master_unit_exists(db, ref);
+    rc = is_item ? tt_dbmaster_item_exists(db, ref) : tt_dbmaster_unit_exists(db, ref);
     if (rc == TT_OK)
         return 1;
     if (rc != TT_ERR_NOTFOUND)
         return rc;
     if (!is_item)
         row_error(im, r->line, "unit '%s' does not exist (import it with the units first)", ref);
-    else if ((rc = tt_db_master_barcode_owner(db, ref, holder)) == TT_OK)
+    else if ((rc = tt_dbmaster_barcode_owner(db, ref, holder)) == TT_OK)
         row_error(im, r->line, "item '%s' is a barcode of item '%s': give the item's code",
                   shown(ref, s), holder);
     else if (rc == TT_ERR_NOTFOUND)
@@ -712,7 +714,7 @@ static int check_asset_claims(imp_t *im, tt_db_t *db, const row_t *r)
     int ok = 1;
 
     if (e->barcode[0]) {
-        rc = tt_db_master_asset_barcode_owner(db, e->barcode, holder);
+        rc = tt_dbmaster_asset_barcode_owner(db, e->barcode, holder);
         if (rc == TT_OK && strcmp(holder, e->asset) != 0 && !in_file(im, holder)) {
             row_error(im, r->line,
                       "barcode '%s' of asset '%s' belongs to asset '%s' (stored; list that asset"
@@ -723,7 +725,7 @@ static int check_asset_claims(imp_t *im, tt_db_t *db, const row_t *r)
             return rc;
         }
         if (strcmp(e->barcode, e->asset) != 0 && !in_file(im, e->barcode)) {
-            rc = tt_db_master_asset_exists(db, e->barcode);
+            rc = tt_dbmaster_asset_exists(db, e->barcode);
             if (rc == TT_OK) {
                 row_error(im, r->line, "barcode '%s' of asset '%s' is the number of asset '%s'"
                                        " (stored)",
@@ -735,7 +737,7 @@ static int check_asset_claims(imp_t *im, tt_db_t *db, const row_t *r)
         }
     }
     if (e->giai[0]) {
-        rc = tt_db_master_giai_owner(db, e->giai, holder);
+        rc = tt_dbmaster_giai_owner(db, e->giai, holder);
         if (rc == TT_OK && strcmp(holder, e->asset) != 0 && !in_file(im, holder)) {
             row_error(im, r->line,
                       "giai '%s' of asset '%s' belongs to asset '%s' (stored; list that asset in"
@@ -749,7 +751,7 @@ static int check_asset_claims(imp_t *im, tt_db_t *db, const row_t *r)
     /* A stored asset whose barcode is this asset's number keeps it unless
      * the file lists that asset too (check_claims then sees whether it
      * still has it). */
-    rc = tt_db_master_asset_barcode_owner(db, e->asset, holder);
+    rc = tt_dbmaster_asset_barcode_owner(db, e->asset, holder);
     if (rc == TT_OK && strcmp(holder, e->asset) != 0 && !in_file(im, holder)) {
         row_error(im, r->line,
                   "asset '%s' is the barcode of asset '%s' (stored; list that asset in this file"
@@ -771,14 +773,14 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
     tt_err_t rc;
     int ok = 1, got;
 
-    if (im->kind == TT_DB_WAREHOUSE)
+    if (im->kind == TT_DBMASTER_WAREHOUSE)
         unit = r->u.warehouse.unit;
-    else if (im->kind == TT_DB_OPERATOR)
+    else if (im->kind == TT_DBMASTER_OPERATOR)
         unit = r->u.op.unit;
-    if (im->kind == TT_DB_PLAN) {
+    if (im->kind == TT_DBMASTER_PLAN) {
         unit = r->u.plan.unit;
         item = r->u.plan.item;
-    } else if (im->kind == TT_DB_EQUIPMENT) {
+    } else if (im->kind == TT_DBMASTER_EQUIPMENT) {
         unit = r->u.eq.unit;
         item = r->u.eq.item;
     } else if (im->kind == K_MODELS) {
@@ -790,8 +792,8 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
     if ((got = check_ref(im, db, r, 1, item)) < 0)
         return got;
     ok &= got;
-    if (im->kind == TT_DB_PLAN && r->u.plan.category[0]) {
-        rc = tt_db_safety_category_exists(db, r->u.plan.category);
+    if (im->kind == TT_DBMASTER_PLAN && r->u.plan.category[0]) {
+        rc = tt_dbmaster_safety_category_exists(db, r->u.plan.category);
         if (rc == TT_ERR_NOTFOUND) {
             row_error(im, r->line, "category '%s' is not a safety-expense category code "
                       "(S01 ... S11, docs/ledger.md; empty for none)",
@@ -801,15 +803,15 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
             return rc;
         }
     }
-    if (im->kind == TT_DB_EQUIPMENT) {
+    if (im->kind == TT_DBMASTER_EQUIPMENT) {
         if ((got = check_asset_claims(im, db, r)) < 0)
             return got;
         ok &= got;
     }
-    if (im->kind == TT_DB_ITEM) {
+    if (im->kind == TT_DBMASTER_ITEM) {
         const tt_master_item_t *it = &r->u.item.item;
         for (size_t i = 0; i < it->nbarcodes; i++) {
-            rc = tt_db_master_barcode_owner(db, it->barcodes[i], holder);
+            rc = tt_dbmaster_barcode_owner(db, it->barcodes[i], holder);
             if (rc == TT_ERR_NOTFOUND)
                 continue;
             if (rc != TT_OK)
@@ -824,8 +826,8 @@ static int check_refs(imp_t *im, tt_db_t *db, const row_t *r)
                 ok = 0;
             }
         }
-    } else if (im->kind == TT_DB_OPERATOR && r->u.op.badge[0]) {
-        rc = tt_db_master_badge_owner(db, r->u.op.badge, holder);
+    } else if (im->kind == TT_DBMASTER_OPERATOR && r->u.op.badge[0]) {
+        rc = tt_dbmaster_badge_owner(db, r->u.op.badge, holder);
         if (rc == TT_OK && strcmp(holder, r->u.op.id) != 0 && !in_file(im, holder)) {
             row_error(im, r->line,
                       "badge '%s' of '%s' belongs to operator '%s' (stored; list that operator in"
@@ -846,17 +848,18 @@ static tt_err_t put_row(imp_t *im, tt_db_t *db, tt_revolve_t *rv, const row_t *r
     tt_err_t rc;
 
     switch (im->kind) {
-    case TT_DB_UNIT: return tt_db_master_put_unit(db, &r->u.unit, version, NULL);
-    case TT_DB_WAREHOUSE: return tt_db_master_put_warehouse(db, &r->u.warehouse, version, NULL);
-    case TT_DB_ITEM: return tt_db_master_put_item(db, &r->u.item, version, NULL);
-    case TT_DB_PLAN: return tt_db_master_put_plan(db, &r->u.plan, version, NULL);
-    case TT_DB_EQUIPMENT: return tt_db_master_put_equipment(db, &r->u.eq, version, NULL);
+    case TT_DBMASTER_UNIT: return tt_dbmaster_put_unit(db, &r->u.unit, version, NULL);
+    case TT_DBMASTER_WAREHOUSE:
+        return tt_dbmaster_put_warehouse(db, &r->u.warehouse, version, NULL);
+    case TT_DBMASTER_ITEM: return tt_dbmaster_put_item(db, &r->u.item, version, NULL);
+    case TT_DBMASTER_PLAN: return tt_dbmaster_put_plan(db, &r->u.plan, version, NULL);
+    case TT_DBMASTER_EQUIPMENT: return tt_dbmaster_put_equipment(db, &r->u.eq, version, NULL);
     case K_MODELS:
-        /* Not a table tt_db_master_stamped counts: count here. */
+        /* Not a table tt_dbmaster_stamped counts: count here. */
         rc = tt_revolve_model_put(rv, &r->u.model, version, &ch);
         *changed += (size_t)ch;
         return rc;
-    default: return tt_db_master_put_operator(db, &r->u.op, version, NULL);
+    default: return tt_dbmaster_put_operator(db, &r->u.op, version, NULL);
     }
 }
 
@@ -877,7 +880,7 @@ static tt_err_t store(imp_t *im, tt_db_t *db, tt_import_progress_fn progress, vo
         tt_revolve_close(rv);
         return rc;
     }
-    rc = tt_db_master_version(db, &version);
+    rc = tt_dbmaster_version(db, &version);
     for (size_t i = 0; rc == TT_OK && i < im->nrows && !full(im); i++) {
         const row_t *r = &im->rows[i];
         if (!r->skip) {
@@ -892,7 +895,7 @@ static tt_err_t store(imp_t *im, tt_db_t *db, tt_import_progress_fn progress, vo
             progress(ctx, i + 1, im->nrows);
     }
     if (rc == TT_OK && im->res->nerrors == 0 && im->kind != K_MODELS)
-        rc = tt_db_master_stamped(db, (tt_db_master_t)im->kind, version + 1, &changed);
+        rc = tt_dbmaster_stamped(db, (tt_dbmaster_table_t)im->kind, version + 1, &changed);
     tt_revolve_close(rv);
     if (rc != TT_OK || im->res->nerrors > 0 || changed == 0) {
         /* Nothing to keep (an identical file changes nothing, not even the
@@ -901,7 +904,7 @@ static tt_err_t store(imp_t *im, tt_db_t *db, tt_import_progress_fn progress, vo
         im->res->version = version;
         return rc;
     }
-    rc = tt_db_master_set_version(db, version + 1);
+    rc = tt_dbmaster_set_version(db, version + 1);
     if (rc == TT_OK)
         rc = tt_db_commit(db);
     if (rc != TT_OK) {

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "dbmaster.h"
 #include "err.h"
 
 #define TT_IMPORT_ERRORS_MAX 50           /* errors kept; the import goes no further */
@@ -47,10 +48,10 @@ typedef struct {
  * call has done == total). */
 typedef void (*tt_import_progress_fn)(void *ctx, size_t done, size_t total);
 
-/* Import kinds: the master tables of db.h by their tt_db_master_t value
- * (TT_DB_UNIT .. TT_DB_EQUIPMENT), and the revolving-material models
- * (rv_model, server/revolve.h; terminals are not sent them), kept clear of
- * tt_db_master_t so that it may grow. */
+/* Import kinds: the master tables of dbmaster.h by their tt_dbmaster_table_t
+ * value (TT_DBMASTER_UNIT .. TT_DBMASTER_EQUIPMENT), and the
+ * revolving-material models (rv_model, server/revolve.h; terminals are not
+ * sent them), kept clear of tt_dbmaster_table_t so that it may grow. */
 #define TT_IMPORT_MODELS 32
 
 /* "units", "warehouses", "items", "operators", "plans", "equipment",

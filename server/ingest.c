@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assetfeed.h"
+#include "dbmaster.h"
 #include "ledger.h"
 #include "repair.h"
 #include "revolve.h"
@@ -421,7 +422,7 @@ static tt_err_t master_req(tt_ingest_t *ing, const char *terminal, const char *t
             return TT_OK;
     }
     for (;;) {
-        rc = tt_db_master_page(ing->db, since, cursor, rows, &page, reason, sizeof reason);
+        rc = tt_dbmaster_page(ing->db, since, cursor, rows, &page, reason, sizeof reason);
         if (rc == TT_ERR_INVAL)
             return bad_message(ing, terminal, topic, reason, payload, len, now);
         if (rc != TT_OK)

@@ -1,7 +1,10 @@
 /*
  * ledger: the central materials ledger (材料台账), a store module of
- * tagtrail-server: all of its SQL is in ledger.c, over the connection of a
- * tt_db_t (schema: migration 6 in db.c; business rules: docs/ledger.md).
+ * tagtrail-server: all of its SQL is in ledger.c (documents, periods,
+ * marks, tags, resolutions) and the two store modules it opens under it,
+ * posting.h (a line's movements) and lots.h (the lot store), over the
+ * connection of a tt_db_t (schema: migration 6 in db.c; business rules:
+ * docs/ledger.md).
  *
  * Every ledger document line is a movement.  A receipt creates a lot that
  * keeps its receipt, price and safety category (from its plan line) for

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbmaster.h"
+#include "stmt.h"
+
 /* rv_daily's columns, in table order; the action each counts. */
 enum { C_DRAW, C_IN, C_OUT, C_BACK, C_LOSS, C_BURIAL, C_SCRAP, NCOL };
 
@@ -143,12 +146,9 @@ tt_err_t tt_revolve_open(tt_db_t *db, tt_ledger_t *ledger, tt_revolve_t **out)
     rv->tdb = db;
     rv->db = tt_db_sqlite(db);
     rv->ledger = ledger;
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(rv->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &rv->st[i],
-                               NULL) != SQLITE_OK) {
-            tt_revolve_close(rv);
-            return TT_ERR_DB;
-        }
+    if (tt_stmt_prepare(rv->db, sql_text, S_COUNT, rv->st) != TT_OK) {
+        tt_revolve_close(rv);
+        return TT_ERR_DB;
     }
     *out = rv;
     return TT_OK;
@@ -158,59 +158,19 @@ void tt_revolve_close(tt_revolve_t *rv)
 {
     if (!rv)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(rv->st[i]);
+    tt_stmt_finalize(rv->st, S_COUNT);
     free(rv);
 }
 
 /* --- statement helpers ------------------------------------------------------ */
-
-static tt_err_t fail(tt_revolve_t *rv)
-{
-    return (sqlite3_extended_errcode(rv->db) & 0xff) == SQLITE_FULL ? TT_ERR_FULL : TT_ERR_DB;
-}
-
-static void done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-/* Runs a prepared write to completion. */
-static tt_err_t run(tt_revolve_t *rv, sqlite3_stmt *st)
-{
-    tt_err_t err = sqlite3_step(st) == SQLITE_DONE ? TT_OK : fail(rv);
-    done(st);
-    return err;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *text)
-{
-    sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
-}
-
-/* Binds text, or NULL for NULL or "". */
-static void bind_opt(sqlite3_stmt *st, int i, const char *text)
-{
-    if (text && text[0])
-        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? (const char *)t : "";
-}
 
 /* Runs a single-row SELECT of one integer: *out, or 0 without a row. */
 static tt_err_t get_int(tt_revolve_t *rv, sqlite3_stmt *st, int64_t *out)
 {
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TT_OK : fail(rv);
+    tt_stmt_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TT_OK : tt_stmt_fail(rv->db);
 }
 
 /* Sum of c[i] * sign[i], checked. */
@@ -267,7 +227,7 @@ static tt_err_t refuse(tt_err_t why, char *reason, size_t rlen, const char *fmt,
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, rlen, fmt, ap);
+    tt_err_vreason(reason, rlen, fmt, ap);
     va_end(ap);
     return why;
 }
@@ -280,10 +240,10 @@ tt_err_t tt_revolve_model_put(tt_revolve_t *rv, const tt_revolve_model_t *m, uin
     sqlite3_stmt *st = rv->st[S_MODEL_PUT];
     tt_err_t rc;
 
-    bind_text(st, 1, m->item);
-    bind_text(st, 2, m->name);
+    tt_stmt_bind_text(st, 1, m->item);
+    tt_stmt_bind_text(st, 2, m->name);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)version);
-    rc = run(rv, st);
+    rc = tt_stmt_run(st);
     if (changed)
         *changed = rc == TT_OK && sqlite3_changes(rv->db) > 0;
     return rc;
@@ -295,17 +255,17 @@ tt_err_t tt_revolve_model_get(tt_revolve_t *rv, const char *item, tt_revolve_mod
     sqlite3_stmt *st = rv->st[S_MODEL_GET];
     int rc;
 
-    bind_text(st, 1, item);
+    tt_stmt_bind_text(st, 1, item);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         if (out) {
             snprintf(out->item, sizeof out->item, "%s", item);
-            snprintf(out->name, sizeof out->name, "%s", text(st, 0));
+            snprintf(out->name, sizeof out->name, "%s", tt_stmt_text(st, 0));
         }
         if (version)
             *version = (uint64_t)sqlite3_column_int64(st, 1);
     }
-    done(st);
+    tt_stmt_done(st);
     return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
 }
 
@@ -336,26 +296,26 @@ static tt_err_t put_movement(tt_revolve_t *rv, const origin_t *o, const mvrow_t 
     sqlite3_stmt *st = rv->st[S_MV_PUT];
     tt_err_t rc;
 
-    bind_text(st, 1, action_names[m->action]);
-    bind_text(st, 2, m->doc);
+    tt_stmt_bind_text(st, 1, action_names[m->action]);
+    tt_stmt_bind_text(st, 2, m->doc);
     sqlite3_bind_int(st, 3, m->line);
-    bind_text(st, 4, day);
-    bind_text(st, 5, o->terminal ? "terminal" : "office");
-    bind_opt(st, 6, o->terminal);
+    tt_stmt_bind_text(st, 4, day);
+    tt_stmt_bind_text(st, 5, o->terminal ? "terminal" : "office");
+    tt_stmt_bind_opt(st, 6, o->terminal);
     if (o->terminal)
         sqlite3_bind_int64(st, 7, (sqlite3_int64)o->seq);
-    bind_text(st, 8, op);
-    bind_opt(st, 9, mv->warehouse);
-    bind_text(st, 10, m->unit);
-    bind_opt(st, 11, m->to_unit);
-    bind_text(st, 12, m->model);
+    tt_stmt_bind_text(st, 8, op);
+    tt_stmt_bind_opt(st, 9, mv->warehouse);
+    tt_stmt_bind_text(st, 10, m->unit);
+    tt_stmt_bind_opt(st, 11, m->to_unit);
+    tt_stmt_bind_text(st, 12, m->model);
     sqlite3_bind_int64(st, 13, m->qty);
-    bind_opt(st, 14, o->ref);
+    tt_stmt_bind_opt(st, 14, o->ref);
     if (m->parent)
         sqlite3_bind_int64(st, 15, m->parent);
-    bind_opt(st, 16, mv->note);
+    tt_stmt_bind_opt(st, 16, mv->note);
     sqlite3_bind_int64(st, 17, now_ms);
-    rc = run(rv, st);
+    rc = tt_stmt_run(st);
     *id = sqlite3_last_insert_rowid(rv->db);
     return rc;
 }
@@ -371,9 +331,9 @@ static tt_err_t add_to(tt_revolve_t *rv, int get_st, int put_st, const char *key
     tt_err_t rc;
     int k = 1;
 
-    bind_text(st, 1, key1);
+    tt_stmt_bind_text(st, 1, key1);
     if (key2)
-        bind_text(st, 2, key2);
+        tt_stmt_bind_text(st, 2, key2);
     rc = get_int(rv, st, &have);
     if (rc != TT_OK)
         return rc;
@@ -383,11 +343,11 @@ static tt_err_t add_to(tt_revolve_t *rv, int get_st, int put_st, const char *key
     if (next < 0)
         return TT_ERR_STOCK;
     st = rv->st[put_st];
-    bind_text(st, k++, key1);
+    tt_stmt_bind_text(st, k++, key1);
     if (key2)
-        bind_text(st, k++, key2);
+        tt_stmt_bind_text(st, k++, key2);
     sqlite3_bind_int64(st, k, next);
-    return run(rv, st);
+    return tt_stmt_run(st);
 }
 
 /* Adds qty to column `col` of (model, unit, day) in rv_daily. */
@@ -399,25 +359,25 @@ static tt_err_t add_daily(tt_revolve_t *rv, const char *model, const char *unit,
     tt_err_t rc;
     int step;
 
-    bind_text(st, 1, model);
-    bind_text(st, 2, unit);
-    bind_text(st, 3, day);
+    tt_stmt_bind_text(st, 1, model);
+    tt_stmt_bind_text(st, 2, unit);
+    tt_stmt_bind_text(st, 3, day);
     step = sqlite3_step(st);
     for (int i = 0; step == SQLITE_ROW && i < NCOL; i++)
         c[i] = sqlite3_column_int64(st, i);
-    done(st);
+    tt_stmt_done(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return fail(rv);
+        return tt_stmt_fail(rv->db);
     rc = tt_qty_add(c[col], qty, &c[col]);
     if (rc != TT_OK)
         return rc;
     st = rv->st[S_DAY_PUT];
-    bind_text(st, 1, model);
-    bind_text(st, 2, unit);
-    bind_text(st, 3, day);
+    tt_stmt_bind_text(st, 1, model);
+    tt_stmt_bind_text(st, 2, unit);
+    tt_stmt_bind_text(st, 3, day);
     for (int i = 0; i < NCOL; i++)
         sqlite3_bind_int64(st, 4 + i, c[i]);
-    return run(rv, st);
+    return tt_stmt_run(st);
 }
 
 /* The least that `unit` holds of `model` at the end of `day` and of every
@@ -431,10 +391,10 @@ static tt_err_t available(tt_revolve_t *rv, const char *model, const char *unit,
     int step, counted = 0;   /* counted: the balance at the end of `day` */
 
     snprintf(at, TT_LEDGER_DAY_LEN + 1, "%s", day);
-    bind_text(st, 1, model);
-    bind_text(st, 2, unit);
+    tt_stmt_bind_text(st, 1, model);
+    tt_stmt_bind_text(st, 2, unit);
     while (rc == TT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *d = text(st, 0);
+        const char *d = tt_stmt_text(st, 0);
         int cmp = strcmp(d, day);
         tt_qty_t c[NCOL], n;
 
@@ -456,11 +416,11 @@ static tt_err_t available(tt_revolve_t *rv, const char *model, const char *unit,
             }
         }
     }
-    done(st);
+    tt_stmt_done(st);
     if (rc != TT_OK)
         return rc;
     if (step != SQLITE_DONE)
-        return fail(rv);
+        return tt_stmt_fail(rv->db);
     if (!counted && b < least)
         least = b;
     *avail = least;
@@ -473,7 +433,7 @@ static tt_err_t check_take(tt_revolve_t *rv, const char *model, const char *unit
                            tt_qty_t qty, char *reason, size_t rlen)
 {
     char at[TT_LEDGER_DAY_LEN + 1], h[TT_MONEY_TEXT_MAX], s[TT_MONEY_TEXT_MAX];
-    tt_qty_t avail;
+    tt_qty_t avail = 0;   /* (set whenever available() succeeds) */
     tt_err_t rc = available(rv, model, unit, day, &avail, at);
 
     if (rc != TT_OK || qty <= avail)
@@ -509,15 +469,15 @@ static tt_err_t get_transit(tt_revolve_t *rv, int64_t handover, transit_t *t)
     sqlite3_bind_int64(st, 1, handover);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        snprintf(t->model, sizeof t->model, "%s", text(st, 0));
-        snprintf(t->from, sizeof t->from, "%s", text(st, 1));
-        snprintf(t->to, sizeof t->to, "%s", text(st, 2));
+        snprintf(t->model, sizeof t->model, "%s", tt_stmt_text(st, 0));
+        snprintf(t->from, sizeof t->from, "%s", tt_stmt_text(st, 1));
+        snprintf(t->to, sizeof t->to, "%s", tt_stmt_text(st, 2));
         t->qty = sqlite3_column_int64(st, 3);
         t->settled = sqlite3_column_int64(st, 4);
-        snprintf(t->day, sizeof t->day, "%s", text(st, 5));
+        snprintf(t->day, sizeof t->day, "%s", tt_stmt_text(st, 5));
     }
-    done(st);
-    return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : fail(rv);
+    tt_stmt_done(st);
+    return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : tt_stmt_fail(rv->db);
 }
 
 /* `unit` names a unit of master data: TT_OK, TT_ERR_INVAL (with the
@@ -528,7 +488,7 @@ static tt_err_t check_unit(tt_revolve_t *rv, const char *col, const char *unit, 
     tt_err_t rc;
     if (!tt_event_id_valid(unit))
         return refuse(TT_ERR_INVAL, reason, rlen, "%s: missing or not an id", col);
-    rc = tt_db_master_unit_exists(rv->tdb, unit);
+    rc = tt_dbmaster_unit_exists(rv->tdb, unit);
     if (rc == TT_ERR_NOTFOUND)
         return refuse(TT_ERR_INVAL, reason, rlen, "%s '%s' does not exist", col, unit);
     return rc;
@@ -692,16 +652,16 @@ static tt_err_t write_move(tt_revolve_t *rv, const tt_revolve_move_t *mv, const 
     if (a == TT_REVOLVE_HANDOVER) {
         st = rv->st[S_TR_PUT];
         sqlite3_bind_int64(st, 1, *id);
-        bind_text(st, 2, m.model);
-        bind_text(st, 3, m.unit);
-        bind_text(st, 4, m.to_unit);
+        tt_stmt_bind_text(st, 2, m.model);
+        tt_stmt_bind_text(st, 3, m.unit);
+        tt_stmt_bind_text(st, 4, m.to_unit);
         sqlite3_bind_int64(st, 5, m.qty);
-        return run(rv, st);
+        return tt_stmt_run(st);
     }
     st = rv->st[S_TR_SETTLE];
     sqlite3_bind_int64(st, 1, mv->handover);
     sqlite3_bind_int64(st, 2, *id);
-    rc = run(rv, st);
+    rc = tt_stmt_run(st);
     if (rc == TT_OK && sqlite3_changes(rv->db) != 1) {
         snprintf(reason, rlen, "handover %lld is settled already", (long long)mv->handover);
         return TT_ERR_CONFLICT;
@@ -723,16 +683,16 @@ static tt_err_t apply(tt_revolve_t *rv, const tt_revolve_move_t *mv, const origi
     rc = check_move(rv, mv, doc, day, op, &t, reason, rlen);
     if (rc != TT_OK)
         return rc;
-    rc = run(rv, rv->st[S_SAVEPOINT]);
+    rc = tt_stmt_run(rv->st[S_SAVEPOINT]);
     if (rc != TT_OK)
         return rc;
     rc = write_move(rv, mv, o, doc, day, op, &t, now_ms, &id, reason, rlen);
     if (rc == TT_OK)
-        rc = run(rv, rv->st[S_RELEASE]);
+        rc = tt_stmt_run(rv->st[S_RELEASE]);
     if (rc != TT_OK) {
         /* Undo this call's writes only; the caller's transaction stays. */
-        run(rv, rv->st[S_ROLLBACK]);
-        run(rv, rv->st[S_RELEASE]);
+        tt_stmt_run(rv->st[S_ROLLBACK]);
+        tt_stmt_run(rv->st[S_RELEASE]);
         if (rlen && !reason[0]) {
             if (rc == TT_ERR_RANGE)
                 snprintf(reason, rlen, "a quantity total of %s would be out of range",
@@ -810,17 +770,17 @@ tt_err_t tt_revolve_reconcile_each(tt_revolve_t *rv, const char *model, tt_revol
     tt_err_t rc = TT_OK;
     int step;
 
-    bind_opt(ms, 1, model);
+    tt_stmt_bind_opt(ms, 1, model);
     while (rc == TT_OK && (step = sqlite3_step(ms)) == SQLITE_ROW) {
         tt_revolve_recon_t r;
         tt_qty_t sum;
         int us_step;
 
         memset(&r, 0, sizeof r);
-        r.model = text(ms, 0);
-        r.name = text(ms, 1);
+        r.model = tt_stmt_text(ms, 0);
+        r.name = tt_stmt_text(ms, 1);
         r.general = sqlite3_column_int64(ms, 2);
-        bind_text(us, 1, r.model);
+        tt_stmt_bind_text(us, 1, r.model);
         while (rc == TT_OK && (us_step = sqlite3_step(us)) == SQLITE_ROW) {
             if (r.nunits == cap) {
                 size_t ncap = cap ? cap * 2 : 16;
@@ -832,17 +792,17 @@ tt_err_t tt_revolve_reconcile_each(tt_revolve_t *rv, const char *model, tt_revol
                 units = a;
                 cap = ncap;
             }
-            snprintf(units[r.nunits].unit, sizeof units[0].unit, "%s", text(us, 0));
+            snprintf(units[r.nunits].unit, sizeof units[0].unit, "%s", tt_stmt_text(us, 0));
             units[r.nunits].qty = sqlite3_column_int64(us, 1);
             rc = tt_qty_add(r.units_total, units[r.nunits].qty, &r.units_total);
             r.nunits++;
         }
         if (rc == TT_OK && us_step != SQLITE_DONE)
             rc = TT_ERR_DB;
-        done(us);
+        tt_stmt_done(us);
         if (rc != TT_OK)
             break;
-        bind_text(ts, 1, r.model);
+        tt_stmt_bind_text(ts, 1, r.model);
         rc = get_int(rv, ts, &r.in_transit);
         if (rc != TT_OK)
             break;
@@ -853,7 +813,7 @@ tt_err_t tt_revolve_reconcile_each(tt_revolve_t *rv, const char *model, tt_revol
     }
     if (rc == TT_OK && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = TT_ERR_DB;
-    done(ms);
+    tt_stmt_done(ms);
     free(units);
     return rc;
 }
@@ -872,30 +832,30 @@ static tt_err_t balance_before(tt_revolve_t *rv, const char *model, const char *
     *out = 0;
     if (!after_day[0])
         return TT_OK;
-    bind_text(st, 1, model);
-    bind_opt(st, 2, unit);
-    bind_text(st, 3, after_day);
+    tt_stmt_bind_text(st, 1, model);
+    tt_stmt_bind_opt(st, 2, unit);
+    tt_stmt_bind_text(st, 3, after_day);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         read_cols(st, 0, c);
-    done(st);
+    tt_stmt_done(st);
     if (step != SQLITE_ROW)
         return TT_ERR_DB;
     rc = net(c, sign, &b);
     st = rv->st[S_MV_SAMEDAY];
-    bind_text(st, 1, after_day);
+    tt_stmt_bind_text(st, 1, after_day);
     sqlite3_bind_int64(st, 2, after_id);
-    bind_text(st, 3, model);
-    bind_opt(st, 4, unit);
+    tt_stmt_bind_text(st, 3, model);
+    tt_stmt_bind_opt(st, 4, unit);
     while (rc == TT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int a = tt_revolve_action_parse(text(st, 0));
+        int a = tt_revolve_action_parse(tt_stmt_text(st, 0));
         int s = a ? sign[action_col[a]] : 0;
         tt_qty_t q = sqlite3_column_int64(st, 1);
         rc = s > 0 ? tt_qty_add(b, q, &b) : s < 0 ? tt_qty_sub(b, q, &b) : TT_OK;
     }
     if (rc == TT_OK && step != SQLITE_DONE)
         rc = TT_ERR_DB;
-    done(st);
+    tt_stmt_done(st);
     *out = b;
     return rc;
 }
@@ -918,30 +878,30 @@ tt_err_t tt_revolve_movements_each(tt_revolve_t *rv, const char *model, const ch
     rc = balance_before(rv, model, unit, page->after_day, page->after_id, &b);
     if (rc != TT_OK)
         return rc;
-    bind_text(st, 1, model);
-    bind_opt(st, 2, unit);
-    bind_text(st, 3, page->after_day);
+    tt_stmt_bind_text(st, 1, model);
+    tt_stmt_bind_opt(st, 2, unit);
+    tt_stmt_bind_text(st, 3, page->after_day);
     sqlite3_bind_int64(st, 4, page->after_id);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)page->limit);
     while (rc == TT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         tt_revolve_movement_t m;
-        int a = tt_revolve_action_parse(text(st, 4)), s;
+        int a = tt_revolve_action_parse(tt_stmt_text(st, 4)), s;
 
         memset(&m, 0, sizeof m);
         m.id = sqlite3_column_int64(st, 0);
-        m.doc = text(st, 1);
+        m.doc = tt_stmt_text(st, 1);
         m.line = sqlite3_column_int(st, 2);
-        m.day = text(st, 3);
+        m.day = tt_stmt_text(st, 3);
         m.action = (tt_revolve_action_t)a;
         m.model = model;
-        m.unit = text(st, 5);
-        m.other = text(st, 6);
+        m.unit = tt_stmt_text(st, 5);
+        m.other = tt_stmt_text(st, 6);
         m.qty = sqlite3_column_int64(st, 7);
         m.parent = sqlite3_column_int64(st, 8);
-        m.operator_id = text(st, 9);
-        m.terminal = text(st, 10);
+        m.operator_id = tt_stmt_text(st, 9);
+        m.terminal = tt_stmt_text(st, 10);
         m.seq = (uint64_t)sqlite3_column_int64(st, 11);
-        m.note = text(st, 12);
+        m.note = tt_stmt_text(st, 12);
         s = a ? sign[action_col[a]] : 0;
         m.delta = s > 0 ? m.qty : s < 0 ? -m.qty : 0;
         rc = tt_qty_add(b, m.delta, &b);
@@ -951,7 +911,7 @@ tt_err_t tt_revolve_movements_each(tt_revolve_t *rv, const char *model, const ch
     }
     if (rc == TT_OK && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = TT_ERR_DB;
-    done(st);
+    tt_stmt_done(st);
     return rc;
 }
 
@@ -961,22 +921,22 @@ tt_err_t tt_revolve_transit_each(tt_revolve_t *rv, const char *model, const char
     sqlite3_stmt *st = rv->st[S_TR_LIST];
     int step;
 
-    bind_opt(st, 1, model);
-    bind_opt(st, 2, to_unit);
+    tt_stmt_bind_opt(st, 1, model);
+    tt_stmt_bind_opt(st, 2, to_unit);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tt_revolve_transit_t t;
         t.handover = sqlite3_column_int64(st, 0);
-        t.doc = text(st, 1);
-        t.day = text(st, 2);
-        t.model = text(st, 3);
-        t.from_unit = text(st, 4);
-        t.to_unit = text(st, 5);
+        t.doc = tt_stmt_text(st, 1);
+        t.day = tt_stmt_text(st, 2);
+        t.model = tt_stmt_text(st, 3);
+        t.from_unit = tt_stmt_text(st, 4);
+        t.to_unit = tt_stmt_text(st, 5);
         t.qty = sqlite3_column_int64(st, 6);
-        t.operator_id = text(st, 7);
+        t.operator_id = tt_stmt_text(st, 7);
         if (fn(ctx, &t))
             break;
     }
-    done(st);
+    tt_stmt_done(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TT_OK : TT_ERR_DB;
 }
 
@@ -1045,21 +1005,21 @@ tt_err_t tt_revolve_report_each(tt_revolve_t *rv, const char *from, const char *
         (model && !tt_event_code_valid(model)))
         return TT_ERR_INVAL;
     memset(&m, 0, sizeof m);
-    bind_text(st, 1, from);
-    bind_text(st, 2, to);
-    bind_opt(st, 3, model);
+    tt_stmt_bind_text(st, 1, from);
+    tt_stmt_bind_text(st, 2, to);
+    tt_stmt_bind_opt(st, 3, model);
     while (rc == TT_OK && !stop && (step = sqlite3_step(st)) == SQLITE_ROW) {
         tt_qty_t before[NCOL], during[NCOL];
         tt_revolve_day_t d;
         int moved = 0;
 
-        if (m.model[0] && strcmp(m.model, text(st, 0)) != 0) {
+        if (m.model[0] && strcmp(m.model, tt_stmt_text(st, 0)) != 0) {
             rc = report_general(&m, fn, ctx, &stop);
             memset(&m, 0, sizeof m);
             if (rc != TT_OK || stop)
                 break;
         }
-        snprintf(m.model, sizeof m.model, "%s", text(st, 0));
+        snprintf(m.model, sizeof m.model, "%s", tt_stmt_text(st, 0));
         read_cols(st, 2, before);
         read_cols(st, 2 + NCOL, during);
         for (int k = 0; rc == TT_OK && k < NCOL; k++) {
@@ -1070,7 +1030,7 @@ tt_err_t tt_revolve_report_each(tt_revolve_t *rv, const char *from, const char *
         }
         memset(&d, 0, sizeof d);
         d.model = m.model;
-        d.unit = text(st, 1);
+        d.unit = tt_stmt_text(st, 1);
         if (rc == TT_OK)
             rc = fill_day(&d, before, during, unit_sign);
         if (rc != TT_OK || (!moved && d.opening == 0 && d.closing == 0))
@@ -1080,7 +1040,7 @@ tt_err_t tt_revolve_report_each(tt_revolve_t *rv, const char *from, const char *
     }
     if (rc == TT_OK && !stop && step != SQLITE_DONE)
         rc = TT_ERR_DB;
-    done(st);
+    tt_stmt_done(st);
     if (rc == TT_OK && !stop && m.model[0])
         rc = report_general(&m, fn, ctx, &stop);
     return rc;

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbmaster.h"
+#include "stmt.h"
+
 static const char *const kind_names[] = {NULL, "replacement", "repair"};
 
 enum {
@@ -63,12 +66,9 @@ tt_err_t tt_spares_open(tt_db_t *db, tt_spares_t **out)
         return TT_ERR_NOMEM;
     sp->tdb = db;
     sp->db = tt_db_sqlite(db);
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(sp->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &sp->st[i],
-                               NULL) != SQLITE_OK) {
-            tt_spares_close(sp);
-            return TT_ERR_DB;
-        }
+    if (tt_stmt_prepare(sp->db, sql_text, S_COUNT, sp->st) != TT_OK) {
+        tt_spares_close(sp);
+        return TT_ERR_DB;
     }
     *out = sp;
     return TT_OK;
@@ -78,26 +78,8 @@ void tt_spares_close(tt_spares_t *sp)
 {
     if (!sp)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(sp->st[i]);
+    tt_stmt_finalize(sp->st, S_COUNT);
     free(sp);
-}
-
-static tt_err_t fail(tt_spares_t *sp)
-{
-    return (sqlite3_extended_errcode(sp->db) & 0xff) == SQLITE_FULL ? TT_ERR_FULL : TT_ERR_DB;
-}
-
-static void done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-static const char *text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? (const char *)t : "";
 }
 
 /* A real calendar day 'YYYY-MM-DD'. */
@@ -173,13 +155,13 @@ tt_err_t tt_spares_register(tt_spares_t *sp, const tt_spares_part_t *p, const ch
     rc = check_day("since", p->since, now_ms, reason, rlen);
     if (rc != TT_OK)
         return rc;
-    rc = tt_db_master_unit_exists(sp->tdb, p->unit);
+    rc = tt_dbmaster_unit_exists(sp->tdb, p->unit);
     if (rc == TT_ERR_NOTFOUND) {
         snprintf(reason, rlen, "unit '%s' does not exist", p->unit);
         return TT_ERR_INVAL;
     }
     if (rc == TT_OK)
-        rc = tt_db_master_item_exists(sp->tdb, p->item);
+        rc = tt_dbmaster_item_exists(sp->tdb, p->item);
     if (rc == TT_ERR_NOTFOUND) {
         snprintf(reason, rlen, "item '%s' does not exist", p->item);
         return TT_ERR_INVAL;
@@ -203,8 +185,8 @@ tt_err_t tt_spares_register(tt_spares_t *sp, const tt_spares_part_t *p, const ch
         sqlite3_bind_text(st, 6, p->note, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, by, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, now_ms);
-    rc = sqlite3_step(st) == SQLITE_DONE ? TT_OK : fail(sp);
-    done(st);
+    rc = sqlite3_step(st) == SQLITE_DONE ? TT_OK : tt_stmt_fail(sp->db);
+    tt_stmt_done(st);
     if (rc != TT_OK) {
         snprintf(reason, rlen, "the store failed: %s", tt_strerror(rc));
         return rc;
@@ -224,7 +206,7 @@ tt_err_t tt_spares_find(tt_spares_t *sp, const char *item, const char *serial, i
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
-    done(st);
+    tt_stmt_done(st);
     return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
 }
 
@@ -237,8 +219,8 @@ static tt_err_t part_since(tt_spares_t *sp, int64_t part, char since[TT_LEDGER_D
     sqlite3_bind_int64(st, 1, part);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        snprintf(since, TT_LEDGER_DAY_LEN + 1, "%s", text(st, 0));
-    done(st);
+        snprintf(since, TT_LEDGER_DAY_LEN + 1, "%s", tt_stmt_text(st, 0));
+    tt_stmt_done(st);
     return rc == SQLITE_ROW ? TT_OK : rc == SQLITE_DONE ? TT_ERR_NOTFOUND : TT_ERR_DB;
 }
 
@@ -276,7 +258,7 @@ tt_err_t tt_spares_record(tt_spares_t *sp, int64_t part, tt_spares_kind_t kind, 
         st = sp->st[S_MV_EXISTS];
         sqlite3_bind_int64(st, 1, movement);
         step = sqlite3_step(st);
-        done(st);
+        tt_stmt_done(st);
         if (step == SQLITE_DONE) {
             snprintf(reason, rlen, "no movement %lld", (long long)movement);
             return TT_ERR_NOTFOUND;
@@ -293,8 +275,8 @@ tt_err_t tt_spares_record(tt_spares_t *sp, int64_t part, tt_spares_kind_t kind, 
         sqlite3_bind_int64(st, 5, movement);
     sqlite3_bind_text(st, 6, by, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now_ms);
-    rc = sqlite3_step(st) == SQLITE_DONE ? TT_OK : fail(sp);
-    done(st);
+    rc = sqlite3_step(st) == SQLITE_DONE ? TT_OK : tt_stmt_fail(sp->db);
+    tt_stmt_done(st);
     if (rc != TT_OK) {
         snprintf(reason, rlen, "the store failed: %s", tt_strerror(rc));
         return rc;
@@ -319,22 +301,22 @@ tt_err_t tt_spares_list_each(tt_spares_t *sp, const char *unit, tt_spares_part_f
 
         memset(&p, 0, sizeof p);
         p.id = sqlite3_column_int64(st, 0);
-        snprintf(p.unit, sizeof p.unit, "%s", text(st, 1));
-        snprintf(p.item, sizeof p.item, "%s", text(st, 2));
-        snprintf(p.serial, sizeof p.serial, "%s", text(st, 3));
-        snprintf(p.location, sizeof p.location, "%s", text(st, 4));
-        snprintf(p.since, sizeof p.since, "%s", text(st, 5));
-        snprintf(p.note, sizeof p.note, "%s", text(st, 6));
+        snprintf(p.unit, sizeof p.unit, "%s", tt_stmt_text(st, 1));
+        snprintf(p.item, sizeof p.item, "%s", tt_stmt_text(st, 2));
+        snprintf(p.serial, sizeof p.serial, "%s", tt_stmt_text(st, 3));
+        snprintf(p.location, sizeof p.location, "%s", tt_stmt_text(st, 4));
+        snprintf(p.since, sizeof p.since, "%s", tt_stmt_text(st, 5));
+        snprintf(p.note, sizeof p.note, "%s", tt_stmt_text(st, 6));
         r.part = &p;
-        r.by = text(st, 7);
+        r.by = tt_stmt_text(st, 7);
         r.server_ms = sqlite3_column_int64(st, 8);
         r.replacements = (size_t)sqlite3_column_int64(st, 9);
         r.repairs = (size_t)sqlite3_column_int64(st, 10);
-        r.last_day = text(st, 11);
+        r.last_day = tt_stmt_text(st, 11);
         if (fn(ctx, &r))
             break;
     }
-    done(st);
+    tt_stmt_done(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TT_OK : TT_ERR_DB;
 }
 
@@ -352,15 +334,15 @@ tt_err_t tt_spares_history_each(tt_spares_t *sp, int64_t part, tt_spares_event_f
         tt_spares_event_t e;
         e.id = sqlite3_column_int64(st, 0);
         e.part = part;
-        e.kind = (tt_spares_kind_t)tt_spares_kind_parse(text(st, 1));
-        e.day = text(st, 2);
-        e.note = text(st, 3);
+        e.kind = (tt_spares_kind_t)tt_spares_kind_parse(tt_stmt_text(st, 1));
+        e.day = tt_stmt_text(st, 2);
+        e.note = tt_stmt_text(st, 3);
         e.movement = sqlite3_column_int64(st, 4);
-        e.by = text(st, 5);
+        e.by = tt_stmt_text(st, 5);
         e.server_ms = sqlite3_column_int64(st, 6);
         if (fn(ctx, &e))
             break;
     }
-    done(st);
+    tt_stmt_done(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TT_OK : TT_ERR_DB;
 }

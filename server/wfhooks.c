@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "dbmaster.h"
 #include "master.h"
 #include "money.h"
 #include "wire.h"
@@ -125,7 +126,7 @@ static tt_err_t line_of(tt_db_t *db, const cJSON *line, int i, tt_master_plan_t 
         snprintf(reason, rlen, "line %d: '%s' is not a safety category code", i + 1, p->category);
         return TT_ERR_INVAL;
     }
-    rc = tt_db_master_item_exists(db, p->item);
+    rc = tt_dbmaster_item_exists(db, p->item);
     if (rc == TT_ERR_NOTFOUND)
         snprintf(reason, rlen, "line %d: item %s is not in the master data", i + 1, p->item);
     return rc == TT_ERR_NOTFOUND ? TT_ERR_INVAL : rc;
@@ -177,12 +178,12 @@ static tt_err_t plan_write(tt_db_t *db, const tt_wfdef_t *def, tt_wf_inst_t *in,
     int i = 0, any = 0;
     tt_err_t rc = read_lines(def, in, &lines, reason, rlen);
 
-    if (rc == TT_OK && in->unit[0] && tt_db_master_unit_exists(db, in->unit) != TT_OK) {
+    if (rc == TT_OK && in->unit[0] && tt_dbmaster_unit_exists(db, in->unit) != TT_OK) {
         snprintf(reason, rlen, "unit %s is not in the master data", in->unit);
         rc = TT_ERR_INVAL;
     }
     if (rc == TT_OK)
-        rc = tt_db_master_version(db, &version);
+        rc = tt_dbmaster_version(db, &version);
     list = rc == TT_OK ? lines : NULL;
     cJSON_ArrayForEach(line, list) {
         tt_master_plan_t p;
@@ -197,14 +198,14 @@ static tt_err_t plan_write(tt_db_t *db, const tt_wfdef_t *def, tt_wf_inst_t *in,
         /* The unit exists in the master data, so it fits an id. */
         snprintf(p.unit, sizeof p.unit, "%.*s", (int)(sizeof p.unit - 1), in->unit);
         p.status = status;
-        rc = tt_db_master_put_plan(db, &p, version + 1, &changed);
+        rc = tt_dbmaster_put_plan(db, &p, version + 1, &changed);
         if (rc != TT_OK)
             break;
         any |= changed;
     }
     cJSON_Delete(lines);
     if (rc == TT_OK && any)
-        rc = tt_db_master_set_version(db, version + 1);
+        rc = tt_dbmaster_set_version(db, version + 1);
     return rc;
 }
 
@@ -232,7 +233,7 @@ static tt_err_t equipment_read(void *ctx, const tt_wfdef_t *def, tt_wf_inst_t *i
         snprintf(reason, rlen, "variable 'asset' (string) is not set");
         return TT_ERR_INVAL;
     }
-    rc = tt_db_master_equipment_get(ctx, asset.s, &e);
+    rc = tt_dbmaster_equipment_get(ctx, asset.s, &e);
     if (rc != TT_OK && rc != TT_ERR_NOTFOUND)
         return rc;
     found = rc == TT_OK;

@@ -1,5 +1,7 @@
 #include "err.h"
 
+#include <stdio.h>
+
 const char *tt_strerror(tt_err_t err)
 {
     switch (err) {
@@ -25,6 +27,21 @@ const char *tt_strerror(tt_err_t err)
     case TT_ERR_DEVICE: return "device missing or failed";
     case TT_ERR_CLOSED: return "period closed";
     case TT_ERR_CONFLICT: return "changed by someone else first";
+    case TT_ERR_INDOUBT: return "outcome not known yet";
     }
     return "unknown error";
+}
+
+void tt_err_vreason(char *reason, size_t rlen, const char *fmt, va_list ap)
+{
+    if (reason && rlen)
+        vsnprintf(reason, rlen, fmt, ap);
+}
+
+void tt_err_reason(char *reason, size_t rlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tt_err_vreason(reason, rlen, fmt, ap);
+    va_end(ap);
 }

@@ -10,6 +10,9 @@
 #ifndef TT_ERR_H
 #define TT_ERR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 typedef enum {
     TT_OK = 0,
     TT_ERR_NOMEM = -1,       /* allocation failed */
@@ -33,10 +36,20 @@ typedef enum {
     TT_ERR_DEVICE = -19,     /* a device is missing or failed */
     TT_ERR_CLOSED = -20,     /* dated in a closed accounting period */
     TT_ERR_CONFLICT = -21,   /* someone else changed it first; reread and retry */
+    TT_ERR_INDOUBT = -22,    /* a write's outcome is not known yet (a store that failed
+                              * mid-commit and could not yet be checked) */
 } tt_err_t;
 
 /* Returns a static, English, one-line description of `err`; never NULL.
  * Unknown codes give "unknown error". */
 const char *tt_strerror(tt_err_t err);
+
+/* Writes a reason for a person, printf-style, into the caller's
+ * reason[rlen], truncated to fit; does nothing when reason is NULL or rlen
+ * is 0 (the caller did not ask why).  tt_err_vreason takes a va_list. */
+void tt_err_reason(char *reason, size_t rlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tt_err_vreason(char *reason, size_t rlen, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

@@ -184,6 +184,7 @@ class Proc:
         self.cwd = cwd
         self.p = None
         self.starts = 0
+        self.env = None        # the environment to start with (None: the test's own)
         self.expected_dead = True
         self.exit_codes = []   # (how, code) for every end seen
 
@@ -195,7 +196,7 @@ class Proc:
             f.write(("==== harness: start #%d of %s: %s\n" % (self.starts, self.name, " ".join(self.argv))).encode())
             f.flush()
             self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
-                                      cwd=self.cwd, preexec_fn=_pdeathsig)
+                                      cwd=self.cwd, env=self.env, preexec_fn=_pdeathsig)
         _all_procs.add(self.p)
         self.expected_dead = False
         return self

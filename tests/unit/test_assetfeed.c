@@ -23,6 +23,7 @@
 #include "assetfeed.h"
 #include "assets.h"
 #include "db.h"
+#include "dbmaster.h"
 #include "event.h"
 #include "ingest.h"
 
@@ -58,7 +59,7 @@ static void put_unit(fx_t *fx, const char *id, tt_unit_kind_t kind)
     snprintf(u.id, sizeof u.id, "%s", id);
     snprintf(u.name, sizeof u.name, "unit %s", id);
     u.kind = kind;
-    assert_int_equal(tt_db_master_put_unit(fx->db, &u, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_unit(fx->db, &u, 1, NULL), TT_OK);
 }
 
 static void put_asset(fx_t *fx, const char *asset, const char *unit)
@@ -69,7 +70,7 @@ static void put_asset(fx_t *fx, const char *asset, const char *unit)
     snprintf(e.model, sizeof e.model, "pump %s", asset);
     snprintf(e.unit, sizeof e.unit, "%s", unit);
     e.active = 1;
-    assert_int_equal(tt_db_master_put_equipment(fx->db, &e, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_equipment(fx->db, &e, 1, NULL), TT_OK);
 }
 
 static int setup(void **state)
@@ -99,7 +100,7 @@ static int setup(void **state)
     put_asset(fx, "P-1", "A3");
     put_asset(fx, "P-2", "");
     put_asset(fx, "P-3", "A3");
-    if (tt_db_master_set_version(fx->db, 1) != TT_OK || tt_db_commit(fx->db) != TT_OK)
+    if (tt_dbmaster_set_version(fx->db, 1) != TT_OK || tt_db_commit(fx->db) != TT_OK)
         return -1;
     if (tt_ingest_new(&conf, fx->db, NULL, &fx->ing) != TT_OK)
         return -1;

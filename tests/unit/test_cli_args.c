@@ -1,8 +1,9 @@
 /*
  * Unit tests for the tagtrail tool's pure parts: the command line, server
- * URLs, query percent-encoding and display width.  cli.c keeps its helpers
- * static, so the test includes it whole with its main() renamed.  Talking to
- * a terminal or a server is left to the integration tier.
+ * URLs and query percent-encoding (httpc.h), and display width.  cli.c
+ * keeps its helpers static, so the test includes it whole with its main()
+ * renamed.  Talking to a terminal or a server is left to the integration
+ * tier.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +21,7 @@ int cli_main(int argc, char **argv);
 /* Runs parse_args on "tagtrail" and the given words (argv is not written). */
 #define P(c, ...) run_parse((c), (const char *[]){"tagtrail", __VA_ARGS__, NULL})
 
-static int run_parse(cli_t *c, const char **words)
+static int run_parse(tt_cli_t *c, const char **words)
 {
     int argc = 0;
     while (words[argc])
@@ -30,7 +31,7 @@ static int run_parse(cli_t *c, const char **words)
 
 static void test_args_scan(void **state)
 {
-    cli_t c;
+    tt_cli_t c;
     (void)state;
     unsetenv("TT_SOCKET");
     assert_int_equal(P(&c, "scan", "-s", "/x.sock", "receive", "W01", "zhang3", "C1", "2.5"), -1);
@@ -42,7 +43,7 @@ static void test_args_scan(void **state)
     assert_string_equal(c.args[4], "-5");
     assert_string_equal(c.socket, "/y");
     /* "--" ends the options. */
-    assert_int_equal(P(&c, "scan", "--", "issue", "W01", "zhang3", "-C1", "1"), RC_USAGE);
+    assert_int_equal(P(&c, "scan", "--", "issue", "W01", "zhang3", "-C1", "1"), TT_CLI_USAGE);
     setenv("TT_SOCKET", "/env.sock", 1);
     assert_int_equal(P(&c, "scan", "--", "issue", "W01", "zhang3", "-C1", "1"), -1);
     assert_string_equal(c.args[3], "-C1");
@@ -52,33 +53,33 @@ static void test_args_scan(void **state)
 
 static void test_args_usage_errors(void **state)
 {
-    cli_t c;
+    tt_cli_t c;
     (void)state;
     setenv("TT_SOCKET", "/env.sock", 1);
-    assert_int_equal(P(&c, "bogus"), RC_USAGE);
-    assert_int_equal(P(&c, "scan", "receive", "W01"), RC_USAGE);
-    assert_int_equal(P(&c, "scan", "receive", "W01", "z", "C", "1", "extra"), RC_USAGE);
-    assert_int_equal(P(&c, "status", "--bogus"), RC_USAGE);
-    assert_int_equal(P(&c, "status", "-S", "http://x:1"), RC_USAGE);   /* not for status */
-    assert_int_equal(P(&c, "stock", "--warehouse"), RC_USAGE);           /* needs a value */
-    assert_int_equal(P(&c, "rejection"), RC_USAGE);
-    assert_int_equal(P(&c, "help"), RC_OK);
-    assert_int_equal(P(&c, "--version"), RC_OK);
-    assert_int_equal(P(&c, "status", "--help"), RC_OK);
+    assert_int_equal(P(&c, "bogus"), TT_CLI_USAGE);
+    assert_int_equal(P(&c, "scan", "receive", "W01"), TT_CLI_USAGE);
+    assert_int_equal(P(&c, "scan", "receive", "W01", "z", "C", "1", "extra"), TT_CLI_USAGE);
+    assert_int_equal(P(&c, "status", "--bogus"), TT_CLI_USAGE);
+    assert_int_equal(P(&c, "status", "-S", "http://x:1"), TT_CLI_USAGE);   /* not for status */
+    assert_int_equal(P(&c, "stock", "--warehouse"), TT_CLI_USAGE);           /* needs a value */
+    assert_int_equal(P(&c, "rejection"), TT_CLI_USAGE);
+    assert_int_equal(P(&c, "help"), TT_CLI_OK);
+    assert_int_equal(P(&c, "--version"), TT_CLI_OK);
+    assert_int_equal(P(&c, "status", "--help"), TT_CLI_OK);
     unsetenv("TT_SOCKET");
-    assert_int_equal(P(&c, "status"), RC_USAGE);   /* no socket at all */
+    assert_int_equal(P(&c, "status"), TT_CLI_USAGE);   /* no socket at all */
 }
 
 static void test_args_stock(void **state)
 {
-    cli_t c;
+    tt_cli_t c;
     (void)state;
     unsetenv("TT_SERVER");
     assert_int_equal(P(&c, "stock", "--json", "--item", "X", "--warehouse", "W01"), -1);
     assert_true(c.json);
     assert_string_equal(c.item, "X");
     assert_string_equal(c.warehouse, "W01");
-    assert_string_equal(c.server, DEFAULT_SERVER);
+    assert_string_equal(c.server, TT_CLI_DEFAULT_SERVER);
     setenv("TT_SERVER", "http://10.0.0.2:9000", 1);
     assert_int_equal(P(&c, "terminals"), -1);
     assert_string_equal(c.server, "http://10.0.0.2:9000");
@@ -92,23 +93,23 @@ static void test_lang(void **state)
     (void)state;
     unsetenv("TT_LANG");
     unsetenv("LANG");
-    assert_int_equal(pick_lang(), LANG_ZH);
+    assert_int_equal(pick_lang(), TT_CLI_ZH);
     setenv("LANG", "en_US.UTF-8", 1);
-    assert_int_equal(pick_lang(), LANG_EN);
+    assert_int_equal(pick_lang(), TT_CLI_EN);
     setenv("TT_LANG", "zh", 1);
-    assert_int_equal(pick_lang(), LANG_ZH);
+    assert_int_equal(pick_lang(), TT_CLI_ZH);
     setenv("TT_LANG", "en", 1);
     setenv("LANG", "zh_CN.UTF-8", 1);
-    assert_int_equal(pick_lang(), LANG_EN);
+    assert_int_equal(pick_lang(), TT_CLI_EN);
     unsetenv("TT_LANG");
-    assert_int_equal(pick_lang(), LANG_ZH);
+    assert_int_equal(pick_lang(), TT_CLI_ZH);
     unsetenv("LANG");
 }
 
 static void expect_url(const char *url, const char *host, const char *port)
 {
     char h[256], p[6];
-    assert_int_equal(url_parse(url, h, p), 0);
+    assert_int_equal(tt_httpc_url_parse(url, h, p), 0);
     assert_string_equal(h, host);
     assert_string_equal(p, port);
 }
@@ -125,18 +126,18 @@ static void test_url(void **state)
     expect_url("http://localhost:1/", "localhost", "1");
     expect_url("http://server.mine-3.local", "server.mine-3.local", "80");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(url_parse(bad[i], h, p), -1);
+        assert_int_equal(tt_httpc_url_parse(bad[i], h, p), -1);
 }
 
 static void test_pct(void **state)
 {
     char buf[64] = "q=";
     (void)state;
-    pct_append(buf, sizeof buf, "a&b=c%d#e+f/g?~._-Z9 ");
+    tt_httpc_pct_append(buf, sizeof buf, "a&b=c%d#e+f/g?~._-Z9 ");
     assert_string_equal(buf, "q=a%26b%3Dc%25d%23e%2Bf%2Fg%3F~._-Z9%20");
     /* Never overflows: stops short rather than writing half an escape. */
     char small[8] = "";
-    pct_append(small, sizeof small, "&&&&");
+    tt_httpc_pct_append(small, sizeof small, "&&&&");
     assert_string_equal(small, "%26%26");
 }
 

@@ -718,6 +718,66 @@ static void test_stored_error_keeps_document(void **state)
     }
 }
 
+/* A commit whose outcome the store cannot tell yet (TT_ERR_INDOUBT): the
+ * document is kept and every input is refused, so nothing is entered twice
+ * or changed while its fate is open; then the store's verdict either
+ * clears it (stored after all) or asks for the commit again. */
+static void test_stored_in_doubt_waits_for_verdict(void **state)
+{
+    static const char *const W_DOUBT[2] = {"尚不确定", "not known yet"};
+    static const char *const W_WAIT[2] = {"正在检查存储", "being checked"};
+    static const char *const W_AGAIN[2] = {"单据未保存", "NOT stored"};
+    static const char *const W_AFTER_ALL[2] = {"单据已保存", "WAS stored"};
+    (void)state;
+    for (int lang = ZH; lang <= EN; lang++) {
+        for (int stored = 0; stored <= 1; stored++) {
+            tt_event_t evs[TT_COUNTER_LINES_MAX];
+            tt_counter_t *c = ready_issue(lang, "R9");
+            scan_ok(c, ITEM1);
+            scan_ok(c, ITEM2);
+            assert_int_equal(commit(c, evs), 2);
+
+            assert_int_equal(tt_counter_stored(c, TT_ERR_INDOUBT, 0), TT_COUNTER_BEEP_ERROR);
+            assert_true(V(c)->message_is_error);
+            msg_has(c, W_DOUBT[lang]);
+            assert_int_equal(V(c)->nlines, 2);
+            /* Locked: no line, card, commit, cancel or keypad entry. */
+            scan_refused(c, ITEM1, W_WAIT[lang]);
+            scan_refused(c, "TT:COMMIT", W_WAIT[lang]);
+            scan_refused(c, "TT:CANCEL", W_WAIT[lang]);
+            scan_refused(c, "TT:LOGOUT", W_WAIT[lang]);
+            key_refused(c, "5", W_WAIT[lang]);
+            no_pending(c);
+            assert_int_equal(V(c)->nlines, 2);
+            assert_string_equal(V(c)->operator_id, "li4");
+
+            if (stored) {
+                assert_int_equal(tt_counter_settled(c, 41), TT_COUNTER_BEEP_OK);
+                assert_false(V(c)->message_is_error);
+                msg_has(c, W_AFTER_ALL[lang]);
+                msg_has(c, "#41");
+                assert_int_equal(V(c)->nlines, 0);
+                no_pending(c);
+            } else {
+                assert_int_equal(tt_counter_settled(c, 0), TT_COUNTER_BEEP_ERROR);
+                assert_true(V(c)->message_is_error);
+                msg_has(c, W_AGAIN[lang]);
+                assert_int_equal(V(c)->nlines, 2);
+                /* Unlocked: the storekeeper commits the same document again. */
+                assert_int_equal(commit(c, evs), 2);
+                assert_string_equal(evs[1].body.stock.item, ITEM2);
+                assert_int_equal(tt_counter_stored(c, TT_OK, 42), TT_COUNTER_BEEP_OK);
+                msg_has(c, "#42");
+            }
+            /* A second verdict, or one with nothing in doubt, changes nothing. */
+            assert_int_equal(tt_counter_settled(c, 0), TT_COUNTER_BEEP_NONE);
+            assert_int_equal(V(c)->nlines, 0);
+            scan_refused(c, ITEM1, W_NEED_UNIT[lang]);
+            done(c);
+        }
+    }
+}
+
 static void test_stored_ok_reports_first_seq(void **state)
 {
     tt_event_t evs[TT_COUNTER_LINES_MAX];
@@ -2256,6 +2316,85 @@ static void test_lookup_equipment(void **state)
         }
 }
 
+/* A GIAI printed as a GS1 label, (8004) in a DataMatrix, a GS1-128 or a
+ * Digital Link, names its asset at the repair bay exactly as the asset's
+ * RFID tag does (by GIAI, not as a barcode); in the item modes it is
+ * refused as an asset's tag. */
+static void test_gs1_giai_labels(void **state)
+{
+    static const char *const modes_[] = {"appraisal", "selfcheck", "acceptance", "equip-issue"};
+    static const char *const res[] = {"minor", "fail", "pass", "standby"};
+    static const char *const W_BAD_GS1[2] = {"GS1 条码无效", "invalid GS1 barcode"};
+    static const struct {
+        const char *label, *asset;
+    } labels[] = {
+        {"(8004)" GIAI_A, ASSET_A},                           /* bracketed text */
+        {"]d28004" GIAI_A, ASSET_A},                          /* DataMatrix */
+        {"]C18004" GIAI_A, ASSET_A},                          /* GS1-128 */
+        {"]d280040614141AB-12", ASSET_C},                     /* an alphanumeric GIAI */
+        {"https://id.mine.example/8004/0614141AB-12", ASSET_C},   /* Digital Link */
+        {"(8004)6901234900001", ASSET_B},                     /* B's GIAI, not its barcode */
+    };
+    (void)state;
+    for (int lang = ZH; lang <= EN; lang++) {
+        for (size_t m = 0; m < 4; m++) {
+            tt_event_t evs[TT_COUNTER_LINES_MAX];
+            char card[32];
+            tt_counter_t *c = in_mode(lang, 1, modes_[m]);
+            if (m == 3)
+                scan_ok(c, "TT:UNIT:A3");
+            snprintf(card, sizeof card, "TT:RES:%s", res[m]);
+            scan_ok(c, card);
+            for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+                scan_ok(c, labels[i].label);
+                assert_int_equal(V(c)->nlines, i + 1);
+                assert_string_equal(V(c)->lines[i].item, labels[i].asset);
+                assert_string_equal(V(c)->lines[i].result, res[m]);
+            }
+            /* The same asset by its tag: the same line text. */
+            scan_ok(c, EPC_A);
+            assert_string_equal(V(c)->lines[6].item, ASSET_A);
+            /* A GIAI no asset has; a retired asset's; an item's label; a
+             * malformed (8004) (a GIAI starts with its company prefix). */
+            scan_refused(c, "(8004)06141417777", W_UNKNOWN_ASSET[lang]);
+            msg_has(c, "06141417777");
+            scan_refused(c, "]d280040614141999", W_INACTIVE_ASSET[lang]);
+            msg_has(c, ASSET_OLD);
+            scan_refused(c, "(01)09506000134352", W_NOT_ASSET[lang]);
+            scan_refused(c, "(8004)ABC-1", W_BAD_GS1[lang]);
+            /* The asset's GIAI as plain text is a barcode, which it is not. */
+            scan_refused(c, GIAI_A, W_UNKNOWN_ASSET[lang]);
+            /* A non-GS1 symbology carries a plain barcode. */
+            scan_ok(c, "]C0" ASSET);
+            assert_string_equal(V(c)->lines[7].item, ASSET_B);
+            assert_int_equal(commit(c, evs), 8);
+            for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+                assert_string_equal(evs[i].body.stock.asset, labels[i].asset);
+            assert_string_equal(evs[6].body.stock.asset, ASSET_A);
+            assert_int_equal(tt_counter_stored(c, TT_OK, 1), TT_COUNTER_BEEP_OK);
+            done(c);
+        }
+        /* Without master data the line is the GIAI, as from a tag. */
+        {
+            tt_counter_t *c = in_mode(lang, 0, "appraisal");
+            scan_ok(c, "TT:RES:major");
+            scan_ok(c, "]d28004" GIAI_A);
+            assert_string_equal(V(c)->lines[0].item, GIAI_A);
+            done(c);
+        }
+        /* In an item mode a GIAI label is an asset's, not an item's. */
+        {
+            tt_counter_t *c = in_mode(lang, 1, "transfer");
+            scan_ok(c, "TT:WH:W01");
+            scan_ok(c, "TT:TO:W02");
+            scan_refused(c, "(8004)" GIAI_A, W_ASSET_TAG[lang]);
+            msg_has(c, GIAI_A);
+            assert_int_equal(V(c)->nlines, 0);
+            done(c);
+        }
+    }
+}
+
 /* Before the first master data everything is "not yet known"; a broken
  * store says so. */
 static void test_lookup_busy_and_failing(void **state)
@@ -2317,6 +2456,7 @@ static void test_lookup_busy_and_failing(void **state)
     cmocka_unit_test_teardown(test_lookup_busy_and_failing, teardown),                        \
     cmocka_unit_test_teardown(test_lookup_plans, teardown),                                   \
     cmocka_unit_test_teardown(test_lookup_equipment, teardown),                               \
+    cmocka_unit_test_teardown(test_gs1_giai_labels, teardown),                                \
     cmocka_unit_test_teardown(test_asset_lines, teardown),                                    \
     cmocka_unit_test_teardown(test_pending_equipment, teardown)
 
@@ -2344,6 +2484,7 @@ int main(void)
         cmocka_unit_test_teardown(test_commit_issue_pending_events, teardown),
         cmocka_unit_test_teardown(test_stored_error_keeps_document, teardown),
         cmocka_unit_test_teardown(test_stored_ok_reports_first_seq, teardown),
+        cmocka_unit_test_teardown(test_stored_in_doubt_waits_for_verdict, teardown),
         cmocka_unit_test_teardown(test_mode_change_clears_document, teardown),
         cmocka_unit_test_teardown(test_warehouse_card_refused_while_lines_exist, teardown),
         cmocka_unit_test_teardown(test_line_limit, teardown),

@@ -57,7 +57,9 @@ static const char LOCAL[] =
     "username = T01\n"
     "password = \"s3cret # not a comment\"\n"
     "[uplink]\n"
-    "window = 4\n";
+    "window = 4\n"
+    "[outbox]\n"
+    "keep_days = 90\n";
 
 /* --- fixture ------------------------------------------------------------- */
 
@@ -210,7 +212,9 @@ static void test_valid_pair_loads(void **state)
     assert_string_equal(c->warehouse, "W01");
     assert_int_equal(c->language, 1);
     assert_int_equal(c->uplink_window, 4);
+    assert_int_equal(c->outbox_keep_days, 90);
     /* Defaults of keys neither file sets (docs/operations.md). */
+    assert_int_equal(c->outbox_keep_events, 1000000);
     assert_int_equal(c->uplink_batch_max, 1000);
     assert_int_equal(c->uplink_resend_ms, 5000);
     /* Relative paths, set by the local file, resolve against its folder. */
@@ -224,7 +228,8 @@ static void test_defaults_when_unset(void **state)
     char *board = edit(BOARD, "keepalive_s", NULL);
     char *l1 = edit(LOCAL, "log_level", NULL);
     char *l2 = edit(l1, "warehouse", NULL);
-    char *local = edit(l2, "language", NULL);
+    char *l3 = edit(l2, "language", NULL);
+    char *local = edit(l3, "keep_days", NULL);
     tt_edgeconf_t *c = &fx->conf;
 
     write_pair(fx, board, local);
@@ -237,6 +242,8 @@ static void test_defaults_when_unset(void **state)
     assert_int_equal(c->uplink_window, 4);
     assert_int_equal(c->uplink_batch_max, 1000);
     assert_int_equal(c->uplink_resend_ms, 5000);
+    assert_int_equal(c->outbox_keep_days, 30);
+    assert_int_equal(c->outbox_keep_events, 1000000);
     assert_string_equal(c->mqtt_username, "T01");
     assert_int_equal(c->scanner.baud, 9600);
     assert_int_equal(c->scanner.reopen_ms, 1000);
@@ -246,6 +253,7 @@ static void test_defaults_when_unset(void **state)
     free(board);
     free(l1);
     free(l2);
+    free(l3);
     free(local);
 }
 
@@ -658,6 +666,10 @@ static void test_bad_values(void **state)
         {"site", "site = mine1\nsite = mine2", 0, "site"},   /* twice in one file */
         {"language", "language = fr", 0, "language"},
         {"driver", "driver = fake\nbaud = 300", 1, "scanner.baud"},
+        {"keep_days", "keep_days = 0", 0, "outbox.keep_days"},
+        {"keep_days", "keep_days = 30d", 0, "outbox.keep_days"},
+        {"keep_days", "keep_days = 30\nkeep_events = 999", 0, "outbox.keep_events"},
+        {"keep_days", "keep_days = 30\nkeep_forever = yes", 0, "outbox.keep_forever"},
     };
     fx_t *fx = *state;
 

@@ -1,6 +1,6 @@
 /*
  * Unit tests of server/import over server/db, and of the master pages a
- * terminal gets (tt_db_master_page directly, and master-req messages through
+ * terminal gets (tt_dbmaster_page directly, and master-req messages through
  * tt_ingest).
  *
  * Each test has its own database in a fresh temporary folder (mkdtemp),
@@ -117,14 +117,14 @@ static int teardown(void **state)
 
 /* --- helpers --------------------------------------------------------------- */
 
-static tt_err_t import(fx_t *fx, tt_db_master_t kind, const char *csv)
+static tt_err_t import(fx_t *fx, tt_dbmaster_table_t kind, const char *csv)
 {
     return tt_import_text(fx->db, kind, "f.csv", csv, strlen(csv), NULL, NULL, fx->res);
 }
 
 /* Imports and expects success with `changed` rows changed; returns the
  * version. */
-static uint64_t import_ok(fx_t *fx, tt_db_master_t kind, const char *csv, size_t changed)
+static uint64_t import_ok(fx_t *fx, tt_dbmaster_table_t kind, const char *csv, size_t changed)
 {
     tt_err_t rc = import(fx, kind, csv);
     if (rc != TT_OK)
@@ -137,7 +137,7 @@ static uint64_t import_ok(fx_t *fx, tt_db_master_t kind, const char *csv, size_t
 }
 
 /* Expects the import to fail with exactly the errors in want[] (NULL-ended). */
-static void import_errors(fx_t *fx, tt_db_master_t kind, const char *csv,
+static void import_errors(fx_t *fx, tt_dbmaster_table_t kind, const char *csv,
                           const char *const *want)
 {
     size_t n = 0;
@@ -157,29 +157,29 @@ static void import_errors(fx_t *fx, tt_db_master_t kind, const char *csv,
 static uint64_t master_version(fx_t *fx)
 {
     uint64_t v = 99999;
-    assert_int_equal(tt_db_master_version(fx->db, &v), TT_OK);
+    assert_int_equal(tt_dbmaster_version(fx->db, &v), TT_OK);
     return v;
 }
 
-static uint64_t row_version(fx_t *fx, tt_db_master_t table, const char *key)
+static uint64_t row_version(fx_t *fx, tt_dbmaster_table_t table, const char *key)
 {
     uint64_t v = 0;
-    tt_err_t rc = tt_db_master_row_version(fx->db, table, key, &v);
+    tt_err_t rc = tt_dbmaster_row_version(fx->db, table, key, &v);
     if (rc != TT_OK)
         fail_msg("no row '%s' in table %d (%d)", key, table, rc);
     return v;
 }
 
-static int row_exists(fx_t *fx, tt_db_master_t table, const char *key)
+static int row_exists(fx_t *fx, tt_dbmaster_table_t table, const char *key)
 {
     uint64_t v;
-    return tt_db_master_row_version(fx->db, table, key, &v) == TT_OK;
+    return tt_dbmaster_row_version(fx->db, table, key, &v) == TT_OK;
 }
 
-static tt_db_item_t item(fx_t *fx, const char *code)
+static tt_dbmaster_item_t item(fx_t *fx, const char *code)
 {
-    tt_db_item_t x;
-    tt_err_t rc = tt_db_master_item_get(fx->db, code, &x, NULL);
+    tt_dbmaster_item_t x;
+    tt_err_t rc = tt_dbmaster_item_get(fx->db, code, &x, NULL);
     if (rc != TT_OK)
         fail_msg("no item '%s' (%d)", code, rc);
     return x;
@@ -187,7 +187,7 @@ static tt_db_item_t item(fx_t *fx, const char *code)
 
 static void expect_barcodes(fx_t *fx, const char *code, const char *const *want)
 {
-    tt_db_item_t x = item(fx, code);
+    tt_dbmaster_item_t x = item(fx, code);
     size_t n = 0;
     while (want[n])
         n++;
@@ -199,18 +199,18 @@ static void expect_barcodes(fx_t *fx, const char *code, const char *const *want)
 
 static void load_all(fx_t *fx)
 {
-    import_ok(fx, TT_DB_UNIT, UNITS, 3);
-    import_ok(fx, TT_DB_WAREHOUSE, WAREHOUSES, 3);
-    import_ok(fx, TT_DB_ITEM, ITEMS, 3);
-    import_ok(fx, TT_DB_OPERATOR, OPERATORS, 3);
+    import_ok(fx, TT_DBMASTER_UNIT, UNITS, 3);
+    import_ok(fx, TT_DBMASTER_WAREHOUSE, WAREHOUSES, 3);
+    import_ok(fx, TT_DBMASTER_ITEM, ITEMS, 3);
+    import_ok(fx, TT_DBMASTER_OPERATOR, OPERATORS, 3);
 }
 
 /* load_all, then the plans (version 5) and the equipment (version 6). */
 static void load_six(fx_t *fx)
 {
     load_all(fx);
-    import_ok(fx, TT_DB_PLAN, PLANS, 3);
-    import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 3);
+    import_ok(fx, TT_DBMASTER_PLAN, PLANS, 3);
+    import_ok(fx, TT_DBMASTER_EQUIPMENT, EQUIPMENT, 3);
 }
 
 /* Reads the whole series of pages from `since`; returns their number and
@@ -223,8 +223,8 @@ static size_t read_pages(fx_t *fx, uint64_t since, size_t max_rows, size_t *rows
     *rows = 0;
     for (;;) {
         tt_master_page_t *p = NULL;
-        assert_int_equal(tt_db_master_page(fx->db, since, cursor, max_rows, &p, reason,
-                                           sizeof reason),
+        assert_int_equal(tt_dbmaster_page(fx->db, since, cursor, max_rows, &p, reason,
+                                          sizeof reason),
                          TT_OK);
         if (pages == 0)
             *to = p->to;
@@ -252,22 +252,22 @@ static size_t read_pages(fx_t *fx, uint64_t since, size_t max_rows, size_t *rows
 static void test_import_each_kind(void **state)
 {
     fx_t *fx = *state;
-    tt_db_item_t x;
+    tt_dbmaster_item_t x;
     char who[TT_EVENT_ID_MAX + 1];
     tt_master_page_t *p = NULL;
     char reason[160];
 
     assert_int_equal(master_version(fx), 0);
-    assert_int_equal(import_ok(fx, TT_DB_UNIT, UNITS, 3), 1);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_UNIT, UNITS, 3), 1);
     assert_int_equal(fx->res->rows, 3);
-    assert_int_equal(import_ok(fx, TT_DB_WAREHOUSE, WAREHOUSES, 3), 2);
-    assert_int_equal(import_ok(fx, TT_DB_ITEM, ITEMS, 3), 3);
-    assert_int_equal(import_ok(fx, TT_DB_OPERATOR, OPERATORS, 3), 4);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_WAREHOUSE, WAREHOUSES, 3), 2);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM, ITEMS, 3), 3);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_OPERATOR, OPERATORS, 3), 4);
     assert_int_equal(master_version(fx), 4);
-    assert_int_equal(row_version(fx, TT_DB_UNIT, "JD"), 1);
-    assert_int_equal(row_version(fx, TT_DB_WAREHOUSE, "CK03"), 2);
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "DRILL-42"), 3);
-    assert_int_equal(row_version(fx, TT_DB_OPERATOR, "wang5"), 4);
+    assert_int_equal(row_version(fx, TT_DBMASTER_UNIT, "JD"), 1);
+    assert_int_equal(row_version(fx, TT_DBMASTER_WAREHOUSE, "CK03"), 2);
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "DRILL-42"), 3);
+    assert_int_equal(row_version(fx, TT_DBMASTER_OPERATOR, "wang5"), 4);
 
     x = item(fx, "BOLT-M8");
     assert_string_equal(x.item.name, "螺栓 \"M8\"");
@@ -289,15 +289,15 @@ static void test_import_each_kind(void **state)
     expect_barcodes(fx, "BOLT-M8",
                     (const char *const[]){"BOLT-M8", "6900000000011", "6900000000028", NULL});
     expect_barcodes(fx, "DRILL-42", (const char *const[]){"DRILL-42", "6900000000035", NULL});
-    assert_int_equal(tt_db_master_barcode_owner(fx->db, "6900000000028", who), TT_OK);
+    assert_int_equal(tt_dbmaster_barcode_owner(fx->db, "6900000000028", who), TT_OK);
     assert_string_equal(who, "BOLT-M8");
-    assert_int_equal(tt_db_master_badge_owner(fx->db, "B0002", who), TT_OK);
+    assert_int_equal(tt_dbmaster_badge_owner(fx->db, "B0002", who), TT_OK);
     assert_string_equal(who, "li4");
-    assert_int_equal(tt_db_master_badge_owner(fx->db, "B0003", who), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_dbmaster_badge_owner(fx->db, "B0003", who), TT_ERR_NOTFOUND);
 
     /* Everything in one page from 0, in table order, by key. */
-    assert_int_equal(tt_db_master_page(fx->db, 0, "", TT_MASTER_PAGE_ROWS, &p, reason,
-                                       sizeof reason),
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, "", TT_MASTER_PAGE_ROWS, &p, reason,
+                                      sizeof reason),
                      TT_OK);
     assert_int_equal(p->to, 4);
     assert_true(p->last);
@@ -328,17 +328,17 @@ static void test_identical_reimport_changes_nothing(void **state)
     uint64_t to;
 
     load_all(fx);
-    assert_int_equal(import_ok(fx, TT_DB_UNIT, UNITS, 0), 4);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_UNIT, UNITS, 0), 4);
     assert_int_equal(fx->res->rows, 3);
-    assert_int_equal(import_ok(fx, TT_DB_WAREHOUSE, WAREHOUSES, 0), 4);
-    assert_int_equal(import_ok(fx, TT_DB_ITEM, ITEMS, 0), 4);
-    assert_int_equal(import_ok(fx, TT_DB_OPERATOR, OPERATORS, 0), 4);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_WAREHOUSE, WAREHOUSES, 0), 4);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM, ITEMS, 0), 4);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_OPERATOR, OPERATORS, 0), 4);
     assert_int_equal(master_version(fx), 4);
-    assert_int_equal(row_version(fx, TT_DB_UNIT, "CM1"), 1);
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "BOLT-M8"), 3);
+    assert_int_equal(row_version(fx, TT_DBMASTER_UNIT, "CM1"), 1);
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "BOLT-M8"), 3);
     /* The barcodes listed in another order are the same barcodes. */
     assert_int_equal(
-        import_ok(fx, TT_DB_ITEM,
+        import_ok(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER "BOLT-M8,\"螺栓 \"\"M8\"\"\",\"M8×40, 镀锌\",个,material,0.35,no,"
                               "0.00,0,6900000000028|BOLT-M8|6900000000011,yes\n",
                   0),
@@ -357,40 +357,40 @@ static void test_changed_row_gets_new_version(void **state)
 
     load_all(fx);
     /* One unit renamed, the others as they were. */
-    assert_int_equal(import_ok(fx, TT_DB_UNIT,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_UNIT,
                                "id,name,kind\nCM1,采煤一区,work_area\nJD,机电科（新）,department\n"
                                "XL,修理厂,shop\n",
                                1),
                      5);
-    assert_int_equal(row_version(fx, TT_DB_UNIT, "JD"), 5);
-    assert_int_equal(row_version(fx, TT_DB_UNIT, "CM1"), 1);
-    assert_int_equal(row_version(fx, TT_DB_UNIT, "XL"), 1);
+    assert_int_equal(row_version(fx, TT_DBMASTER_UNIT, "JD"), 5);
+    assert_int_equal(row_version(fx, TT_DBMASTER_UNIT, "CM1"), 1);
+    assert_int_equal(row_version(fx, TT_DBMASTER_UNIT, "XL"), 1);
     /* A price change; a file with only that item: the others stay. */
-    assert_int_equal(import_ok(fx, TT_DB_ITEM,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM,
                                ITEM_HEADER "6901234567892,锚杆,Φ20×2200,根,material,13,no,0,0,,yes\n",
                                1),
                      6);
     assert_int_equal(item(fx, "6901234567892").item.price, 1300);
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "6901234567892"), 6);
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "BOLT-M8"), 3);
-    assert_true(row_exists(fx, TT_DB_ITEM, "DRILL-42"));
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "6901234567892"), 6);
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "BOLT-M8"), 3);
+    assert_true(row_exists(fx, TT_DBMASTER_ITEM, "DRILL-42"));
     /* Deactivating an operator is a change; a new operator is one too. */
-    assert_int_equal(import_ok(fx, TT_DB_OPERATOR,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_OPERATOR,
                                "id,name,role,unit,badge,active\n"
                                "zhang3,张三,storekeeper,,B0001,no\nzhao6,赵六,storekeeper,JD,,yes\n",
                                2),
                      7);
-    assert_int_equal(row_version(fx, TT_DB_OPERATOR, "zhang3"), 7);
-    assert_int_equal(row_version(fx, TT_DB_OPERATOR, "li4"), 4);
+    assert_int_equal(row_version(fx, TT_DBMASTER_OPERATOR, "zhang3"), 7);
+    assert_int_equal(row_version(fx, TT_DBMASTER_OPERATOR, "li4"), 4);
     /* Only reward / penalty / return_old (server-side terms) still count. */
     assert_int_equal(
-        import_ok(fx, TT_DB_ITEM,
+        import_ok(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER "DRILL-42,钻头,,个,equipment,1200,yes,50,200.51,6900000000035,yes\n",
                   1),
         8);
     /* What changed since 5, in order. */
-    assert_int_equal(tt_db_master_page(fx->db, 5, "", TT_MASTER_PAGE_ROWS, &p, reason,
-                                       sizeof reason),
+    assert_int_equal(tt_dbmaster_page(fx->db, 5, "", TT_MASTER_PAGE_ROWS, &p, reason,
+                                      sizeof reason),
                      TT_OK);
     assert_int_equal(p->to, 8);
     assert_int_equal(p->nunits, 0);
@@ -422,7 +422,7 @@ static void test_errors_reported_by_line_nothing_imported(void **state)
         NULL,
     };
 
-    import_errors(fx, TT_DB_UNIT,
+    import_errors(fx, TT_DBMASTER_UNIT,
                   "id,name,kind\n"
                   "CM1,采煤一区,work_area\n"                  /* 2 fine */
                   "BAD ID,x,mine\n"                          /* 3 two errors */
@@ -437,7 +437,7 @@ static void test_errors_reported_by_line_nothing_imported(void **state)
     assert_int_equal(fx->res->rows, 9);
     /* Nothing imported: not even the good row. */
     assert_int_equal(master_version(fx), 0);
-    assert_false(row_exists(fx, TT_DB_UNIT, "CM1"));
+    assert_false(row_exists(fx, TT_DBMASTER_UNIT, "CM1"));
 }
 
 static void test_item_field_errors(void **state)
@@ -463,7 +463,7 @@ static void test_item_field_errors(void **state)
         NULL,
     };
 
-    import_errors(fx, TT_DB_ITEM,
+    import_errors(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER
                   "A,a,,个,material,12.505,no,0,0,,yes\n"
                   "B,b,,个,material,-1,no,0,0,,yes\n"
@@ -486,16 +486,16 @@ static void test_item_field_errors(void **state)
 static void test_wrong_header(void **state)
 {
     fx_t *fx = *state;
-    import_errors(fx, TT_DB_WAREHOUSE, UNITS,
+    import_errors(fx, TT_DBMASTER_WAREHOUSE, UNITS,
                   (const char *const[]){"f.csv:1: header is 'id,name,kind', expected "
                                         "'id,name,kind,unit'",
                                         NULL});
-    import_errors(fx, TT_DB_OPERATOR, "",
+    import_errors(fx, TT_DBMASTER_OPERATOR, "",
                   (const char *const[]){"f.csv:1: empty file, expected the header "
                                         "'id,name,role,unit,badge,active'",
                                         NULL});
     /* Header only: nothing to do, nothing changes. */
-    assert_int_equal(import_ok(fx, TT_DB_UNIT, "id,name,kind\r\n", 0), 0);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_UNIT, "id,name,kind\r\n", 0), 0);
     assert_int_equal(fx->res->rows, 0);
 }
 
@@ -509,7 +509,7 @@ static void test_error_limit(void **state)
     at = (size_t)snprintf(csv, cap, "id,name,kind\n");
     for (int i = 0; i < 80; i++)
         at += (size_t)snprintf(csv + at, cap - at, "U%d,u,nokind\n", i);
-    assert_int_equal(import(fx, TT_DB_UNIT, csv), TT_ERR_PARSE);
+    assert_int_equal(import(fx, TT_DBMASTER_UNIT, csv), TT_ERR_PARSE);
     assert_int_equal(fx->res->nerrors, TT_IMPORT_ERRORS_MAX);
     assert_true(fx->res->more_errors);
     assert_string_equal(fx->res->errors[0], "f.csv:2: kind 'nokind': not one of work_area, "
@@ -527,18 +527,18 @@ static void test_warehouse_unit_must_exist(void **state)
         NULL,
     };
 
-    import_errors(fx, TT_DB_WAREHOUSE, WAREHOUSES,
+    import_errors(fx, TT_DBMASTER_WAREHOUSE, WAREHOUSES,
                   (const char *const[]){
                       "f.csv:4: unit 'CM1' does not exist (import it with the units first)",
                       NULL});
-    import_ok(fx, TT_DB_UNIT, UNITS, 3);
-    import_ok(fx, TT_DB_WAREHOUSE, WAREHOUSES, 3);
-    import_errors(fx, TT_DB_WAREHOUSE,
+    import_ok(fx, TT_DBMASTER_UNIT, UNITS, 3);
+    import_ok(fx, TT_DBMASTER_WAREHOUSE, WAREHOUSES, 3);
+    import_errors(fx, TT_DBMASTER_WAREHOUSE,
                   "id,name,kind,unit\nCK04,四号库,work_area,CM1\nCK05,五号库,work_area,CM2\n",
                   want);
-    assert_false(row_exists(fx, TT_DB_WAREHOUSE, "CK04"));
+    assert_false(row_exists(fx, TT_DBMASTER_WAREHOUSE, "CK04"));
     /* Operators' units likewise. */
-    import_errors(fx, TT_DB_OPERATOR,
+    import_errors(fx, TT_DBMASTER_OPERATOR,
                   "id,name,role,unit,badge,active\nzhou7,周七,storekeeper,NOPE,,yes\n",
                   (const char *const[]){
                       "f.csv:2: unit 'NOPE' does not exist (import it with the units first)",
@@ -554,7 +554,7 @@ static void test_barcode_conflicts(void **state)
 
     load_all(fx);
     /* Two items of one file claim a barcode; an item's code is a barcode. */
-    import_errors(fx, TT_DB_ITEM,
+    import_errors(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER "X1,x,,个,material,1,no,0,0,B1,yes\n"
                               "X2,x,,个,material,1,no,0,0,B1|X1,yes\n",
                   (const char *const[]){
@@ -562,7 +562,7 @@ static void test_barcode_conflicts(void **state)
                       "f.csv:3: barcode 'X1' of item 'X2' is also a barcode of item 'X1' (line 2)",
                       NULL});
     /* A barcode of a stored item the file does not mention. */
-    import_errors(fx, TT_DB_ITEM,
+    import_errors(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER "X3,x,,个,material,1,no,0,0,6900000000011,yes\n"
                               "X4,x,,个,material,1,no,0,0,6901234567892,yes\n",
                   (const char *const[]){
@@ -572,13 +572,13 @@ static void test_barcode_conflicts(void **state)
                       "'6901234567892' (stored; list that item in this file without it to move it)",
                       NULL});
     /* A new item whose code is a stored item's barcode. */
-    import_errors(fx, TT_DB_ITEM, ITEM_HEADER "6900000000035,x,,个,material,1,no,0,0,,yes\n",
+    import_errors(fx, TT_DBMASTER_ITEM, ITEM_HEADER "6900000000035,x,,个,material,1,no,0,0,,yes\n",
                   (const char *const[]){
                       "f.csv:2: barcode '6900000000035' of item '6900000000035' belongs to item "
                       "'DRILL-42' (stored; list that item in this file without it to move it)",
                       NULL});
     assert_int_equal(master_version(fx), 4);
-    assert_false(row_exists(fx, TT_DB_ITEM, "X1"));
+    assert_false(row_exists(fx, TT_DBMASTER_ITEM, "X1"));
 }
 
 static void test_barcode_moves_and_drops(void **state)
@@ -590,7 +590,7 @@ static void test_barcode_moves_and_drops(void **state)
     /* 6900000000011 moves from BOLT-M8 to DRILL-42 (both listed, BOLT-M8
      * without it): both items change; BOLT-M8 keeps 6900000000028. */
     assert_int_equal(
-        import_ok(fx, TT_DB_ITEM,
+        import_ok(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER
                   "DRILL-42,钻头,,个,equipment,1200,yes,50,200.5,6900000000035|6900000000011,yes\n"
                   "BOLT-M8,\"螺栓 \"\"M8\"\"\",\"M8×40, 镀锌\",个,material,0.35,no,0,0,"
@@ -600,34 +600,34 @@ static void test_barcode_moves_and_drops(void **state)
     expect_barcodes(fx, "DRILL-42",
                     (const char *const[]){"DRILL-42", "6900000000011", "6900000000035", NULL});
     expect_barcodes(fx, "BOLT-M8", (const char *const[]){"BOLT-M8", "6900000000028", NULL});
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "DRILL-42"), 5);
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "BOLT-M8"), 5);
-    assert_int_equal(row_version(fx, TT_DB_ITEM, "6901234567892"), 3);
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "DRILL-42"), 5);
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "BOLT-M8"), 5);
+    assert_int_equal(row_version(fx, TT_DBMASTER_ITEM, "6901234567892"), 3);
     /* The same move, the other way round, with the giving item first in
      * the file. */
     assert_int_equal(
-        import_ok(fx, TT_DB_ITEM,
+        import_ok(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER
                   "BOLT-M8,\"螺栓 \"\"M8\"\"\",\"M8×40, 镀锌\",个,material,0.35,no,0,0,"
                   "6900000000028|6900000000011,yes\n"
                   "DRILL-42,钻头,,个,equipment,1200,yes,50,200.5,6900000000035,yes\n",
                   2),
         6);
-    assert_int_equal(tt_db_master_barcode_owner(fx->db, "6900000000011", who), TT_OK);
+    assert_int_equal(tt_dbmaster_barcode_owner(fx->db, "6900000000011", who), TT_OK);
     assert_string_equal(who, "BOLT-M8");
     /* A barcode dropped from its item's line no longer resolves... */
     assert_int_equal(
-        import_ok(fx, TT_DB_ITEM,
+        import_ok(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER "BOLT-M8,\"螺栓 \"\"M8\"\"\",\"M8×40, 镀锌\",个,material,0.35,no,0,0,"
                               "6900000000011,yes\n",
                   1),
         7);
-    assert_int_equal(tt_db_master_barcode_owner(fx->db, "6900000000028", who), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_dbmaster_barcode_owner(fx->db, "6900000000028", who), TT_ERR_NOTFOUND);
     /* ...and is free for another item, even one the file does not repeat. */
-    assert_int_equal(import_ok(fx, TT_DB_ITEM,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM,
                                ITEM_HEADER "NEW-1,新,,个,office,5,no,0,0,6900000000028,yes\n", 1),
                      8);
-    assert_int_equal(tt_db_master_barcode_owner(fx->db, "6900000000028", who), TT_OK);
+    assert_int_equal(tt_dbmaster_barcode_owner(fx->db, "6900000000028", who), TT_OK);
     assert_string_equal(who, "NEW-1");
 }
 
@@ -637,7 +637,7 @@ static void test_badge_conflicts_and_moves(void **state)
     char who[TT_EVENT_ID_MAX + 1];
 
     load_all(fx);
-    import_errors(fx, TT_DB_OPERATOR,
+    import_errors(fx, TT_DBMASTER_OPERATOR,
                   "id,name,role,unit,badge,active\n"
                   "a1,甲,storekeeper,,B9,yes\na2,乙,storekeeper,,B9,yes\n"
                   "a3,丙,storekeeper,,B0001,yes\n",
@@ -648,22 +648,22 @@ static void test_badge_conflicts_and_moves(void **state)
                       NULL});
     /* Swapping two badges in one file works (the unique badge never sees
      * two holders). */
-    assert_int_equal(import_ok(fx, TT_DB_OPERATOR,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_OPERATOR,
                                "id,name,role,unit,badge,active\n"
                                "zhang3,张三,storekeeper,,B0002,yes\n"
                                "li4,李四,repair_fitter,XL,B0001,yes\n",
                                2),
                      5);
-    assert_int_equal(tt_db_master_badge_owner(fx->db, "B0001", who), TT_OK);
+    assert_int_equal(tt_dbmaster_badge_owner(fx->db, "B0001", who), TT_OK);
     assert_string_equal(who, "li4");
     /* A badge given up by one and taken by another. */
-    assert_int_equal(import_ok(fx, TT_DB_OPERATOR,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_OPERATOR,
                                "id,name,role,unit,badge,active\n"
                                "wang5,王五,storekeeper,CM1,B0002,no\n"
                                "zhang3,张三,storekeeper,,,yes\n",
                                2),
                      6);
-    assert_int_equal(tt_db_master_badge_owner(fx->db, "B0002", who), TT_OK);
+    assert_int_equal(tt_dbmaster_badge_owner(fx->db, "B0002", who), TT_OK);
     assert_string_equal(who, "wang5");
 }
 
@@ -694,12 +694,12 @@ static void test_pages_of_4500_items(void **state)
     uint64_t to;
     static const size_t sizes[] = {2000, 2000, 500};
 
-    assert_int_equal(import_ok(fx, TT_DB_ITEM, csv, 4500), 1);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM, csv, 4500), 1);
     free(csv);
     for (size_t page = 0; page < 3; page++) {
         tt_master_page_t *p = NULL;
-        assert_int_equal(tt_db_master_page(fx->db, 0, cursor, TT_MASTER_PAGE_ROWS, &p, reason,
-                                           sizeof reason),
+        assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, TT_MASTER_PAGE_ROWS, &p, reason,
+                                          sizeof reason),
                          TT_OK);
         assert_int_equal(p->to, 1);
         assert_int_equal(p->nitems, sizes[page]);
@@ -736,7 +736,7 @@ static void test_pages_of_4500_items(void **state)
 
     /* The since filter: two items repriced, only they come. */
     csv = items_csv(2, "2.00");
-    assert_int_equal(import_ok(fx, TT_DB_ITEM, csv, 2), 2);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM, csv, 2), 2);
     free(csv);
     assert_int_equal(read_pages(fx, 1, TT_MASTER_PAGE_ROWS, &rows, &to), 1);
     assert_int_equal(rows, 2);
@@ -757,13 +757,13 @@ static void test_pages_across_tables(void **state)
 
     load_all(fx);   /* 3 units, 3 warehouses, 3 items, 3 operators */
     /* Pages of 4 rows: units + 1 warehouse | 2 warehouses + 2 items | ... */
-    assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, 4, &p, reason, sizeof reason), TT_OK);
     assert_int_equal(p->nunits, 3);
     assert_int_equal(p->nwarehouses, 1);
     assert_string_equal(p->cursor, "4:warehouse:CK01");
     snprintf(cursor, sizeof cursor, "%s", p->cursor);
     tt_master_page_free(p);
-    assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, 4, &p, reason, sizeof reason), TT_OK);
     assert_int_equal(p->nunits, 0);
     assert_int_equal(p->nwarehouses, 2);
     assert_string_equal(p->warehouses[0].id, "CK02");
@@ -775,11 +775,11 @@ static void test_pages_across_tables(void **state)
     /* An import between pages: the series keeps its `to`; the changed row
      * comes along (it is after the cursor) and again from `to` later. */
     assert_int_equal(
-        import_ok(fx, TT_DB_ITEM,
+        import_ok(fx, TT_DBMASTER_ITEM,
                   ITEM_HEADER "DRILL-42,钻头,,个,equipment,1300,yes,50,200.5,6900000000035,yes\n",
                   1),
         5);
-    assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, 4, &p, reason, sizeof reason), TT_OK);
     assert_int_equal(p->to, 4);
     assert_int_equal(p->nitems, 1);
     assert_string_equal(p->items[0].code, "DRILL-42");
@@ -800,15 +800,15 @@ static void test_pages_across_tables(void **state)
                                       "99999999999999999:unit:A", "4:operator:"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = (tt_master_page_t *)1;
-        if (tt_db_master_page(fx->db, 0, bad[i], 4, &p, reason, sizeof reason) != TT_ERR_INVAL)
+        if (tt_dbmaster_page(fx->db, 0, bad[i], 4, &p, reason, sizeof reason) != TT_ERR_INVAL)
             fail_msg("cursor '%s' accepted", bad[i]);
         assert_null(p);
         assert_non_null(strstr(reason, "cursor"));
     }
-    assert_int_equal(tt_db_master_page(fx->db, 0, "", 0, &p, reason, sizeof reason),
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, "", 0, &p, reason, sizeof reason),
                      TT_ERR_INVAL);
-    assert_int_equal(tt_db_master_page(fx->db, 0, "", TT_MASTER_PAGE_ROWS + 1, &p, reason,
-                                       sizeof reason),
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, "", TT_MASTER_PAGE_ROWS + 1, &p, reason,
+                                      sizeof reason),
                      TT_ERR_INVAL);
 }
 
@@ -824,15 +824,15 @@ static void test_import_plans_and_equipment(void **state)
     uint64_t to;
 
     load_all(fx);
-    assert_int_equal(import_ok(fx, TT_DB_PLAN, PLANS, 3), 5);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_PLAN, PLANS, 3), 5);
     assert_int_equal(fx->res->rows, 3);
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 3), 6);
-    assert_int_equal(row_version(fx, TT_DB_PLAN, "P2026-0118"), 5);
-    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0099"), 6);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT, EQUIPMENT, 3), 6);
+    assert_int_equal(row_version(fx, TT_DBMASTER_PLAN, "P2026-0118"), 5);
+    assert_int_equal(row_version(fx, TT_DBMASTER_EQUIPMENT, "P-0099"), 6);
 
     /* What changed since 4: the plans, then the equipment, by key. */
-    assert_int_equal(tt_db_master_page(fx->db, 4, "", TT_MASTER_PAGE_ROWS, &p, reason,
-                                       sizeof reason),
+    assert_int_equal(tt_dbmaster_page(fx->db, 4, "", TT_MASTER_PAGE_ROWS, &p, reason,
+                                      sizeof reason),
                      TT_OK);
     assert_int_equal(p->to, 6);
     assert_true(p->last);
@@ -873,26 +873,26 @@ static void test_import_plans_and_equipment(void **state)
     tt_master_page_free(p);
 
     /* The same files again change nothing, not even the version. */
-    assert_int_equal(import_ok(fx, TT_DB_PLAN, PLANS, 0), 6);
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 0), 6);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_PLAN, PLANS, 0), 6);
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT, EQUIPMENT, 0), 6);
     assert_int_equal(read_pages(fx, 6, TT_MASTER_PAGE_ROWS, &rows, &to), 1);
     assert_int_equal(rows, 0);
 
     /* A plan rejected at a later step, an asset retired: changes like any
      * other, and the rows not in the file stay. */
-    assert_int_equal(import_ok(fx, TT_DB_PLAN,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_PLAN,
                                PLAN_HEADER "P2026-0117,6901234567892,200,S03,CM1,rejected\n", 1),
                      7);
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT,
                                EQUIPMENT_HEADER "P-0042,乳化液泵 BRW400/31.5,,06141415678,,CM1,no\n",
                                1),
                      8);
-    assert_int_equal(row_version(fx, TT_DB_PLAN, "P2026-0117"), 7);
-    assert_int_equal(row_version(fx, TT_DB_PLAN, "P2026-0118"), 5);
-    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0042"), 8);
-    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0043"), 6);
-    assert_int_equal(tt_db_master_page(fx->db, 6, "", TT_MASTER_PAGE_ROWS, &p, reason,
-                                       sizeof reason),
+    assert_int_equal(row_version(fx, TT_DBMASTER_PLAN, "P2026-0117"), 7);
+    assert_int_equal(row_version(fx, TT_DBMASTER_PLAN, "P2026-0118"), 5);
+    assert_int_equal(row_version(fx, TT_DBMASTER_EQUIPMENT, "P-0042"), 8);
+    assert_int_equal(row_version(fx, TT_DBMASTER_EQUIPMENT, "P-0043"), 6);
+    assert_int_equal(tt_dbmaster_page(fx->db, 6, "", TT_MASTER_PAGE_ROWS, &p, reason,
+                                      sizeof reason),
                      TT_OK);
     assert_int_equal(p->nplans, 1);
     assert_int_equal(p->plans[0].status, TT_PLAN_REJECTED);
@@ -900,8 +900,8 @@ static void test_import_plans_and_equipment(void **state)
     assert_false(p->equipment[0].active);
     tt_master_page_free(p);
     /* An empty optional column is stored as none and read back as "". */
-    assert_int_equal(import_ok(fx, TT_DB_PLAN, PLAN_HEADER "P2026-0118,BOLT-M8,1000.5,,,approved\n",
-                               0),
+    assert_int_equal(import_ok(fx, TT_DBMASTER_PLAN,
+                               PLAN_HEADER "P2026-0118,BOLT-M8,1000.5,,,approved\n", 0),
                      8);
 }
 
@@ -926,7 +926,7 @@ static void test_plan_errors(void **state)
     };
 
     load_all(fx);
-    import_errors(fx, TT_DB_PLAN,
+    import_errors(fx, TT_DBMASTER_PLAN,
                   PLAN_HEADER
                   "P 1,6901234567892,1,,,approved\n"        /* 2 */
                   "P2,NOPE,1,,,approved\n"                  /* 3 unknown item */
@@ -944,8 +944,8 @@ static void test_plan_errors(void **state)
                   want);
     assert_int_equal(fx->res->rows, 13);
     assert_int_equal(master_version(fx), 4);
-    assert_false(row_exists(fx, TT_DB_PLAN, "P12"));
-    import_errors(fx, TT_DB_PLAN, "serial,item,qty,unit,category,status\n",
+    assert_false(row_exists(fx, TT_DBMASTER_PLAN, "P12"));
+    import_errors(fx, TT_DBMASTER_PLAN, "serial,item,qty,unit,category,status\n",
                   (const char *const[]){"f.csv:1: header is 'serial,item,qty,unit,category,status',"
                                         " expected 'serial,item,qty,category,unit,status'",
                                         NULL});
@@ -973,7 +973,7 @@ static void test_equipment_errors(void **state)
     };
 
     load_all(fx);
-    import_errors(fx, TT_DB_EQUIPMENT,
+    import_errors(fx, TT_DBMASTER_EQUIPMENT,
                   EQUIPMENT_HEADER
                   "E 1,泵,,,,,yes\n"
                   "E2,,,,,,yes\n"
@@ -990,7 +990,7 @@ static void test_equipment_errors(void **state)
                   "E8,泵,,,,,yes\n",                             /* 14 */
                   want);
     assert_int_equal(master_version(fx), 4);
-    assert_false(row_exists(fx, TT_DB_EQUIPMENT, "E8"));
+    assert_false(row_exists(fx, TT_DBMASTER_EQUIPMENT, "E8"));
 }
 
 /* An asset's barcode and GIAI against the store: held, they move only when
@@ -1001,7 +1001,7 @@ static void test_equipment_claims_in_store(void **state)
     char who[TT_EVENT_CODE_MAX + 1];
 
     load_six(fx);
-    import_errors(fx, TT_DB_EQUIPMENT,
+    import_errors(fx, TT_DBMASTER_EQUIPMENT,
                   EQUIPMENT_HEADER "X1,泵,,,EQ-PUMP-0007,,yes\n"
                                    "X2,泵,,06141415678,,,yes\n"
                                    "X3,泵,,,P-0042,,yes\n"
@@ -1017,42 +1017,42 @@ static void test_equipment_claims_in_store(void **state)
                       "that asset in this file without it)",
                       NULL});
     assert_int_equal(master_version(fx), 6);
-    assert_false(row_exists(fx, TT_DB_EQUIPMENT, "X1"));
+    assert_false(row_exists(fx, TT_DBMASTER_EQUIPMENT, "X1"));
 
     /* The barcode moves to X1 with P-0043 listed without it: both change. */
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT,
                                EQUIPMENT_HEADER
                                "X1,泵,,,EQ-PUMP-0007,,yes\n"
                                "P-0043,\"采煤机 MG300/700-WD\",DRILL-42,0614141AB-12,,XL,yes\n",
                                2),
                      7);
-    assert_int_equal(tt_db_master_asset_barcode_owner(fx->db, "EQ-PUMP-0007", who), TT_OK);
+    assert_int_equal(tt_dbmaster_asset_barcode_owner(fx->db, "EQ-PUMP-0007", who), TT_OK);
     assert_string_equal(who, "X1");
-    assert_int_equal(row_version(fx, TT_DB_EQUIPMENT, "P-0043"), 7);
+    assert_int_equal(row_version(fx, TT_DBMASTER_EQUIPMENT, "P-0043"), 7);
     /* Two assets swap their GIAIs in one file (the unique GIAI never sees
      * two holders). */
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT,
                                EQUIPMENT_HEADER
                                "P-0042,乳化液泵 BRW400/31.5,,0614141AB-12,,CM1,yes\n"
                                "P-0043,\"采煤机 MG300/700-WD\",DRILL-42,06141415678,,XL,yes\n",
                                2),
                      8);
-    assert_int_equal(tt_db_master_giai_owner(fx->db, "06141415678", who), TT_OK);
+    assert_int_equal(tt_dbmaster_giai_owner(fx->db, "06141415678", who), TT_OK);
     assert_string_equal(who, "P-0043");
     /* A barcode given up by one asset and taken by another, the giving one
      * listed first; a retired asset's barcode is still its own. */
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT,
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT,
                                EQUIPMENT_HEADER "P-0099,旧水泵,,,,,no\n"
                                                 "P-0100,新水泵,,,EQ-OLD-1,CM1,yes\n",
                                2),
                      9);
-    assert_int_equal(tt_db_master_asset_barcode_owner(fx->db, "EQ-OLD-1", who), TT_OK);
+    assert_int_equal(tt_dbmaster_asset_barcode_owner(fx->db, "EQ-OLD-1", who), TT_OK);
     assert_string_equal(who, "P-0100");
-    assert_int_equal(tt_db_master_giai_owner(fx->db, "0614141999", who), TT_ERR_NOTFOUND);
-    assert_int_equal(tt_db_master_asset_exists(fx->db, "P-0100"), TT_OK);
-    assert_int_equal(tt_db_master_asset_exists(fx->db, "EQ-OLD-1"), TT_ERR_NOTFOUND);
-    assert_int_equal(tt_db_master_item_exists(fx->db, "BOLT-M8"), TT_OK);
-    assert_int_equal(tt_db_master_item_exists(fx->db, "6900000000011"), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_dbmaster_giai_owner(fx->db, "0614141999", who), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_dbmaster_asset_exists(fx->db, "P-0100"), TT_OK);
+    assert_int_equal(tt_dbmaster_asset_exists(fx->db, "EQ-OLD-1"), TT_ERR_NOTFOUND);
+    assert_int_equal(tt_dbmaster_item_exists(fx->db, "BOLT-M8"), TT_OK);
+    assert_int_equal(tt_dbmaster_item_exists(fx->db, "6900000000011"), TT_ERR_NOTFOUND);
 }
 
 /* The six tables page in order, the cursor names the new tables too. */
@@ -1067,7 +1067,7 @@ static void test_pages_with_plans_and_equipment(void **state)
     load_six(fx);   /* 3 units, 3 warehouses, 3 items, 3 operators, 3 plans, 3 assets */
     /* Pages of 5: 3u 2w | 1w 3i 1o | 2o 3p | 3e. */
     for (int page = 0; page < 3; page++) {
-        assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 5, &p, reason, sizeof reason),
+        assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, 5, &p, reason, sizeof reason),
                          TT_OK);
         snprintf(cursor, sizeof cursor, "%s", p->cursor);
         if (page < 2)
@@ -1078,19 +1078,19 @@ static void test_pages_with_plans_and_equipment(void **state)
     assert_int_equal(p->nequipment, 0);
     assert_string_equal(p->cursor, "6:plan:P2026-0119");
     tt_master_page_free(p);
-    assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 5, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, 5, &p, reason, sizeof reason), TT_OK);
     assert_int_equal(p->nplans, 0);
     assert_int_equal(p->nequipment, 3);
     assert_true(p->last);
     tt_master_page_free(p);
     /* A page that ends inside the equipment. */
-    assert_int_equal(tt_db_master_page(fx->db, 4, "", 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 4, "", 4, &p, reason, sizeof reason), TT_OK);
     assert_int_equal(p->nplans, 3);
     assert_int_equal(p->nequipment, 1);
     assert_string_equal(p->cursor, "6:equipment:P-0042");
     snprintf(cursor, sizeof cursor, "%s", p->cursor);
     tt_master_page_free(p);
-    assert_int_equal(tt_db_master_page(fx->db, 4, cursor, 4, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 4, cursor, 4, &p, reason, sizeof reason), TT_OK);
     assert_int_equal(p->nequipment, 2);
     assert_string_equal(p->equipment[0].asset, "P-0043");
     assert_true(p->last);
@@ -1109,19 +1109,19 @@ static void test_pages_with_plans_and_equipment(void **state)
                                       "6:equipment:A B", "6:asset:P-0042"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = (tt_master_page_t *)1;
-        if (tt_db_master_page(fx->db, 0, bad[i], 4, &p, reason, sizeof reason) != TT_ERR_INVAL)
+        if (tt_dbmaster_page(fx->db, 0, bad[i], 4, &p, reason, sizeof reason) != TT_ERR_INVAL)
             fail_msg("cursor '%s' accepted", bad[i]);
         assert_null(p);
     }
     /* An asset number may hold a ':' (it is a code): the cursor still reads. */
-    assert_int_equal(import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT_HEADER "A:1,泵,,,,,yes\nA:2,泵,,,,,yes\n",
-                               2),
+    assert_int_equal(import_ok(fx, TT_DBMASTER_EQUIPMENT,
+                               EQUIPMENT_HEADER "A:1,泵,,,,,yes\nA:2,泵,,,,,yes\n", 2),
                      7);
-    assert_int_equal(tt_db_master_page(fx->db, 6, "", 1, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 6, "", 1, &p, reason, sizeof reason), TT_OK);
     assert_string_equal(p->cursor, "7:equipment:A:1");
     snprintf(cursor, sizeof cursor, "%s", p->cursor);
     tt_master_page_free(p);
-    assert_int_equal(tt_db_master_page(fx->db, 6, cursor, 1, &p, reason, sizeof reason), TT_OK);
+    assert_int_equal(tt_dbmaster_page(fx->db, 6, cursor, 1, &p, reason, sizeof reason), TT_OK);
     assert_string_equal(p->equipment[0].asset, "A:2");
     assert_true(p->last);
     tt_master_page_free(p);
@@ -1239,7 +1239,7 @@ static void test_master_requests_through_ingest(void **state)
         char req[160], cursor[TT_MASTER_CURSOR_MAX + 1] = "";
         size_t items = 0, pages = 0;
         conf.max_payload = 8192;
-        assert_int_equal(import_ok(fx, TT_DB_ITEM, csv, 300), 5);
+        assert_int_equal(import_ok(fx, TT_DBMASTER_ITEM, csv, 300), 5);
         free(csv);
         assert_int_equal(tt_ingest_new(&conf, fx->db, NULL, &ing), TT_OK);
         for (;;) {
@@ -1299,7 +1299,8 @@ static void test_import_file_and_progress(void **state)
     fputs(csv, f);
     fclose(f);
     free(csv);
-    assert_int_equal(tt_import_file(fx->db, TT_DB_ITEM, path, on_progress, &pr, fx->res), TT_OK);
+    assert_int_equal(tt_import_file(fx->db, TT_DBMASTER_ITEM, path, on_progress, &pr, fx->res),
+                     TT_OK);
     assert_int_equal(fx->res->rows, 1000);
     assert_int_equal(fx->res->changed, 1000);
     assert_true(pr.calls >= 2);
@@ -1307,18 +1308,20 @@ static void test_import_file_and_progress(void **state)
     assert_int_equal(pr.last_total, 1000);
     unlink(path);
 
-    assert_int_equal(tt_import_file(fx->db, TT_DB_ITEM, path, NULL, NULL, fx->res), TT_ERR_IO);
+    assert_int_equal(tt_import_file(fx->db, TT_DBMASTER_ITEM, path, NULL, NULL, fx->res),
+                     TT_ERR_IO);
     assert_int_equal(fx->res->nerrors, 1);
     assert_non_null(strstr(fx->res->errors[0], "items.csv: No such file"));
-    assert_int_equal(tt_import_text(fx->db, (tt_db_master_t)9, "f", "", 0, NULL, NULL, fx->res),
+    assert_int_equal(tt_import_text(fx->db, (tt_dbmaster_table_t)9, "f", "", 0, NULL, NULL,
+                                    fx->res),
                      TT_ERR_INVAL);
-    assert_int_equal(tt_import_kind_parse("items"), TT_DB_ITEM);
+    assert_int_equal(tt_import_kind_parse("items"), TT_DBMASTER_ITEM);
     assert_int_equal(tt_import_kind_parse("item"), 0);
-    assert_string_equal(tt_import_kind_name(TT_DB_OPERATOR), "operators");
-    assert_int_equal(tt_import_kind_parse("plans"), TT_DB_PLAN);
-    assert_int_equal(tt_import_kind_parse("equipment"), TT_DB_EQUIPMENT);
-    assert_string_equal(tt_import_kind_name(TT_DB_EQUIPMENT), "equipment");
-    assert_null(tt_import_kind_name((tt_db_master_t)(TT_DB_MASTER_LAST + 1)));
+    assert_string_equal(tt_import_kind_name(TT_DBMASTER_OPERATOR), "operators");
+    assert_int_equal(tt_import_kind_parse("plans"), TT_DBMASTER_PLAN);
+    assert_int_equal(tt_import_kind_parse("equipment"), TT_DBMASTER_EQUIPMENT);
+    assert_string_equal(tt_import_kind_name(TT_DBMASTER_EQUIPMENT), "equipment");
+    assert_null(tt_import_kind_name((tt_dbmaster_table_t)(TT_DBMASTER_LAST + 1)));
 }
 
 /* Master rows are never deleted, even by hand through SQL. */
@@ -1330,16 +1333,16 @@ static void test_rows_never_deleted(void **state)
     sqlite3 *raw = NULL;
     char err[256];
 
-    import_ok(fx, TT_DB_UNIT, UNITS, 3);
+    import_ok(fx, TT_DBMASTER_UNIT, UNITS, 3);
     assert_int_equal(sqlite3_open_v2(fx->path, &raw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(raw, 5000);
     assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM unit WHERE id = 'CM1'", NULL, NULL, NULL),
                          SQLITE_OK);
     assert_non_null(strstr(sqlite3_errmsg(raw), "never deleted"));
     sqlite3_close(raw);
-    import_ok(fx, TT_DB_ITEM, ITEMS, 3);
-    import_ok(fx, TT_DB_PLAN, PLANS, 3);
-    import_ok(fx, TT_DB_EQUIPMENT, EQUIPMENT, 3);
+    import_ok(fx, TT_DBMASTER_ITEM, ITEMS, 3);
+    import_ok(fx, TT_DBMASTER_PLAN, PLANS, 3);
+    import_ok(fx, TT_DBMASTER_EQUIPMENT, EQUIPMENT, 3);
     assert_int_equal(sqlite3_open_v2(fx->path, &raw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(raw, 5000);
     assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM plan", NULL, NULL, NULL), SQLITE_OK);
@@ -1350,15 +1353,15 @@ static void test_rows_never_deleted(void **state)
     /* A second writer (the import tool beside a server) sees the same data
      * and may import while the first is open. */
     assert_int_equal(tt_db_open_tool(fx->path, &other, err, sizeof err), TT_OK);
-    assert_int_equal(tt_import_text(other, TT_DB_UNIT, "g.csv", one, sizeof one - 1, NULL, NULL,
-                                    fx->res),
+    assert_int_equal(tt_import_text(other, TT_DBMASTER_UNIT, "g.csv", one, sizeof one - 1, NULL,
+                                    NULL, fx->res),
                      TT_OK);
     assert_int_equal(fx->res->version, 5);
     tt_db_close(other);
     assert_int_equal(master_version(fx), 5);
-    assert_true(row_exists(fx, TT_DB_UNIT, "NEW"));
+    assert_true(row_exists(fx, TT_DBMASTER_UNIT, "NEW"));
     /* The file without CM1: CM1 stays. */
-    assert_true(row_exists(fx, TT_DB_UNIT, "CM1"));
+    assert_true(row_exists(fx, TT_DBMASTER_UNIT, "CM1"));
 }
 
 int main(void)

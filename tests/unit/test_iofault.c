@@ -14,6 +14,17 @@
  * and again after a reopen: the document is there whole, with success
  * reported, or not at all, with failure reported (no ack); a retry then
  * stores it exactly once.
+ *
+ * Power cuts are simulated by copying the database and WAL files as they
+ * are (what the disk would hold if every write reached it) and opening the
+ * copy fresh, so SQLite recovers from the WAL.  For the terminal's outbox a
+ * failure it reports (TT_ERR_DB) must be absent from such an image too: a
+ * fsync that failed at COMMIT leaves the commit's frames whole in the WAL,
+ * and the outbox settles the store before it reports.  When it cannot (the
+ * disk keeps failing) it reports TT_ERR_INDOUBT, refuses every write, and
+ * tt_outbox_settle gives the verdict once the disk works again.  A targeted
+ * test takes an image before every write, sync and truncate of a document
+ * whose WAL fsync fails, as a power cut at each of those moments.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -45,23 +56,46 @@ typedef struct {
     sqlite3_file *real;   /* the real VFS's file, right after this struct */
 } ff_file_t;
 
+/* The kinds of call the fault counts and fails. */
+enum { FF_WRITE = 1, FF_SYNC = 2, FF_TRUNCATE = 4, FF_ALL = 7 };
+
+#define MAX_IMAGES 64
+
+struct fx;
+
 static struct {
     int armed;
+    int kinds;         /* FF_* mask of the calls counted (others pass untouched) */
     int sticky;        /* 1: every call from the after-th on fails; 0: only that one */
     long after;        /* successful calls allowed before the first failure */
-    long calls;        /* write/sync/truncate calls seen while armed */
+    long calls;        /* counted calls seen while armed */
     long fired;        /* failures injected */
+    /* Power-cut images before every write/sync/truncate (any kind), while
+     * image_fx is set: the number of events each image holds (-1: the
+     * image was unreadable or failed integrity_check), and for each whether
+     * a failure had been injected before it. */
+    struct fx *image_fx;
+    int imaging;
+    int nimages;
+    long long image_events[MAX_IMAGES];
+    int image_after_fault[MAX_IMAGES];
 } fault;
 
 static sqlite3_vfs *real_vfs;
 
-static void fault_arm(long after, int sticky)
+static void fault_arm_kinds(long after, int sticky, int kinds)
 {
     fault.after = after;
     fault.sticky = sticky;
+    fault.kinds = kinds;
     fault.calls = 0;
     fault.fired = 0;
     fault.armed = 1;
+}
+
+static void fault_arm(long after, int sticky)
+{
+    fault_arm_kinds(after, sticky, FF_ALL);
 }
 
 static void fault_disarm(void)
@@ -69,11 +103,14 @@ static void fault_disarm(void)
     fault.armed = 0;
 }
 
-static int fault_hit(void)
+static void image_hook(void);
+
+static int fault_hit(int kind)
 {
     long n;
 
-    if (!fault.armed)
+    image_hook();
+    if (!fault.armed || !(fault.kinds & kind))
         return 0;
     n = fault.calls++;
     if (n < fault.after)
@@ -104,7 +141,7 @@ static int ff_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
 static int ff_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 {
     sqlite3_file *r = real_of(f);
-    if (fault_hit())
+    if (fault_hit(FF_WRITE))
         return SQLITE_IOERR_WRITE;
     return r->pMethods->xWrite(r, buf, amt, off);
 }
@@ -112,7 +149,7 @@ static int ff_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off
 static int ff_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
     sqlite3_file *r = real_of(f);
-    if (fault_hit())
+    if (fault_hit(FF_TRUNCATE))
         return SQLITE_IOERR_TRUNCATE;
     return r->pMethods->xTruncate(r, size);
 }
@@ -120,7 +157,7 @@ static int ff_truncate(sqlite3_file *f, sqlite3_int64 size)
 static int ff_sync(sqlite3_file *f, int flags)
 {
     sqlite3_file *r = real_of(f);
-    if (fault_hit())
+    if (fault_hit(FF_SYNC))
         return SQLITE_IOERR_FSYNC;
     return r->pMethods->xSync(r, flags);
 }
@@ -349,7 +386,7 @@ typedef struct {
     size_t len;
 } got_ack_t;
 
-typedef struct {
+typedef struct fx {
     char dir[64];
     char path[128];
     char *buf;            /* BIG_CAP bytes of scratch for outbox batches */
@@ -365,6 +402,8 @@ typedef struct {
     long points, failed, succeeded, fired_but_ok;
     long crash_kept_failed;   /* failure reported, yet a power cut then keeps it whole */
     long kept_at;             /* the last fault point where that happened */
+    long indoubt;             /* outbox: TT_ERR_INDOUBT reported (not settled at once) */
+    long doubt_kept;          /* ... and a power cut then would have kept it whole */
 } sweep_t;
 
 static void remove_store(const char *path)
@@ -513,6 +552,78 @@ static const char *crash_image(fx_t *fx)
     return img;
 }
 
+/* copy_file without cmocka's asserts (see image_events_now): 0 or -1. */
+static int copy_plain(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out;
+    char buf[8192];
+    size_t n;
+    int rc = 0;
+
+    unlink(to);
+    if (!in)
+        return 0;   /* no such file: the image has none either */
+    out = fopen(to, "wb");
+    if (!out) {
+        fclose(in);
+        return -1;
+    }
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = -1;
+    fclose(in);
+    if (fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* A power-cut image taken inside a VFS call, where a cmocka assert would
+ * longjmp through SQLite: the number of events the recovered image holds,
+ * or -1 when it cannot be read or fails PRAGMA integrity_check. */
+static long long image_events_now(const fx_t *fx)
+{
+    char img[160], from[170], to[170];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+
+    snprintf(img, sizeof img, "%s/hook.db", fx->dir);
+    remove_store(img);
+    snprintf(from, sizeof from, "%s-wal", fx->path);
+    snprintf(to, sizeof to, "%s-wal", img);
+    if (copy_plain(fx->path, img) != 0 || copy_plain(from, to) != 0)
+        return -1;
+    if (sqlite3_open_v2(img, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW &&
+        strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0) {
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM event", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    remove_store(img);
+    return n;
+}
+
+static void image_hook(void)
+{
+    int armed = fault.armed;
+
+    if (!fault.image_fx || fault.imaging || fault.nimages >= MAX_IMAGES)
+        return;
+    fault.imaging = 1;   /* the image's own I/O comes through here too */
+    fault.armed = 0;
+    fault.image_after_fault[fault.nimages] = fault.fired > 0;
+    fault.image_events[fault.nimages] = image_events_now(fault.image_fx);
+    fault.nimages++;
+    fault.armed = armed;
+    fault.imaging = 0;
+}
+
 /* --- terminal: outbox ------------------------------------------------------ */
 
 static void ob_open(fx_t *fx)
@@ -574,6 +685,37 @@ static void ob_stats(const fx_t *fx, uint64_t last, uint64_t synced, uint64_t re
     assert_int_equal(st.last_seq, last);
     assert_int_equal(st.synced, synced);
     assert_int_equal(st.rejected, rejected);
+}
+
+static void ob_unsettled(const fx_t *fx, int unsettled)
+{
+    tt_outbox_stats_t st;
+
+    tt_outbox_stats(fx->ob, &st);
+    assert_int_equal(st.unsettled, unsettled);
+}
+
+/* An unsettled store refuses every write (TT_ERR_BUSY: not tried) and
+ * numbers nothing. */
+static void ob_check_refusing(fx_t *fx)
+{
+    tt_event_t more = nth_event(30);
+    tt_outbox_stats_t before, after;
+    tt_master_page_t page;
+
+    tt_outbox_stats(fx->ob, &before);
+    assert_int_equal(before.unsettled, 1);
+    assert_int_equal(tt_outbox_append(fx->ob, &more), TT_ERR_BUSY);
+    assert_int_equal(more.seq, 0);
+    assert_int_equal(tt_outbox_ack(fx->ob, 1, NULL, 0), TT_ERR_BUSY);
+    memset(&page, 0, sizeof page);
+    page.last = 1;
+    page.to = 9;
+    assert_int_equal(tt_outbox_master_apply(fx->ob, &page), TT_ERR_BUSY);
+    tt_outbox_stats(fx->ob, &after);
+    assert_int_equal(after.last_seq, before.last_seq);
+    assert_int_equal(after.synced, before.synced);
+    assert_int_equal(after.master_version, before.master_version);
 }
 
 /* The store holds the seed event (seq 1) and, when `with_doc`, exactly the
@@ -645,7 +787,7 @@ static long ob_append_run(fx_t *fx, long after, int sticky, sweep_t *sw)
     tt_event_t seed = nth_event(1), evs[5];
     tt_err_t rc;
     long calls, fired;
-    int ok;
+    int ok, doubt, kept;
 
     ob_fresh(fx);
     assert_int_equal(tt_outbox_append(fx->ob, &seed), TT_OK);
@@ -658,22 +800,51 @@ static long ob_append_run(fx_t *fx, long after, int sticky, sweep_t *sw)
     fired = fault.fired;
     fault_disarm();
     ok = rc == TT_OK;
-    if (ob_crash_check(fx, ok) && !ok && sw) {
-        sw->crash_kept_failed++;
-        sw->kept_at = after;
+    doubt = rc == TT_ERR_INDOUBT;
+    if (!ok && fired == 0)
+        fail_msg("append_many failed (%d) with no fault injected", rc);
+    kept = ob_crash_check(fx, ok);
+    if (!ok && !doubt && kept)
+        fail_msg("append_many reported failure (%d) at fault point %ld (%s), yet a power cut now"
+                 " keeps the document: a retry would record it twice",
+                 rc, after, sticky ? "sticky" : "once");
+    if (!ok)
+        for (unsigned i = 0; i < 5; i++)
+            assert_int_equal(evs[i].seq, 0);
+
+    if (doubt) {
+        uint64_t first = 99, last = 99;
+
+        /* Not settled: nothing is written until the disk works again. */
+        ob_check_refusing(fx);
+        ob_stats(fx, 1, 0, 0);
+        /* It works again: settling gives the verdict, and a power cut from
+         * then on agrees with it. */
+        assert_int_equal(tt_outbox_settle(fx->ob, &first, &last), TT_OK);
+        ob_unsettled(fx, 0);
+        if (!((first == 0 && last == 0) || (first == 2 && last == 6)))
+            fail_msg("settled with verdict %llu..%llu", (unsigned long long)first,
+                     (unsigned long long)last);
+        ok = first == 2;
+        if (ob_crash_check(fx, ok) != ok)
+            fail_msg("settled as %s, but a power cut now says otherwise",
+                     ok ? "stored" : "not stored");
+        if (sw) {
+            sw->indoubt++;
+            if (kept)
+                sw->doubt_kept++;
+        }
     }
 
     if (ok) {
-        for (unsigned i = 0; i < 5; i++)
-            assert_int_equal(evs[i].seq, 2 + i);
+        if (!doubt)
+            for (unsigned i = 0; i < 5; i++)
+                assert_int_equal(evs[i].seq, 2 + i);
         ob_stats(fx, 6, 0, 0);
     } else {
-        if (fired == 0)
-            fail_msg("append_many failed (%d) with no fault injected", rc);
-        for (unsigned i = 0; i < 5; i++)
-            assert_int_equal(evs[i].seq, 0);
         ob_stats(fx, 1, 0, 0);
     }
+    ob_unsettled(fx, 0);
     if (sw) {
         sw->points++;
         if (ok)
@@ -739,11 +910,25 @@ static void ob_check_ack(fx_t *fx, int acked)
     assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM event", NULL), 5);
 }
 
+/* The synced watermark a power cut now would leave; fails on a partial ack. */
+static long long ob_ack_crash_synced(fx_t *fx)
+{
+    const char *img = crash_image(fx);
+    long long synced = query_int(img, "SELECT value FROM state WHERE key = 'synced'", NULL);
+    long long nrej = query_int(img, "SELECT COUNT(*) FROM rejection", NULL);
+
+    if (!((synced == 0 && nrej == 0) || (synced == 4 && nrej == 2)))
+        fail_msg("power-cut image: synced %lld with %lld rejections: a partial ack", synced, nrej);
+    remove_store(img);
+    return synced;
+}
+
 static long ob_ack_run(fx_t *fx, long after, int sticky, sweep_t *sw)
 {
     tt_err_t rc;
     long calls, fired;
-    int ok;
+    int ok, doubt;
+    long long synced;
 
     ob_fresh(fx);
     for (unsigned i = 1; i <= 5; i++) {
@@ -757,23 +942,35 @@ static long ob_ack_run(fx_t *fx, long after, int sticky, sweep_t *sw)
     fired = fault.fired;
     fault_disarm();
     ok = rc == TT_OK;
+    doubt = rc == TT_ERR_INDOUBT;
     if (!ok && fired == 0)
         fail_msg("ack failed (%d) with no fault injected", rc);
-    {
-        const char *img = crash_image(fx);
-        long long synced = query_int(img, "SELECT value FROM state WHERE key = 'synced'", NULL);
-        long long nrej = query_int(img, "SELECT COUNT(*) FROM rejection", NULL);
+    synced = ob_ack_crash_synced(fx);
+    if (ok && synced != 4)
+        fail_msg("TT_OK returned but a power cut loses the ack");
+    if (!ok && !doubt && synced == 4)
+        fail_msg("ack reported failed (%d) at fault point %ld, yet a power cut now keeps it", rc,
+                 after);
+    if (doubt) {
+        uint64_t first = 99, last = 99;
+        tt_outbox_stats_t st;
 
-        if (!((synced == 0 && nrej == 0) || (synced == 4 && nrej == 2)))
-            fail_msg("power-cut image: synced %lld with %lld rejections: a partial ack", synced,
-                     nrej);
-        if (ok && synced != 4)
-            fail_msg("TT_OK returned but a power cut loses the ack");
-        if (!ok && synced == 4 && sw) {
-            sw->crash_kept_failed++;
-            sw->kept_at = after;
+        ob_check_refusing(fx);
+        assert_int_equal(tt_outbox_settle(fx->ob, &first, &last), TT_OK);
+        assert_int_equal(first, 0);   /* not an append: no seqs to name */
+        assert_int_equal(last, 0);
+        ob_unsettled(fx, 0);
+        /* The verdict is what the store now holds, and a power cut agrees. */
+        tt_outbox_stats(fx->ob, &st);
+        ok = st.synced == 4;
+        if (ob_ack_crash_synced(fx) != (ok ? 4 : 0))
+            fail_msg("settled with synced %llu, but a power cut now says otherwise",
+                     (unsigned long long)st.synced);
+        if (sw) {
+            sw->indoubt++;
+            if (synced == 4)
+                sw->doubt_kept++;
         }
-        remove_store(img);
     }
     if (sw) {
         sw->points++;
@@ -825,10 +1022,12 @@ static void sweep(fx_t *fx, const char *name, run_fn run)
         print_message("[ iofault ] %s, %s: %ld fault points (write/sync/truncate calls: %ld):"
                       " %ld failed whole, %ld succeeded whole (%ld of them despite a fault);"
                       " power-cut images whole or empty at all points, %ld failures kept whole"
-                      " by one (last at point %ld)\n",
+                      " by one (last at point %ld); %ld in doubt until settled (%ld of them"
+                      " whole in a power cut meanwhile)\n",
                       name, sticky ? "sticky" : "once", sw[sticky].points, calls,
                       sw[sticky].failed, sw[sticky].succeeded, sw[sticky].fired_but_ok,
-                      sw[sticky].crash_kept_failed, sw[sticky].kept_at);
+                      sw[sticky].crash_kept_failed, sw[sticky].kept_at, sw[sticky].indoubt,
+                      sw[sticky].doubt_kept);
         /* The injection must really have hit the operation. */
         assert_true(sw[sticky].failed > 0);
     }
@@ -844,6 +1043,176 @@ static void test_outbox_append_many_faults(void **state)
 static void test_outbox_ack_faults(void **state)
 {
     sweep(*state, "outbox ack (applied 4, 2 rejections)", ob_ack_run);
+}
+
+/* The event seqs of the store at `path`, in order, as "1,2,3". */
+static void seq_list(const char *path, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t used = 0;
+
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq FROM event ORDER BY seq", -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW && used + 24 < cap)
+        used += (size_t)snprintf(out + used, cap - used, "%s%lld", used ? "," : "",
+                                 (long long)sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A restart after a power cut now: the image becomes the store, opened by
+ * the outbox; the storekeeper then commits the document (again).  The
+ * store must number it 2..6 and hold seqs 1..6 exactly. */
+static void restart_and_retry(fx_t *fx, int doc_kept)
+{
+    char err[256] = "", seqs[128];
+    tt_outbox_t *ob = NULL;
+    tt_outbox_stats_t st;
+    tt_event_t evs[5];
+    const char *img = crash_image(fx);
+
+    assert_int_equal(tt_outbox_open(img, &ob, err, sizeof err), TT_OK);
+    tt_outbox_stats(ob, &st);
+    assert_int_equal(st.last_seq, doc_kept ? 6 : 1);
+    assert_int_equal(st.unsettled, 0);
+    if (!doc_kept) {
+        doc5(evs);
+        assert_int_equal(tt_outbox_append_many(ob, evs, 5), TT_OK);
+        assert_int_equal(evs[0].seq, 2);
+        assert_int_equal(evs[4].seq, 6);
+    }
+    tt_outbox_close(ob);
+    seq_list(img, seqs, sizeof seqs);
+    assert_string_equal(seqs, "1,2,3,4,5,6");
+    assert_integrity_of(img);
+    remove_store(img);
+}
+
+/* Counts the images taken during the last armed call: whole (6 events),
+ * absent (1), and how many of the whole ones came after the injected
+ * failure.  Any other image is a partial or broken store. */
+static void count_images(int *whole, int *absent, int *whole_after_fault)
+{
+    *whole = *absent = *whole_after_fault = 0;
+    for (int i = 0; i < fault.nimages; i++) {
+        if (fault.image_events[i] == 6) {
+            (*whole)++;
+            if (fault.image_after_fault[i])
+                (*whole_after_fault)++;
+        } else if (fault.image_events[i] == 1) {
+            (*absent)++;
+        } else {
+            fail_msg("power-cut image %d of %d holds %lld events: partial or broken", i,
+                     fault.nimages, fault.image_events[i]);
+        }
+    }
+}
+
+/* The known hazard, step by step.  The WAL's fsync fails at the COMMIT of
+ * a 5-line document (seq 1 already stored), after the commit's frames were
+ * written whole into the file; a power cut is simulated before every
+ * write, sync and truncate from then on (and after the call returns).
+ *
+ * Once (the disk recovers at once): right after the failed fsync a power
+ * cut would keep the document, but the outbox settles the store before it
+ * answers, and the answer is TT_ERR_DB; from then on no power cut brings
+ * the document back, and the storekeeper's retry numbers it 2..6 both on
+ * the running terminal and on one restarted from a power cut.
+ *
+ * Sticky (every fsync fails from then on): the outbox cannot settle and
+ * says TT_ERR_INDOUBT, not "failed", and refuses every write; a power cut
+ * meanwhile may keep the document, which is why the storekeeper was not
+ * told it failed.  When the disk works again tt_outbox_settle proves it
+ * absent, a power cut agrees, and the retry numbers it 2..6. */
+static void test_outbox_fsync_fail_power_cut(void **state)
+{
+    fx_t *fx = *state;
+    tt_event_t seed = nth_event(1), evs[5];
+    char seqs[128];
+    long syncs;
+    int whole, absent, whole_after;
+
+    /* Calibration: the document's commit makes one sync, the WAL's. */
+    ob_fresh(fx);
+    assert_int_equal(tt_outbox_append(fx->ob, &seed), TT_OK);
+    doc5(evs);
+    fault_arm_kinds(LONG_MAX, 1, FF_SYNC);
+    assert_int_equal(tt_outbox_append_many(fx->ob, evs, 5), TT_OK);
+    syncs = fault.calls;
+    fault_disarm();
+    assert_int_equal(syncs, 1);
+
+    for (int sticky = 0; sticky <= 1; sticky++) {
+        uint64_t first = 99, last = 99;
+        tt_err_t rc;
+
+        ob_fresh(fx);
+        seed = nth_event(1);
+        assert_int_equal(tt_outbox_append(fx->ob, &seed), TT_OK);
+        doc5(evs);
+        fault.nimages = 0;
+        fault.image_fx = fx;
+        fault_arm_kinds(0, sticky, FF_SYNC);
+        rc = tt_outbox_append_many(fx->ob, evs, 5);
+        fault_disarm();
+        image_hook();   /* and the moment the call has returned */
+        fault.image_fx = NULL;
+        assert_true(fault.fired >= 1);
+        count_images(&whole, &absent, &whole_after);
+        /* The hazard is real: the failed fsync left the document whole. */
+        assert_true(whole_after >= 1);
+        assert_int_equal(evs[0].seq, 0);
+        assert_int_equal(fault.image_events[fault.nimages - 1], sticky ? 6 : 1);
+        print_message("[ iofault ] WAL fsync fails at COMMIT (%s): %s; %d power-cut images during"
+                      " the call: %d whole (%d of them after the failed fsync, before the"
+                      " answer), %d without the document; at the answer: %s\n",
+                      sticky ? "and every sync after it" : "once",
+                      sticky ? "TT_ERR_INDOUBT" : "TT_ERR_DB", fault.nimages, whole, whole_after,
+                      absent, sticky ? "whole (in doubt, so not reported as failed)" : "absent");
+        if (!sticky) {
+            assert_int_equal(rc, TT_ERR_DB);
+            ob_unsettled(fx, 0);
+            ob_stats(fx, 1, 0, 0);
+            restart_and_retry(fx, 0);
+        } else {
+            assert_int_equal(rc, TT_ERR_INDOUBT);
+            ob_check_refusing(fx);
+            /* A power cut now: the document may come back whole; it was
+             * never reported as failed. */
+            restart_and_retry(fx, 1);
+            /* Still failing: settling is refused, nothing changes. */
+            fault_arm_kinds(0, 1, FF_SYNC);
+            assert_int_equal(tt_outbox_settle(fx->ob, &first, &last), TT_ERR_INDOUBT);
+            fault_disarm();
+            ob_check_refusing(fx);
+            /* The disk works again. */
+            assert_int_equal(tt_outbox_settle(fx->ob, &first, &last), TT_OK);
+            assert_int_equal(first, 0);
+            assert_int_equal(last, 0);
+            ob_unsettled(fx, 0);
+            ob_stats(fx, 1, 0, 0);
+            restart_and_retry(fx, 0);
+        }
+        /* The running terminal: the storekeeper's retry. */
+        doc5(evs);
+        assert_int_equal(tt_outbox_append_many(fx->ob, evs, 5), TT_OK);
+        assert_int_equal(evs[0].seq, 2);
+        assert_int_equal(evs[4].seq, 6);
+        ob_check_content(fx, 1);
+        assert_int_equal(ob_crash_check(fx, 1), 1);
+        ob_reopen(fx);
+        seq_list(fx->path, seqs, sizeof seqs);
+        assert_string_equal(seqs, "1,2,3,4,5,6");
+        assert_integrity(fx);
+        {
+            tt_outbox_stats_t st;
+            tt_outbox_stats(fx->ob, &st);
+            assert_true(st.store_faults >= 1);   /* settled at least once */
+        }
+    }
 }
 
 /* --- server: ingest over db ----------------------------------------------- */
@@ -1095,6 +1464,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outbox_append_many_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_ack_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_fsync_fail_power_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_faults, setup, teardown),
     };
 

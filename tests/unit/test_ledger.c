@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "dbmaster.h"
 #include "event.h"
 #include "ingest.h"
 #include "ledger.h"
@@ -51,7 +52,7 @@ static void put_unit(fx_t *fx, const char *id, tt_unit_kind_t kind)
     snprintf(u.id, sizeof u.id, "%s", id);
     snprintf(u.name, sizeof u.name, "unit %s", id);
     u.kind = kind;
-    assert_int_equal(tt_db_master_put_unit(fx->db, &u, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_unit(fx->db, &u, 1, NULL), TT_OK);
 }
 
 static void put_wh(fx_t *fx, const char *id, tt_warehouse_kind_t kind, const char *unit)
@@ -62,12 +63,12 @@ static void put_wh(fx_t *fx, const char *id, tt_warehouse_kind_t kind, const cha
     snprintf(w.name, sizeof w.name, "warehouse %s", id);
     w.kind = kind;
     snprintf(w.unit, sizeof w.unit, "%s", unit);
-    assert_int_equal(tt_db_master_put_warehouse(fx->db, &w, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_warehouse(fx->db, &w, 1, NULL), TT_OK);
 }
 
 static void put_item(fx_t *fx, const char *code, tt_fen_t price)
 {
-    tt_db_item_t it;
+    tt_dbmaster_item_t it;
     memset(&it, 0, sizeof it);
     snprintf(it.item.code, sizeof it.item.code, "%s", code);
     snprintf(it.item.name, sizeof it.item.name, "item %s", code);
@@ -76,7 +77,7 @@ static void put_item(fx_t *fx, const char *code, tt_fen_t price)
     it.item.category = TT_ITEM_MATERIAL;
     it.item.price = price;
     it.item.active = 1;
-    assert_int_equal(tt_db_master_put_item(fx->db, &it, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_item(fx->db, &it, 1, NULL), TT_OK);
 }
 
 static void put_plan(fx_t *fx, const char *serial, const char *item, const char *category,
@@ -89,7 +90,7 @@ static void put_plan(fx_t *fx, const char *serial, const char *item, const char 
     snprintf(p.category, sizeof p.category, "%s", category);
     p.qty = U(100);
     p.status = status;
-    assert_int_equal(tt_db_master_put_plan(fx->db, &p, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_plan(fx->db, &p, 1, NULL), TT_OK);
 }
 
 /* Units A3, A4 (work areas), XL (the repair shop); warehouses W01
@@ -112,7 +113,7 @@ static void load_master(fx_t *fx)
     put_plan(fx, "P-AQ", "ROPE", "AQ-02", TT_PLAN_APPROVED);
     put_plan(fx, "P-REJ", "ROPE", "S06", TT_PLAN_REJECTED);
     put_plan(fx, "P-S01", "STEEL", "S01", TT_PLAN_APPROVED);
-    assert_int_equal(tt_db_master_set_version(fx->db, 1), TT_OK);
+    assert_int_equal(tt_dbmaster_set_version(fx->db, 1), TT_OK);
     assert_int_equal(tt_db_commit(fx->db), TT_OK);
 }
 

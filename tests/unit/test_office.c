@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbmaster.h"
 #include "office.h"
 
 #define NOW 1764100000000LL   /* 2025-11-25 in Asia/Shanghai */
@@ -33,7 +34,7 @@ static int setup(void **state)
     char err[256] = "";
     tt_master_unit_t u = {.kind = TT_UNIT_WORK_AREA};
     tt_master_warehouse_t w = {.kind = TT_WAREHOUSE_CENTRAL};
-    tt_db_item_t it;
+    tt_dbmaster_item_t it;
 
     if (!fx)
         return -1;
@@ -56,10 +57,10 @@ static int setup(void **state)
     it.item.category = TT_ITEM_MATERIAL;
     it.item.price = 5000;
     it.item.active = 1;
-    if (tt_db_begin(fx->db) != TT_OK || tt_db_master_put_unit(fx->db, &u, 1, NULL) != TT_OK ||
-        tt_db_master_put_warehouse(fx->db, &w, 1, NULL) != TT_OK ||
-        tt_db_master_put_item(fx->db, &it, 1, NULL) != TT_OK ||
-        tt_db_master_set_version(fx->db, 1) != TT_OK || tt_db_commit(fx->db) != TT_OK)
+    if (tt_db_begin(fx->db) != TT_OK || tt_dbmaster_put_unit(fx->db, &u, 1, NULL) != TT_OK ||
+        tt_dbmaster_put_warehouse(fx->db, &w, 1, NULL) != TT_OK ||
+        tt_dbmaster_put_item(fx->db, &it, 1, NULL) != TT_OK ||
+        tt_dbmaster_set_version(fx->db, 1) != TT_OK || tt_db_commit(fx->db) != TT_OK)
         return -1;
     if (tt_office_open(fx->path, &fx->office, err, sizeof err) != TT_OK)
         return -1;

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "dbmaster.h"
 #include "event.h"
 #include "ledger.h"
 #include "office.h"
@@ -53,12 +54,12 @@ static void put_unit(fx_t *fx, const char *id, tt_unit_kind_t kind)
     snprintf(u.id, sizeof u.id, "%s", id);
     snprintf(u.name, sizeof u.name, "unit %s", id);
     u.kind = kind;
-    assert_int_equal(tt_db_master_put_unit(fx->db, &u, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_unit(fx->db, &u, 1, NULL), TT_OK);
 }
 
 static void put_item(fx_t *fx, const char *code, tt_fen_t price)
 {
-    tt_db_item_t it;
+    tt_dbmaster_item_t it;
     memset(&it, 0, sizeof it);
     snprintf(it.item.code, sizeof it.item.code, "%s", code);
     snprintf(it.item.name, sizeof it.item.name, "item %s", code);
@@ -67,7 +68,7 @@ static void put_item(fx_t *fx, const char *code, tt_fen_t price)
     it.item.category = TT_ITEM_MATERIAL;
     it.item.price = price;
     it.item.active = 1;
-    assert_int_equal(tt_db_master_put_item(fx->db, &it, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_item(fx->db, &it, 1, NULL), TT_OK);
 }
 
 static void put_equipment(fx_t *fx, const char *asset, const char *model, const char *giai,
@@ -81,7 +82,7 @@ static void put_equipment(fx_t *fx, const char *asset, const char *model, const 
     snprintf(e.barcode, sizeof e.barcode, "%s", barcode);
     snprintf(e.unit, sizeof e.unit, "%s", unit);
     e.active = active;
-    assert_int_equal(tt_db_master_put_equipment(fx->db, &e, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_equipment(fx->db, &e, 1, NULL), TT_OK);
 }
 
 static void put_plan(fx_t *fx, const char *serial, const char *item, const char *category)
@@ -93,7 +94,7 @@ static void put_plan(fx_t *fx, const char *serial, const char *item, const char 
     snprintf(p.category, sizeof p.category, "%s", category);
     p.qty = U(100);
     p.status = TT_PLAN_APPROVED;
-    assert_int_equal(tt_db_master_put_plan(fx->db, &p, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_plan(fx->db, &p, 1, NULL), TT_OK);
 }
 
 /* Units A3, A4 (work areas), XL (the repair shop); warehouse W01; item
@@ -112,7 +113,7 @@ static void load_master(fx_t *fx)
     snprintf(w.id, sizeof w.id, "W01");
     snprintf(w.name, sizeof w.name, "central");
     w.kind = TT_WAREHOUSE_CENTRAL;
-    assert_int_equal(tt_db_master_put_warehouse(fx->db, &w, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_warehouse(fx->db, &w, 1, NULL), TT_OK);
     put_item(fx, "ROPE", Y(100));
     put_plan(fx, "P-S06", "ROPE", "S06");
     put_plan(fx, "P-NS", "ROPE", "");
@@ -120,7 +121,7 @@ static void load_master(fx_t *fx)
     put_equipment(fx, "P-0043", "乳化液泵 BRW400", "", "", "A3", 1);
     put_equipment(fx, "P-0050", "采煤机 MG300", "", "", "", 1);
     put_equipment(fx, "P-0099", "旧水泵", "", "EQ-OLD-1", "", 0);
-    assert_int_equal(tt_db_master_set_version(fx->db, 1), TT_OK);
+    assert_int_equal(tt_dbmaster_set_version(fx->db, 1), TT_OK);
     assert_int_equal(tt_db_commit(fx->db), TT_OK);
 }
 

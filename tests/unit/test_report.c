@@ -58,10 +58,10 @@ static int setup(void **state)
     fx_t *fx = calloc(1, sizeof *fx);
     tt_import_result_t *res = calloc(1, sizeof *res);
     static const struct {
-        tt_db_master_t kind;
+        tt_dbmaster_table_t kind;
         const char *csv;
-    } master[] = {{TT_DB_UNIT, UNITS}, {TT_DB_WAREHOUSE, WAREHOUSES}, {TT_DB_ITEM, ITEMS},
-                  {TT_DB_PLAN, PLANS}};
+    } master[] = {{TT_DBMASTER_UNIT, UNITS}, {TT_DBMASTER_WAREHOUSE, WAREHOUSES},
+                  {TT_DBMASTER_ITEM, ITEMS}, {TT_DBMASTER_PLAN, PLANS}};
     char err[256] = "";
 
     if (!fx || !res)

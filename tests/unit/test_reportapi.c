@@ -93,8 +93,8 @@ static int setup(void **state)
     if (tt_db_open(fx->path, 0, &fx->db, err, sizeof err) != TT_OK)
         return -1;
     for (int k = 0; k < 4; k++)
-        if (tt_import_text(fx->db, (tt_db_master_t)(TT_DB_UNIT + (k < 3 ? k : 4)), "m.csv",
-                           MASTER[k], strlen(MASTER[k]), NULL, NULL, res) != TT_OK) {
+        if (tt_import_text(fx->db, (tt_dbmaster_table_t)(TT_DBMASTER_UNIT + (k < 3 ? k : 4)),
+                           "m.csv", MASTER[k], strlen(MASTER[k]), NULL, NULL, res) != TT_OK) {
             fprintf(stderr, "import: %s\n", res->nerrors ? res->errors[0] : "?");
             return -1;
         }

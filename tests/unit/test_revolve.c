@@ -103,10 +103,10 @@ static int setup(void **state)
     if (setup_bare(state) != 0)
         return -1;
     fx = *state;
-    import_ok(fx, TT_DB_UNIT, UNITS);
-    import_ok(fx, TT_DB_WAREHOUSE, WAREHOUSES);
-    import_ok(fx, TT_DB_ITEM, ITEMS);
-    import_ok(fx, TT_DB_OPERATOR, OPERATORS);
+    import_ok(fx, TT_DBMASTER_UNIT, UNITS);
+    import_ok(fx, TT_DBMASTER_WAREHOUSE, WAREHOUSES);
+    import_ok(fx, TT_DBMASTER_ITEM, ITEMS);
+    import_ok(fx, TT_DBMASTER_OPERATOR, OPERATORS);
     import_ok(fx, TT_IMPORT_MODELS, MODELS);
     return 0;
 }
@@ -828,7 +828,7 @@ static void test_import_models(void **state)
     /* setup imported PROP and BEAM as one master version. */
     assert_int_equal(tt_revolve_model_get(fx->rv, "PROP", &m, &v0), TT_OK);
     assert_string_equal(m.name, "单体液压支柱 DW35");
-    assert_int_equal(tt_db_master_version(fx->db, &mv), TT_OK);
+    assert_int_equal(tt_dbmaster_version(fx->db, &mv), TT_OK);
     assert_int_equal(v0, mv);
     assert_int_equal(tt_revolve_model_get(fx->rv, "PUMP", NULL, NULL), TT_ERR_NOTFOUND);
 
@@ -851,7 +851,7 @@ static void test_import_models(void **state)
                         "m.csv:6: item '6900000000011' is a barcode of item 'BEAM': give the"
                         " item's code");
     assert_int_equal(tt_revolve_model_get(fx->rv, "PUMP", NULL, NULL), TT_ERR_NOTFOUND);
-    assert_int_equal(tt_db_master_version(fx->db, &mv), TT_OK);
+    assert_int_equal(tt_dbmaster_version(fx->db, &mv), TT_OK);
     assert_int_equal(mv, v0);
 
     /* A wrong header is one error on line 1. */
@@ -874,7 +874,7 @@ static void test_import_models(void **state)
 
     assert_int_equal(tt_import_kind_parse("models"), TT_IMPORT_MODELS);
     assert_string_equal(tt_import_kind_name(TT_IMPORT_MODELS), "models");
-    assert_null(tt_import_kind_name(TT_DB_MASTER_LAST + 1));
+    assert_null(tt_import_kind_name(TT_DBMASTER_LAST + 1));
 }
 
 /* The progress callback sees every row of a models import, ending at the
@@ -908,7 +908,7 @@ static void test_import_models_progress(void **state)
     for (int i = 0; i < 600; i++)
         n += (size_t)snprintf(items + n, cap - n, "RV-%04d,支柱%d,,根,material,1,no,0,0,,yes\n",
                               i, i);
-    import_ok(fx, TT_DB_ITEM, items);
+    import_ok(fx, TT_DBMASTER_ITEM, items);
     n = (size_t)snprintf(models, cap, "item,name\n");
     for (int i = 0; i < 600; i++)
         n += (size_t)snprintf(models + n, cap - n, "RV-%04d,型号%d\n", i, i);

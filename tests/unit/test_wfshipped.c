@@ -24,6 +24,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "dbmaster.h"
 #include "wfsvc.h"
 
 typedef enum { OP_START = 1, OP_ACT, OP_MESSAGE, OP_TICK, OP_END } op_kind_t;
@@ -92,7 +93,7 @@ static void deploy(fx_t *fx, const char *file)
 static void put_master(fx_t *fx)
 {
     tt_master_unit_t u = {"CM1", "采煤一区", TT_UNIT_WORK_AREA};
-    tt_db_item_t bolt, pump;
+    tt_dbmaster_item_t bolt, pump;
     tt_master_equipment_t eq;
 
     memset(&bolt, 0, sizeof bolt);
@@ -111,11 +112,11 @@ static void put_master(fx_t *fx)
     snprintf(eq.unit, sizeof eq.unit, "CM1");
     eq.active = 1;
     assert_int_equal(tt_db_begin(fx->db), TT_OK);
-    assert_int_equal(tt_db_master_put_unit(fx->db, &u, 1, NULL), TT_OK);
-    assert_int_equal(tt_db_master_put_item(fx->db, &bolt, 1, NULL), TT_OK);
-    assert_int_equal(tt_db_master_put_item(fx->db, &pump, 1, NULL), TT_OK);
-    assert_int_equal(tt_db_master_put_equipment(fx->db, &eq, 1, NULL), TT_OK);
-    assert_int_equal(tt_db_master_set_version(fx->db, 1), TT_OK);
+    assert_int_equal(tt_dbmaster_put_unit(fx->db, &u, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_item(fx->db, &bolt, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_item(fx->db, &pump, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_put_equipment(fx->db, &eq, 1, NULL), TT_OK);
+    assert_int_equal(tt_dbmaster_set_version(fx->db, 1), TT_OK);
     assert_int_equal(tt_db_commit(fx->db), TT_OK);
 }
 
@@ -286,7 +287,7 @@ static char plan_status(fx_t *fx, const char *serial, char *category, tt_qty_t *
     char reason[256], cursor[TT_MASTER_CURSOR_MAX + 1] = "", st = 0;
     do {
         assert_int_equal(tt_db_begin(fx->db), TT_OK);
-        assert_int_equal(tt_db_master_page(fx->db, 0, cursor, 100, &pg, reason, sizeof reason),
+        assert_int_equal(tt_dbmaster_page(fx->db, 0, cursor, 100, &pg, reason, sizeof reason),
                          TT_OK);
         tt_db_rollback(fx->db);
         for (size_t i = 0; i < pg->nplans; i++) {
