@@ -2,6 +2,7 @@
 
 #include "epc.h"
 #include "gs1.h"
+#include "repairbay.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -533,71 +534,10 @@ static int find_asset(tt_counter_t *c, const char **code, tt_master_equipment_t 
 }
 
 /* Shows asset `asset` (its model `model`) with its state as the terminal
- * knows it. */
+ * knows it (repairbay.h). */
 static void show_asset(tt_counter_t *c, const char *asset, const char *model)
 {
-    tt_counter_asset_t *a = &c->v.asset;
-    char m[sizeof a->model], n[sizeof a->row.asset];
-
-    snprintf(m, sizeof m, "%s", model);   /* the arguments may point into *a */
-    snprintf(n, sizeof n, "%s", asset);
-    memset(a, 0, sizeof *a);
-    a->shown = 1;
-    a->known = c->lk.asset && c->lk.asset(c->lk.ctx, n, &a->row) == TT_OK;
-    if (!a->known)
-        memset(&a->row, 0, sizeof a->row);
-    memcpy(a->model, m, sizeof a->model);
-    memcpy(a->row.asset, n, sizeof a->row.asset);
-}
-
-/* The shown asset's state for a message: "在修（A3），上次 鉴定 major". */
-static void state_text(const tt_counter_t *c, char *buf, size_t len)
-{
-    const tt_counter_asset_t *a = &c->v.asset;
-    const tt_assets_entry_t *last = a->row.nsteps ? &a->row.steps[0] : NULL;
-    int en = c->lang == TT_COUNTER_LANG_EN;
-    size_t n;
-
-    if (!a->known) {
-        snprintf(buf, len, "%s", en ? "state not known here" : "本机无状态记录");
-        return;
-    }
-    snprintf(buf, len, a->row.unit[0] ? (en ? "%s (%s)" : "%s（%s）") : "%s",
-             tt_assets_state_label(a->row.state, c->lang), a->row.unit);
-    n = strlen(buf);
-    if (last && n < len)
-        snprintf(buf + n, len - n, en ? ", last %s %s" : "，上次 %s %s",
-                 tt_assets_step_label(last->step, c->lang), last->result);
-}
-
-/* Whether this mode's step with `result` fits the shown asset as the
- * terminal knows it, after the open document's lines of it; else why not
- * into why[len]. */
-static int step_fits(const tt_counter_t *c, const char *result, char *why, size_t len)
-{
-    const tt_counter_asset_t *a = &c->v.asset;
-    tt_assets_step_t step = (tt_assets_step_t)tt_assets_step_parse(M(c)->step);
-    const char *unit = (M(c)->take & N_UNIT) ? c->v.unit : "";
-    tt_assets_state_t st = a->row.state, next;
-    char holder[TT_EVENT_ID_MAX + 1], to[TT_EVENT_ID_MAX + 1];
-    tt_assets_refusal_t r;
-
-    if (!a->known)
-        return 1;
-    memcpy(holder, a->row.unit, sizeof holder);
-    for (size_t i = 0; i < c->v.nlines; i++) {
-        if (strcmp(c->v.lines[i].item, a->row.asset) == 0 &&
-            tt_assets_next(st, holder, step, c->v.lines[i].result, unit, &next, to, NULL) ==
-                TT_ASSETS_OK) {
-            st = next;
-            memcpy(holder, to, sizeof holder);
-        }
-    }
-    r = tt_assets_next(st, holder, step, result, unit, &next, to, NULL);
-    if (r == TT_ASSETS_OK)
-        return 1;
-    tt_assets_explain(r, st, holder, unit, c->lang, why, len);
-    return 0;
+    tt_repairbay_show(&c->v.asset, &c->lk, asset, model);
 }
 
 /* An asset scanned at the repair bay before the mode's cards are complete
@@ -613,7 +553,7 @@ static tt_counter_beep_t inspect(tt_counter_t *c, const char *code, int need)
     if (!c->has_lookup || !find_asset(c, &code, &eq, &e, &r, &beep))
         return say(c, 1, need);
     show_asset(c, eq.asset, eq.model);
-    state_text(c, st, sizeof st);
+    tt_repairbay_state_text(&c->v.asset, c->lang, st, sizeof st);
     return say(c, 0, M_ASSET_STATE, eq.asset, eq.model, st, text[need][c->lang]);
 }
 
@@ -637,7 +577,10 @@ static tt_counter_beep_t asset_line(tt_counter_t *c, const char *code)
         return say(c, 1, M_FULL, TT_COUNTER_LINES_MAX);
     if (c->has_lookup) {
         show_asset(c, eq.asset, eq.model);
-        fits = step_fits(c, c->v.next_result, why, sizeof why);
+        fits = tt_repairbay_fits(&c->v.asset, c->v.lines, c->v.nlines,
+                                 (tt_assets_step_t)tt_assets_step_parse(M(c)->step),
+                                 c->v.next_result, (M(c)->take & N_UNIT) ? c->v.unit : "",
+                                 c->lang, why, sizeof why);
     }
     l = &c->v.lines[c->v.nlines++];
     memset(l, 0, sizeof *l);

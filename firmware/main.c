@@ -28,6 +28,7 @@
 #include "event.h"
 #include "log.h"
 #include "outbox.h"
+#include "repairbay.h"
 #include "indicator.h"
 #include "rfid.h"
 #include "scanner.h"
@@ -454,31 +455,8 @@ static void cmd_view(edge_t *e, uint64_t client)
     cJSON_AddStringToObject(o, "message", v->message);
     cJSON_AddBoolToObject(o, "error", v->message_is_error);
     cJSON_AddBoolToObject(o, "scanner_present", tt_scanner_present(e->scanner));
-    if (!v->asset.shown) {
-        cJSON_AddNullToObject(o, "asset");
-    } else {
-        /* The repair bay's asset as the screen shows it (docs/protocol.md). */
-        const tt_assets_row_t *r = &v->asset.row;
-        cJSON *a = cJSON_AddObjectToObject(o, "asset"), *steps;
-        cJSON_AddStringToObject(a, "asset", r->asset);
-        cJSON_AddStringToObject(a, "model", v->asset.model);
-        if (v->asset.known)
-            cJSON_AddStringToObject(a, "state", tt_assets_state_name(r->state));
-        else
-            cJSON_AddNullToObject(a, "state");
-        cJSON_AddStringToObject(a, "unit", r->unit);
-        steps = cJSON_AddArrayToObject(a, "steps");
-        for (size_t i = 0; steps && i < r->nsteps; i++) {
-            cJSON *st = cJSON_CreateObject();
-            cJSON_AddStringToObject(st, "step", tt_assets_step_name(r->steps[i].step));
-            cJSON_AddStringToObject(st, "result", r->steps[i].result);
-            cJSON_AddStringToObject(st, "unit", r->steps[i].unit);
-            cJSON_AddNumberToObject(st, "at", (double)r->steps[i].at_ms);
-            cJSON_AddStringToObject(st, "operator", r->steps[i].operator_id);
-            cJSON_AddBoolToObject(st, "pending", r->steps[i].pending);
-            cJSON_AddItemToArray(steps, st);
-        }
-    }
+    /* The repair bay's asset as the screen shows it (docs/protocol.md). */
+    cJSON_AddItemToObject(o, "asset", tt_repairbay_json(&v->asset));
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text)

@@ -15,6 +15,8 @@
 #define LEDGER_READ (SK | MO | FI | AU | LE | AD)
 /* Those who read money figures that span units. */
 #define MONEY_READ (MO | FI | AU | LE | AD)
+/* Those who read the equipment, its repair archive and repair figures. */
+#define REPAIR_READ (RF | EM | MO | FI | AU | LE | AD)
 
 static const tt_access_route_t ROUTES[] = {
     /* signing in and out */
@@ -59,10 +61,16 @@ static const tt_access_route_t ROUTES[] = {
      NULL},
     {"GET", "/api/v1/revolving/daily", LEDGER_READ, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_NONE,
      NULL},
-    /* the equipment register and archives (equipview.h) */
-    {"GET", "/api/v1/equipment", RF | EM | MO | AU | LE | AD, TT_ACCESS_SCOPE_UNIT,
+    /* equipment and repair, read (repairapi.h): everyone of the repair
+     * chain and those who answer for its money; a unit-scoped user gets
+     * `unit` forced (the register's unit, the archive's document or
+     * register unit, the appraisal's sending unit of cycles and costs) */
+    {"GET", "/api/v1/equipment", REPAIR_READ, TT_ACCESS_SCOPE_UNIT, TT_ACCESS_ID_NONE, NULL},
+    {"GET", "/api/v1/equipment/archive", REPAIR_READ, TT_ACCESS_SCOPE_UNIT, TT_ACCESS_ID_NONE,
+     NULL},
+    {"GET", "/api/v1/reports/repair-cycles", REPAIR_READ, TT_ACCESS_SCOPE_UNIT,
      TT_ACCESS_ID_NONE, NULL},
-    {"GET", "/api/v1/equipment/archive", RF | EM | MO | AU | LE | AD, TT_ACCESS_SCOPE_UNIT,
+    {"GET", "/api/v1/reports/repair-costs", REPAIR_READ, TT_ACCESS_SCOPE_UNIT,
      TT_ACCESS_ID_NONE, NULL},
     /* the office's documents (office.h) */
     {"POST", "/api/v1/documents", SK | MO | AD, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_BODY,
@@ -77,10 +85,12 @@ static const tt_access_route_t ROUTES[] = {
     {"POST", "/api/v1/spares", RF | EM | MO | AD, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_BODY, "by"},
     {"POST", "/api/v1/spares/events", RF | EM | MO | AD, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_BODY,
      "by"},
-    /* repair-shop documents and quotas (office.h, repair.h) */
+    /* repair-shop documents (office.h, repair.h): those who do the repair
+     * steps and the office that enters paper ones; the main-material quotas
+     * are the labour dept's figures, entered by the material office only */
     {"POST", "/api/v1/repair/docs", RF | EM | MO | AD, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_BODY,
      "operator"},
-    {"POST", "/api/v1/repair/quotas", EM | MO | AD, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_BODY, "by"},
+    {"POST", "/api/v1/repair/quotas", MO | AD, TT_ACCESS_SCOPE_DENY, TT_ACCESS_ID_BODY, "by"},
     /* the workflow engine (wfhttp.h); the engine itself checks who may act
      * on which task (its roles, one signs another checks) */
     {"GET", "/api/v1/workflow/definitions", TT_ACCESS_ALL, TT_ACCESS_SCOPE_NONE,

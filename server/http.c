@@ -12,7 +12,6 @@
 #include "access.h"
 #include "clock.h"
 #include "db.h"
-#include "equipview.h"
 #include "office.h"
 #include "overview.h"
 #include "repairapi.h"
@@ -226,7 +225,8 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
 typedef tt_err_t (*report_fn)(tt_db_t *db, const char *path, const tt_reportapi_param_t *params,
                               size_t n, const char *tmpdir, tt_reportapi_reply_t *reply);
 
-/* The report routes (reportapi.h, revolveapi.h): JSON, or a CSV / XLSX download. */
+/* The report routes (reportapi.h, revolveapi.h, repairapi.h; the equipment
+ * register and archive are repairapi's): JSON, or a CSV / XLSX download. */
 static enum MHD_Result report(tt_http_t *h, struct MHD_Connection *c, const char *url,
                               report_fn get)
 {
@@ -576,20 +576,12 @@ static enum MHD_Result session_route(tt_http_t *h, struct MHD_Connection *c, con
     return ret;
 }
 
-/* The overview page and the equipment register (overview.h, equipview.h). */
+/* The overview page (overview.h). */
 static enum MHD_Result overview(tt_http_t *h, struct MHD_Connection *c, const char *url)
 {
     const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
-    const char *asset = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "asset");
     cJSON *out = NULL;
-    tt_err_t rc = strcmp(url, "/api/v1/overview") == 0
-                      ? tt_overview_build(h->db, unit, tt_clock_wall_ms(), &out)
-                  : strcmp(url, "/api/v1/equipment") == 0
-                      ? tt_equipview_register(h->db, unit, &out)
-                      : tt_equipview_archive(h->db, asset, unit, &out);
-    if (rc == TT_ERR_NOTFOUND || rc == TT_ERR_DENIED)
-        return send_error(c, rc == TT_ERR_DENIED ? MHD_HTTP_FORBIDDEN : MHD_HTTP_NOT_FOUND,
-                          rc == TT_ERR_DENIED ? "an asset of another unit" : "no such asset");
+    tt_err_t rc = tt_overview_build(h->db, unit, tt_clock_wall_ms(), &out);
     if (rc != TT_OK) {
         tt_log_error(h->log, "http %s: %s", url, tt_strerror(rc));
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, tt_strerror(rc));
@@ -604,7 +596,7 @@ static enum MHD_Result dispatch(tt_http_t *h, struct MHD_Connection *c, const ch
     enum MHD_Result ret;
     if (tt_sessionapi_route(url))
         ret = session_route(h, c, url, method, rq);
-    else if (strcmp(url, "/api/v1/overview") == 0 || strncmp(url, "/api/v1/equipment", 17) == 0)
+    else if (strcmp(url, "/api/v1/overview") == 0)
         ret = overview(h, c, url);
     else if (strncmp(url, TT_WFHTTP_PREFIX, strlen(TT_WFHTTP_PREFIX)) == 0 &&
         (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0))

@@ -16,7 +16,9 @@
  *
  * A master-data request (tt/v1/t/<terminal>/master-req) is answered with one
  * page read inside the round's transaction and published, like the acks,
- * after the commit (docs/protocol.md, "Master data").
+ * after the commit (docs/protocol.md, "Master data"); so are stock requests
+ * and equipment-state requests (assets-req: server/assetfeed.h, with the
+ * asking terminal's watermark that matches the page).
  */
 #ifndef TT_INGEST_H
 #define TT_INGEST_H

@@ -166,7 +166,7 @@ static tt_err_t run_archive(req_t *r)
 static tt_err_t run_cycles(req_t *r)
 {
     tt_repair_stage_t st[TT_REPAIR_STAGES];
-    tt_err_t rc = tt_repair_cycles(r->db, v(r, A_FROM), v(r, A_TO), st);
+    tt_err_t rc = tt_repair_cycles(r->db, v(r, A_FROM), v(r, A_TO), v(r, A_UNIT), st);
     for (size_t i = 0; rc == TT_OK && i < TT_REPAIR_STAGES; i++) {
         tt_export_cell_t c[] = {TXT(tt_repair_stage_name(i)), NUM((int64_t)st[i].n),
                                 {NULL, st[i].median_h, !st[i].n}, {NULL, st[i].p90_h, !st[i].n}};
@@ -199,7 +199,8 @@ static const route_t routes[] = {
     {"/api/v1/equipment/archive", "equipment-archive", "设备档案",
      B(A_ASSET) | B(A_TAG) | B(A_MODEL) | B(A_UNIT) | B(A_FROM) | B(A_TO), 0, archive_cols,
      NCOLS(archive_cols), run_archive},
-    {"/api/v1/reports/repair-cycles", "repair-cycles", "维修周期", B(A_FROM) | B(A_TO), 0,
+    {"/api/v1/reports/repair-cycles", "repair-cycles", "维修周期",
+     B(A_FROM) | B(A_TO) | B(A_UNIT), 0,
      cycle_cols, NCOLS(cycle_cols), run_cycles},
     {"/api/v1/reports/repair-costs", "repair-costs", "维修费用",
      B(A_FROM) | B(A_TO) | B(A_UNIT) | B(A_MODEL), 1, cost_cols, NCOLS(cost_cols), run_costs},

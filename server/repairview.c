@@ -162,7 +162,7 @@ static int64_t nearest_rank(const int64_t *v, size_t n, unsigned p)
     return v[k ? k - 1 : 0];
 }
 
-tt_err_t tt_repair_cycles(tt_db_t *db, const char *from, const char *to,
+tt_err_t tt_repair_cycles(tt_db_t *db, const char *from, const char *to, const char *unit,
                           tt_repair_stage_t stages[TT_REPAIR_STAGES])
 {
     /* Per repair: the appraisal, its last passed self-check before the
@@ -174,7 +174,8 @@ tt_err_t tt_repair_cycles(tt_db_t *db, const char *from, const char *to,
         "    AND result = 'pass') AS ac,"
         "  (SELECT MIN(at_ms) FROM repair_doc WHERE repair = a.id AND kind = 'issue') AS iss"
         "  FROM repair_doc a WHERE a.kind = 'appraisal'"
-        "  AND (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)),"
+        "  AND (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
+        "  AND (?3 IS NULL OR a.unit = ?3)),"
         " s AS (SELECT r.*, (SELECT MAX(at_ms) FROM repair_doc WHERE repair = r.id"
         "  AND kind = 'selfcheck' AND result = 'pass'"
         "  AND (r.ac IS NULL OR at_ms <= r.ac)) AS sc FROM r)"
@@ -193,6 +194,7 @@ tt_err_t tt_repair_cycles(tt_db_t *db, const char *from, const char *to,
         return rc;
     bind_filter(st, 1, from);
     bind_filter(st, 2, to);
+    bind_filter(st, 3, unit);
     while (rc == TT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int i = sqlite3_column_int(st, 0);
         int64_t h = sqlite3_column_int64(st, 1);

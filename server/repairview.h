@@ -61,7 +61,9 @@ tt_err_t tt_repair_archive_each(tt_db_t *db, const tt_repair_filter_t *f,
 /* Cycle times of the stages appraisal -> self-check pass (the last before
  * the passed acceptance), self-check pass -> acceptance pass, acceptance
  * pass -> issue, over repairs appraised on from..to (inclusive; NULL:
- * open).  Per stage: how many repairs completed it, and the median and
+ * open) whose appraisal names unit `unit` (the sending unit, as
+ * tt_repair_costs_each groups them; NULL: all, appraisals without a unit
+ * included).  Per stage: how many repairs completed it, and the median and
  * 90th percentile in whole hours (nearest rank over durations floored to
  * hours; 0 when n is 0). */
 typedef struct {
@@ -71,7 +73,7 @@ typedef struct {
 
 /* Fills stages[TT_REPAIR_STAGES].  Returns TT_OK, TT_ERR_NOMEM or
  * TT_ERR_DB. */
-tt_err_t tt_repair_cycles(tt_db_t *db, const char *from, const char *to,
+tt_err_t tt_repair_cycles(tt_db_t *db, const char *from, const char *to, const char *unit,
                           tt_repair_stage_t stages[TT_REPAIR_STAGES]);
 
 /* The names of the stages ("appraisal_selfcheck", "selfcheck_acceptance",

@@ -362,8 +362,9 @@ tt_err_t tt_assets_page_encode(const tt_assets_page_t *page, char **out, size_t 
     root = cJSON_CreateObject();
     if (!root)
         return TT_ERR_NOMEM;
-    ok = cJSON_AddNumberToObject(root, "v", TT_EVENT_VERSION) && add_uint(root, "since", page->since) &&
-         add_uint(root, "to", page->to) && add_uint(root, "applied", page->applied) &&
+    ok = cJSON_AddNumberToObject(root, "v", TT_EVENT_VERSION) &&
+         add_uint(root, "since", page->since) && add_uint(root, "to", page->to) &&
+         add_uint(root, "applied", page->applied) &&
          cJSON_AddBoolToObject(root, "last", page->last != 0) &&
          (list = cJSON_AddArrayToObject(root, "assets")) != NULL;
     for (size_t i = 0; ok && i < page->count; i++)

@@ -2,7 +2,7 @@
 // playwright-core.  Started by tests/integration/test_web_browser.py, which
 // starts the server, broker and a sim terminal and fills the data; this
 // script gets them in TT_WEB (JSON: url, user, password, socket, shots,
-// downloads, instance, asset, badItem) and prints one JSON line of
+// downloads, instance, asset and its archive's expected texts, badItem) and prints one JSON line of
 // results; any failed check exits 1 with the reason.
 import { chromium } from 'playwright-core';
 import net from 'node:net';
@@ -139,13 +139,29 @@ try {
   check((await page.textContent('#instance-log')).includes(cfg.approveAction), 'the approval is in the instance history');
   await shot(page, '06-instance-approved');
 
-  // Open an asset's archive.
+  // The equipment by state, the repair cycle chart, and an asset's archive.
   await page.click('nav a[data-nav=equipment]');
   await page.waitForSelector(`#equipment-list a[data-asset="${cfg.asset}"]`);
+  await page.waitForSelector('#cycle-chart svg');
+  await page.waitForSelector('#repair-cycles table');
+  check(!(await page.$('#equipment-interim')), 'the equipment page is no longer interim');
+  check((await page.textContent('#equipment-list')).includes('已验收'), "the list shows the asset's state in Chinese");
+  check((await page.getAttribute('#equipment-list a[data-export=csv]', 'href')).startsWith('/api/v1/equipment?'),
+    'the list links its CSV download');
+  check((await page.textContent('#repair-cycles')).includes('鉴定→自检合格'), 'the cycle times name the stages');
   await shot(page, '07-equipment');
   await page.click(`#equipment-list a[data-asset="${cfg.asset}"]`);
-  await page.waitForSelector('#asset-card');
+  await page.waitForSelector('#asset-card .card');
   check((await page.textContent('#asset-card')).includes(cfg.assetModel), "the asset's archive shows its register row");
+  await page.waitForSelector('#asset-archive tbody tr');
+  const archiveText = await page.textContent('#asset-archive');
+  // the appraisal of an asset in use implied its intake: four documents
+  check((await page.$$('#asset-archive tbody tr')).length === 4, 'the archive lists the four repair documents');
+  for (const want of ['li4', cfg.assetPeople, cfg.assetLabour, cfg.assetConsumable, '接收', '鉴定', '自检', '验收'])
+    check(archiveText.includes(want), `the archive shows ${want}`);
+  const archiveXlsx = await page.getAttribute('#asset-archive a[data-export=xlsx]', 'href');
+  check(archiveXlsx.includes('asset=' + encodeURIComponent(cfg.asset)) && archiveXlsx.includes('format=xlsx'),
+    "the archive's XLSX link names the asset: " + archiveXlsx);
   await shot(page, '08-asset-archive');
 
   // The fleet, and English.

@@ -4,7 +4,8 @@ self-check, a passed one, acceptance, issue as standby) and one step out of
 order; after sync the server has applied the steps as repair documents of
 origin terminal (moving the asset's state), kept the refused one as an
 exception with its reason, and the equipment archive through the API lists
-each step with who and when.
+each step with who and when (the repairapi JSON: columns, rows, count;
+and CSV), the register by state and unit, and the cycle times.
 
 The counter is driven through the terminal's control socket as in
 test_counter_modes.py, whose master-data import and counter helpers this
@@ -17,6 +18,7 @@ import re
 import sqlite3
 import subprocess
 import unittest
+import urllib.request
 
 import harness as h
 import test_counter_modes as cm
@@ -117,17 +119,52 @@ class Repair(unittest.TestCase):
             self.assertEqual([e["seq"] for e in rej], [6], rej)
             self.assertIn("P-0042", rej[0]["reason"])
 
-            # the archive through the API: every step, who and when
+            # the archive through the API (server/repairapi.c): every step as a
+            # repair document, who and when, in the export's JSON form
             arch = srv.get("/api/v1/equipment/archive?asset=P-0050")
-            rows = arch.get("rows", arch.get("steps"))
-            self.assertIsNotNone(rows, arch)
-            steps = [(r.get("kind", r.get("step")), r.get("result"), r.get("operator")) for r in rows]
-            self.assertEqual(steps, [("appraisal", "major", "li4"), ("selfcheck", "fail", "li4"),
-                                     ("selfcheck", "pass", "li4"), ("acceptance", "pass", "li4"),
-                                     ("issue", "standby", "li4")])
+            self.assertEqual(set(arch), {"columns", "rows", "totals", "count", "total_rows"}, arch)
+            keys = [col["key"] for col in arch["columns"]]
+            for k in ("id", "repair", "asset", "kind", "result", "operator", "people", "day", "at_ms",
+                      "origin", "terminal", "seq", "unit", "state", "labour", "consumables",
+                      "consumable_lines", "ledger_doc"):
+                self.assertIn(k, keys)
+            rows = arch["rows"]
+            self.assertEqual(arch["count"], len(rows))
+            self.assertEqual([(r["kind"], r["result"], r["operator"], r["origin"], r["terminal"], r["seq"],
+                               r["state"], r["unit"]) for r in rows],
+                             [("appraisal", "major", "li4", "terminal", "T01", 1, "in_repair", ""),
+                              ("selfcheck", "fail", "li4", "terminal", "T01", 2, "in_repair", ""),
+                              ("selfcheck", "pass", "li4", "terminal", "T01", 3, "in_stock", ""),
+                              ("acceptance", "pass", "li4", "terminal", "T01", 4, "accepted", ""),
+                              ("issue", "standby", "li4", "terminal", "T01", 5, "standby", "A3")])
+            self.assertEqual({r["asset"] for r in rows}, {"P-0050"})
+            self.assertEqual(len({r["repair"] for r in rows}), 1, "one repair")
             for r in rows:
-                self.assertTrue(r.get("at_ms") or r.get("at"), r)
+                self.assertIsInstance(r["at_ms"], int)
+                self.assertGreater(r["at_ms"], 0)
+                self.assertRegex(r["day"], r"^\d{4}-\d{2}-\d{2}$")
+            # the same archive by its barcode, as CSV with English headers
+            req = urllib.request.Request(srv.url("/api/v1/equipment/archive?tag=EQ-SHEARER-50"
+                                                 "&format=csv&lang=en"),
+                                         headers={"Authorization": "Bearer " + srv.token})
+            with urllib.request.urlopen(req, timeout=h.scaled(15)) as r:
+                self.assertEqual(r.status, 200)
+                headers, body = r.headers, r.read()
+            self.assertIn("equipment-archive.csv", headers.get("Content-Disposition", ""))
+            text = body.decode("utf-8-sig").splitlines()
+            self.assertTrue(text[0].startswith("document,repair,asset,model,kind,result"), text[0])
+            self.assertEqual(len(text), 6)
 
+            # the register by state and unit, and the cycle times
+            reg = srv.get("/api/v1/equipment?unit=A3")["rows"]
+            self.assertEqual({(r["asset"], r["state"]) for r in reg},
+                             {("P-0050", "standby"), ("P-0042", "in_use")})
+            self.assertEqual([r["asset"] for r in srv.get("/api/v1/equipment?state=standby")["rows"]],
+                             ["P-0050"])
+            cyc = srv.get("/api/v1/reports/repair-cycles")["rows"]
+            self.assertEqual([(r["stage"], r["repairs"]) for r in cyc],
+                             [("appraisal_selfcheck", 1), ("selfcheck_acceptance", 1),
+                              ("acceptance_issue", 1)])
 
 if __name__ == "__main__":
     unittest.main()

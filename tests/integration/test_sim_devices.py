@@ -35,6 +35,8 @@ class SimDevices(unittest.TestCase):
                          "the fake reader answering")
             k.code("B0001")
             k.code("TT:MODE:appraisal")
+            # P-0042 is in use at the shop XL: sent in by XL (docs/repair.md)
+            k.code("TT:UNIT:XL", "送修单位 XL")
             k.code("TT:RES:major")
             self.assertEqual(GIAI, GIAI_A)
             # A tag of no registered asset: refused, no line.

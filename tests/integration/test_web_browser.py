@@ -5,7 +5,9 @@ user made by the admin through a session, a receipt posted, a scan issued
 at the terminal and a material plan waiting at the department's review;
 then the browser signs in, sees a scan arrive on the overview, filters the
 issuance ledger and downloads its XLSX, approves the plan step in the
-inbox and opens an asset's archive.  Screenshots are kept in
+inbox and opens an asset's archive (its repair documents with who, when,
+costs and consumables) after the equipment list and the repair cycle
+chart.  Screenshots are kept in
 <build>/web-screenshots/ for review."""
 
 import datetime
@@ -76,6 +78,19 @@ class WebBrowser(unittest.TestCase):
             t = c.t("T01")
             t.scan("issue", "W01", "zhang3", "BOOT", "4")
             t.wait_synced()
+            # The pump's repair: appraised with costs, self-checked with a
+            # consumable (issued as ledger document WX.<id>), accepted.
+            costs = {"labour_minutes": 240, "labour": "100.00", "machine": "30.00", "auxiliary": "15.50",
+                     "standard": "600.00"}
+            srv.post("/api/v1/repair/docs", dict(costs, kind="appraisal", asset="P-0042", result="major",
+                                                 unit="CM1", day=today, operator="li4", people="王工"),
+                     expect=201)
+            srv.post("/api/v1/repair/docs", {"kind": "selfcheck", "asset": "P-0042", "result": "pass",
+                                             "day": today, "operator": "li4",
+                                             "consumables": [{"warehouse": "W01", "item": "BOOT", "qty": "1"}]},
+                     expect=201)
+            srv.post("/api/v1/repair/docs", {"kind": "acceptance", "asset": "P-0042", "result": "pass",
+                                             "day": today, "operator": "li4"}, expect=201)
 
             # A material plan waiting at the department's review.
             with open(os.path.join(h.SOURCE_DIR, "workflows", "material-plan.yaml"), "rb") as f:
@@ -93,7 +108,8 @@ class WebBrowser(unittest.TestCase):
                    "password": "office-password-1", "socket": t.sock_path, "shots": shots,
                    "downloads": c.tmp, "scanItem": "BOOT", "filterItem": "EVIL1", "badName": BAD_NAME,
                    "instance": inst["instance"], "approveAction": "pass", "asset": "P-0042",
-                   "assetModel": "乳化液泵"}
+                   "assetModel": "乳化液泵", "assetPeople": "王工", "assetLabour": "100.00",
+                   "assetConsumable": "BOOT"}
             r = subprocess.run(["node", os.path.join(BROWSER_DIR, "run.mjs")], cwd=BROWSER_DIR,
                                env=dict(os.environ, TT_WEB=json.dumps(cfg), TT_SLOW=str(int(h.SLOW))),
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -34,6 +34,8 @@ WAREHOUSES = ("id,name,kind,unit\nW01,中心仓库,central,\nCK03,采煤一区�
               "CK04,采煤二区库,work_area,CM2\n")
 ITEMS = ("code,name,spec,uom,category,price,return_old,reward,penalty,barcodes,active\n"
          "BOOT,矿工靴,42,双,material,100.00,no,0,0,,yes\n")
+EQUIPMENT = ("asset,model,item,giai,barcode,unit,active\n"
+             "P-1,乳化液泵,,,EQ-1,CM1,yes\nP-2,乳化液泵,,,EQ-2,CM2,yes\n")
 
 
 def routes():
@@ -83,7 +85,8 @@ class WebSecurity(unittest.TestCase):
         cls.c = h.Cluster([], name="web_security", start_server=False, server_extra=extra)
         cls.c.__enter__()
         srv = cls.srv = cls.c.server
-        for kind, text in (("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS)):
+        for kind, text in (("units", UNITS), ("warehouses", WAREHOUSES), ("items", ITEMS),
+                           ("equipment", EQUIPMENT)):
             path = os.path.join(cls.c.tmp, kind + ".csv")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -96,6 +99,13 @@ class WebSecurity(unittest.TestCase):
         for role in ROLES:
             srv.add_user("u_" + role, role, PW % role, wf_roles="dept_reviewer" if role == "material_office" else "")
         srv.add_user("sk_cm1", "storekeeper", PW % "sk_cm1", unit="CM1")
+        srv.add_user("rf_cm1", "repair_fitter", PW % "rf_cm1", unit="CM1")
+        # each unit sends its pump to repair: an appraisal naming the unit
+        for asset, unit in (("P-1", "CM1"), ("P-2", "CM2")):
+            srv.post("/api/v1/repair/docs", {"kind": "appraisal", "asset": asset, "result": "minor",
+                                             "unit": unit, "day": cls.today, "operator": "li4",
+                                             "labour_minutes": 60, "labour": "10.00", "machine": "0.00",
+                                             "auxiliary": "0.00", "standard": "100.00"}, expect=201)
         srv.post("/api/v1/documents", {"kind": "receipt", "doc": "R1", "day": cls.today, "operator": "li4",
                                        "lines": [{"warehouse": "W01", "item": "BOOT", "qty": "100",
                                                   "value": "10000.00"}]}, expect=201)
@@ -150,6 +160,36 @@ class WebSecurity(unittest.TestCase):
         # an unscoped storekeeper sees both units
         rows = self.sessions["storekeeper"].get("/api/v1/ledger/issues")["rows"]
         self.assertEqual({r["unit"] for r in rows}, {"CM1", "CM2"})
+
+    def test_unit_scope_of_repair(self):
+        """Equipment and repair: a repair fitter of CM1 sees CM1's only."""
+        s = self.srv.session("rf_cm1", PW % "rf_cm1")
+        month = self.today[:7]
+        self.assertEqual([r["asset"] for r in s.get("/api/v1/equipment")["rows"]], ["P-1"])
+        # (the appraisal of an asset in use implies its intake: two documents)
+        self.assertEqual({r["asset"] for r in s.get("/api/v1/equipment/archive")["rows"]}, {"P-1"})
+        self.assertEqual(s.get("/api/v1/equipment/archive?asset=P-2")["rows"], [])
+        self.assertEqual([r["unit"] for r in s.get("/api/v1/reports/repair-costs?from=%s&to=%s"
+                                                   % (month, month))["rows"]], ["CM1"])
+        self.assertEqual(s.get("/api/v1/reports/repair-cycles")["count"], 3)
+        for route in ("/api/v1/equipment", "/api/v1/equipment/archive", "/api/v1/reports/repair-cycles",
+                      "/api/v1/reports/repair-costs"):
+            self.assertEqual(s.json("GET", route + "?unit=CM2")[0], 403, route)
+            self.assertEqual(s.json("GET", route + "?unit=CM1")[0], 200, route)
+        # the downloads are narrowed the same way
+        status, headers, body = s.request("GET", "/api/v1/equipment?format=csv")
+        self.assertEqual(status, 200)
+        self.assertIn("P-1", body.decode("utf-8-sig"))
+        self.assertNotIn("P-2", body.decode("utf-8-sig"))
+        # documents and quotas span units: not for a scoped user
+        self.assertEqual(s.json("POST", "/api/v1/repair/docs", {"kind": "intake", "asset": "P-1",
+                                                                "unit": "CM1"})[0], 403)
+        # an unscoped reader sees both units; quotas are the material office's
+        rows = self.sessions["finance"].get("/api/v1/equipment")["rows"]
+        self.assertEqual({r["unit"] for r in rows}, {"CM1", "CM2"})
+        quota = {"model": "乳化液泵", "class": "minor", "quota": "50.00"}
+        self.assertEqual(self.sessions["electromech"].json("POST", "/api/v1/repair/quotas", quota)[0], 403)
+        self.assertEqual(self.sessions["material_office"].json("POST", "/api/v1/repair/quotas", quota)[0], 201)
 
     def test_csrf_and_the_acting_person(self):
         s = self.srv.session("u_material_office", PW % "material_office")

@@ -111,6 +111,38 @@ static void test_who_may(void **state)
     assert_false(tt_access_allowed(NULL, TT_ACCESS_ALL));
 }
 
+/* Equipment and repair (docs/api.md, "Equipment and repair"): the repair
+ * chain and the money readers read, narrowed to a scoped user's unit; the
+ * quotas are the material office's to enter. */
+static void test_repair_routes(void **state)
+{
+    static const char *const reads[] = {"/api/v1/equipment", "/api/v1/equipment/archive",
+                                        "/api/v1/reports/repair-cycles",
+                                        "/api/v1/reports/repair-costs"};
+    const unsigned readers = TT_ACCESS_REPAIR_FITTER | TT_ACCESS_ELECTROMECH |
+                             TT_ACCESS_MATERIAL_OFFICE | TT_ACCESS_FINANCE | TT_ACCESS_AUDIT |
+                             TT_ACCESS_LEADER | TT_ACCESS_ADMIN;
+    const tt_access_route_t *r;
+    (void)state;
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        r = find("GET", reads[i]);
+        assert_non_null(r);
+        assert_int_equal(r->roles, readers);
+        assert_false(tt_access_allowed(r, TT_ACCESS_STOREKEEPER));
+        assert_int_equal(r->scope, TT_ACCESS_SCOPE_UNIT);
+        assert_int_equal(r->id_where, TT_ACCESS_ID_NONE);
+    }
+    r = find("POST", "/api/v1/repair/docs");
+    assert_int_equal(r->roles, TT_ACCESS_REPAIR_FITTER | TT_ACCESS_ELECTROMECH |
+                                   TT_ACCESS_MATERIAL_OFFICE | TT_ACCESS_ADMIN);
+    assert_string_equal(r->id_field, "operator");
+    r = find("POST", "/api/v1/repair/quotas");
+    assert_int_equal(r->roles, TT_ACCESS_MATERIAL_OFFICE | TT_ACCESS_ADMIN);
+    assert_false(tt_access_allowed(r, TT_ACCESS_ELECTROMECH));
+    assert_string_equal(r->id_field, "by");
+    assert_null(find("POST", "/api/v1/equipment"));
+}
+
 /* Every table entry is well formed: a method, a path under /api/v1/, roles,
  * an acting field exactly when it says where, no duplicates, and every
  * POST but signing in names no one or its acting person deliberately. */
@@ -231,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_roles_parse_and_name),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_who_may),
+        cmocka_unit_test(test_repair_routes),
         cmocka_unit_test(test_table_well_formed),
         cmocka_unit_test(test_openapi_matches_routes),
     };

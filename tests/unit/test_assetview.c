@@ -171,7 +171,8 @@ static void server_row(fx_t *fx, const char *asset, tt_assets_state_t st, const 
     snprintf(r.asset, sizeof r.asset, "%s", asset);
     r.state = st;
     snprintf(r.unit, sizeof r.unit, "%s", unit);
-    memcpy(r.steps, steps, n * sizeof *steps);
+    if (n)
+        memcpy(r.steps, steps, n * sizeof *steps);
     r.nsteps = n;
     p.since = tt_assetview_version(fx->av);
     p.to = to;

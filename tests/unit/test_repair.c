@@ -319,11 +319,18 @@ static void test_full_path(void **state)
 
     /* cycle times: 49 h appraisal -> pass, 10 h pass -> acceptance, 2 h */
     tt_repair_stage_t st[TT_REPAIR_STAGES];
-    assert_int_equal(tt_repair_cycles(fx->db, NULL, NULL, st), TT_OK);
+    assert_int_equal(tt_repair_cycles(fx->db, NULL, NULL, NULL, st), TT_OK);
     assert_int_equal(st[0].n, 1);
     assert_int_equal(st[0].median_h, 49);
     assert_int_equal(st[1].median_h, 10);
     assert_int_equal(st[2].p90_h, 2);
+    /* by the appraisal's (sending) unit: A3's repair, none of A4's */
+    assert_int_equal(tt_repair_cycles(fx->db, NULL, NULL, "A3", st), TT_OK);
+    assert_int_equal(st[0].n, 1);
+    assert_int_equal(st[0].median_h, 49);
+    assert_int_equal(tt_repair_cycles(fx->db, NULL, NULL, "A4", st), TT_OK);
+    assert_int_equal(st[0].n, 0);
+    assert_int_equal(st[2].n, 0);
 
     /* an acceptance that fails sends it back to repair */
     ok(fx, doc(TT_REPAIR_APPRAISAL, "P-0050", "minor", "", ""), NOW, "in_repair");
@@ -545,6 +552,7 @@ static void test_api(void **state)
     tt_reportapi_param_t bad[1] = {{"assett", "P-0050"}};
     tt_reportapi_param_t st[1] = {{"state", "in_repair"}};
     tt_reportapi_param_t badst[1] = {{"state", "in"}};
+    tt_reportapi_param_t unit[1] = {{"unit", "A9"}};
 
     ok(fx, doc(TT_REPAIR_APPRAISAL, "P-0050", "minor", "", "王工"), NOW, "in_repair");
     assert_true(tt_repairapi_route("/api/v1/equipment/archive"));
@@ -577,6 +585,12 @@ static void test_api(void **state)
                                       &rep), TT_OK);
     assert_int_equal(rep.status, 200);
     assert_non_null(strstr(rep.body, "appraisal_selfcheck"));
+    free(rep.body);
+    /* cycles take a unit (forced for a unit-scoped user, docs/api.md) */
+    assert_int_equal(tt_repairapi_get(fx->db, "/api/v1/reports/repair-cycles", unit, 1, "/tmp",
+                                      &rep), TT_OK);
+    assert_int_equal(rep.status, 200);
+    assert_non_null(strstr(rep.body, "\"repairs\":0"));
     free(rep.body);
 }
 

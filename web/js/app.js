@@ -25,7 +25,7 @@ const PAGES = [
   { path: 'safety', page: reports.safety, nav: 'nav.safety', roles: ['material_office', 'finance', 'audit', 'leader', 'admin'] },
   { path: 'revolving', page: reports.revolving, nav: 'nav.revolving', roles: ['storekeeper', 'material_office', 'finance', 'audit', 'leader', 'admin'] },
   { path: 'assessment', page: reports.assessment, nav: 'nav.assessment', roles: ['storekeeper', 'material_office', 'finance', 'audit', 'leader', 'admin'] },
-  { path: 'equipment', page: equipment, nav: 'nav.equipment', roles: ['repair_fitter', 'electromech', 'material_office', 'audit', 'leader', 'admin'] },
+  { path: 'equipment', page: equipment, nav: 'nav.equipment', roles: ['repair_fitter', 'electromech', 'material_office', 'finance', 'audit', 'leader', 'admin'] },
   { path: 'inbox', page: workflow.inbox, nav: 'nav.inbox' },
   { path: 'instance', page: workflow.instance },
   { path: 'exceptions', page: exceptions, nav: 'nav.exceptions', roles: ['storekeeper', 'material_office', 'audit', 'leader', 'admin'] },
