@@ -614,7 +614,7 @@ static void generate(const char *path, long target)
         }
         for (int d = 1; d <= days_in(month[m]); d++, day_no++) {
             long left = goal - g.movements, days = total_days - day_no;
-            snprintf(g.day, sizeof g.day, "%.7s-%02d", month[m], d % 100);
+            snprintf(g.day, sizeof g.day, "%.7s-%02u", month[m], (unsigned)d % 100u);
             gen_day(&g, left > 0 ? (left + days - 1) / days : 1);
         }
         t = now_ms();
