@@ -50,8 +50,9 @@ void tt_sync_free(tt_sync_t *s);
 /* The uplink (re)connected, or a publish failed: restart from the watermark. */
 void tt_sync_restart(tt_sync_t *s, int64_t now_ms);
 
-/* A message arrived on the terminal's ack, master data or stock snapshot
- * topic, or the server status topic (the uplink subscribes to all four).  Malformed acks are logged
+/* A message arrived on the terminal's ack, master data, stock snapshot or
+ * equipment-state topic, or the server status topic (the uplink subscribes
+ * to all five).  Malformed acks are logged
  * and ignored (the resend timer recovers). */
 void tt_sync_message(tt_sync_t *s, const char *topic, const char *payload, size_t len,
                      int64_t now_ms);
