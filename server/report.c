@@ -597,13 +597,14 @@ tt_err_t tt_report_assessment(tt_db_t *db, const char *from_month, const char *t
     if (!month_days(from_month, to_month, from, to))
         return TT_ERR_INVAL;
     /* Issued: the months' agg_issue rows (a day range of its primary key)
-     * of the items under 交旧, per month; returned and excluded: agg_return.
+     * of the items under 交旧 issued to a unit (an issue naming no unit has
+     * nobody to assess: docs/ledger.md), per month; returned and excluded: agg_return.
      * A row for every (month, unit, item) in either.  CROSS JOIN keeps
      * agg_issue outside: agg_issue has no index by item, so the other way
      * round would scan it whole per item. */
     q_sql(&q, "WITH iss AS (SELECT substr(g.day, 1, 7) AS month, g.unit AS unit,"
               " g.item AS item, SUM(g.qty) AS qty FROM agg_issue g CROSS JOIN item ri"
-              " ON ri.code = g.item WHERE ri.return_old = 1");
+              " ON ri.code = g.item WHERE ri.return_old = 1 AND g.unit <> ''");
     q_text(&q, " AND g.day >= ?", from);
     q_text(&q, " AND g.day <= ?", to);
     if (unit)

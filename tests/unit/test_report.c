@@ -440,7 +440,7 @@ static void test_assessment(void **state)
     tt_report_recovery_t v;
     tt_report_recovery_total_t vt;
 
-    post_ok(fx, "R4", "2026-10-01", receipt("DRILL", 20000, 160000, ""), NULL);
+    post_ok(fx, "R4", "2026-10-01", receipt("DRILL", 21000, 168000, ""), NULL);
     post_ok(fx, "R5", "2026-10-01", receipt("BOOT", 5000, 50000, ""), NULL);
     post_ok(fx, "I4", "2026-10-08", to_unit(TT_LEDGER_ISSUE, "DRILL", 20000, "CM1"), NULL);
     /* BOOT is no 交旧 item: it is not assessed. */
@@ -448,6 +448,25 @@ static void test_assessment(void **state)
     post_ok(fx, "J4", "2026-10-20", to_unit(TT_LEDGER_OLD_RETURN, "DRILL", 15000, "CM1"), NULL);
     snprintf(ex.note, sizeof ex.note, "新工作面首次使用");
     post_ok(fx, "X4", "2026-10-21", ex, NULL);
+    /* A terminal's issue naming no unit (the office's must name one) has
+     * nobody to assess: not a row, not counted as issued. */
+    {
+        tt_event_t ev;
+        char reason[TT_EVENT_REASON_MAX] = "";
+        memset(&ev, 0, sizeof ev);
+        ev.seq = 1;
+        ev.ts_ms = 1792800000000LL;
+        ev.type = TT_EVENT_ISSUE;
+        snprintf(ev.operator_id, sizeof ev.operator_id, "zhang3");
+        snprintf(ev.body.stock.warehouse, sizeof ev.body.stock.warehouse, "W01");
+        snprintf(ev.body.stock.item, sizeof ev.body.stock.item, "DRILL");
+        ev.body.stock.qty = 1000;
+        assert_int_equal(tt_db_begin(fx->db), TT_OK);
+        assert_int_equal(tt_ledger_apply_event(fx->l, "T01", &ev, "2026-10-22", fx->now, reason,
+                                               sizeof reason),
+                         TT_OK);
+        assert_int_equal(tt_db_commit(fx->db), TT_OK);
+    }
 
     memset(&p, 0, sizeof p);
     assert_int_equal(tt_report_assessment(fx->db, "2026-10", "2026-10", NULL, NULL, pick_assess,
