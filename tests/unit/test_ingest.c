@@ -20,6 +20,7 @@
 
 #include "db.h"
 #include "event.h"
+#include "support.h"
 #include "ingest.h"
 
 #define NOW 1764100000000LL
@@ -137,31 +138,6 @@ static tt_event_t iss(uint64_t seq, tt_qty_t qty)
     return ev_make(seq, TT_EVENT_ISSUE, "W01", "ROPE", qty);
 }
 
-/* Encodes evs into a batch message of `terminal`; the caller frees it. */
-static char *batch(const char *terminal, uint64_t synced, const tt_event_t *evs, size_t n,
-                   size_t *len)
-{
-    char (*enc)[TT_EVENT_ENCODED_MAX] = calloc(n, sizeof *enc);
-    const char **ptrs = calloc(n, sizeof *ptrs);
-    size_t *lens = calloc(n, sizeof *lens);
-    size_t cap = n * TT_EVENT_ENCODED_MAX + 256;
-    char *buf = malloc(cap);
-
-    assert_non_null(enc);
-    assert_non_null(ptrs);
-    assert_non_null(lens);
-    assert_non_null(buf);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(tt_event_encode(&evs[i], enc[i], sizeof enc[i], &lens[i]), TT_OK);
-        ptrs[i] = enc[i];
-    }
-    assert_int_equal(tt_event_batch_build(terminal, synced, ptrs, lens, n, buf, cap, len), TT_OK);
-    free(enc);
-    free(ptrs);
-    free(lens);
-    return buf;
-}
-
 static void on_ack(void *ctx, const char *topic, const char *payload, size_t len)
 {
     fx_t *fx = ctx;
@@ -197,7 +173,7 @@ static size_t send_events(fx_t *fx, const char *terminal, uint64_t synced, const
 {
     char topic[TT_EVENT_TOPIC_MAX];
     size_t len = 0;
-    char *payload = batch(terminal, synced, evs, n, &len);
+    char *payload = tt_test_batch(terminal, synced, evs, n, &len);
     msg_t m;
     size_t got;
 
@@ -426,7 +402,7 @@ static void test_duplicate_batch_applies_once(void **state)
     /* Twice within one round, overlapping with one new event: one ack. */
     {
         tt_event_t more[2] = {iss(3, 3250), rcv(4, 1000)};
-        payload = batch("T01", 0, more, 2, &len);
+        payload = tt_test_batch("T01", 0, more, 2, &len);
     }
     twice[0] = (msg_t){topic, payload, len};
     twice[1] = (msg_t){topic, payload, len};
@@ -564,7 +540,7 @@ static void test_terminal_mismatch_is_refused(void **state)
     fx_t *fx = *state;
     tt_event_t evs[2] = {rcv(1, 1000), rcv(2, 1000)};
     size_t len = 0;
-    char *payload = batch("T02", 0, evs, 2, &len);
+    char *payload = tt_test_batch("T02", 0, evs, 2, &len);
     msg_t m = {"tt/v1/t/T01/events", payload, len};
     bad_q_t bad;
     tt_db_terminal_t t;
@@ -604,7 +580,7 @@ static void test_garbage_messages_are_refused(void **state)
 
     for (unsigned i = 0; i < 40; i++)
         many[i] = rcv(i + 1, 1000);
-    big = batch("T01", 0, many, 40, &big_len);
+    big = tt_test_batch("T01", 0, many, 40, &big_len);
     assert_true(big_len > MAX_PAYLOAD);   /* a valid batch, but too large */
     {
         msg_t ms[] = {
@@ -629,7 +605,7 @@ static void test_garbage_messages_are_refused(void **state)
     assert_true(strlen(bad.last.reason) > 0);
 
     /* A bad message beside a good one: the good one is acked, and only it. */
-    ok = batch("T01", 0, good, 1, &good_len);
+    ok = tt_test_batch("T01", 0, good, 1, &good_len);
     {
         msg_t ms[] = {
             {topic, not_json, sizeof not_json - 1},
@@ -667,7 +643,7 @@ static void test_invalid_topic_terminal(void **state)
     fx_t *fx = *state;
     tt_event_t evs[1] = {rcv(1, 1000)};
     size_t len = 0;
-    char *payload = batch("T01", 0, evs, 1, &len);
+    char *payload = tt_test_batch("T01", 0, evs, 1, &len);
     msg_t ms[] = {
         {"tt/v1/t/T+1/events", payload, len},
         {"tt/v1/t/T01/x/events", payload, len},
@@ -700,8 +676,8 @@ static void test_abort_commits_nothing(void **state)
     char *payload, *payload6;
 
     assert_int_equal(send_events(fx, "T01", 0, first, 1), 1);
-    payload = batch("T01", 1, next, 3, &len);
-    payload6 = batch("T01", 1, ahead, 1, &len6);
+    payload = tt_test_batch("T01", 1, next, 3, &len);
+    payload6 = tt_test_batch("T01", 1, ahead, 1, &len6);
 
     clear_acks(fx);
     assert_int_equal(tt_ingest_begin(fx->ing), TT_OK);
@@ -748,7 +724,7 @@ static void test_abort_then_fresh_ingest(void **state)
     fx_t *fx = *state;
     tt_event_t evs[2] = {rcv(1, 1000), rcv(2, 1000)};
     size_t len = 0;
-    char *payload = batch("T01", 0, evs, 2, &len);
+    char *payload = tt_test_batch("T01", 0, evs, 2, &len);
 
     assert_int_equal(tt_ingest_begin(fx->ing), TT_OK);
     assert_int_equal(tt_ingest_message(fx->ing, "tt/v1/t/T01/events", payload, len, NOW), TT_OK);
@@ -811,10 +787,10 @@ static void test_one_ack_per_terminal(void **state)
     tt_event_t c[2] = {ev_make(1, TT_EVENT_RECEIVE, "W03", "BOLT", 1000),
                        ev_make(2, TT_EVENT_ISSUE, "W03", "BOLT", 4000)};
     size_t la = 0, la2 = 0, lb = 0, lc = 0;
-    char *pa = batch("T01", 0, a, 2, &la);
-    char *pa2 = batch("T01", 0, a2, 1, &la2);
-    char *pb = batch("T02", 0, b, 1, &lb);
-    char *pc = batch("T03", 0, c, 2, &lc);
+    char *pa = tt_test_batch("T01", 0, a, 2, &la);
+    char *pa2 = tt_test_batch("T01", 0, a2, 1, &la2);
+    char *pb = tt_test_batch("T02", 0, b, 1, &lb);
+    char *pc = tt_test_batch("T03", 0, c, 2, &lc);
     msg_t ms[] = {
         {"tt/v1/t/T01/events", pa, la},
         {"tt/v1/t/T02/events", pb, lb},

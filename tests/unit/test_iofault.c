@@ -41,6 +41,7 @@
 
 #include "db.h"
 #include "event.h"
+#include "support.h"
 #include "ingest.h"
 #include "outbox.h"
 
@@ -1253,30 +1254,6 @@ static tt_event_t sev(uint64_t seq, tt_event_type_t type, tt_qty_t qty)
     return ev;
 }
 
-static char *batch(const char *terminal, uint64_t synced, const tt_event_t *evs, size_t n,
-                   size_t *len)
-{
-    char (*enc)[TT_EVENT_ENCODED_MAX] = calloc(n, sizeof *enc);
-    const char **ptrs = calloc(n, sizeof *ptrs);
-    size_t *lens = calloc(n, sizeof *lens);
-    size_t cap = n * TT_EVENT_ENCODED_MAX + 256;
-    char *buf = malloc(cap);
-
-    assert_non_null(enc);
-    assert_non_null(ptrs);
-    assert_non_null(lens);
-    assert_non_null(buf);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(tt_event_encode(&evs[i], enc[i], sizeof enc[i], &lens[i]), TT_OK);
-        ptrs[i] = enc[i];
-    }
-    assert_int_equal(tt_event_batch_build(terminal, synced, ptrs, lens, n, buf, cap, len), TT_OK);
-    free(enc);
-    free(ptrs);
-    free(lens);
-    return buf;
-}
-
 static void on_ack(void *ctx, const char *topic, const char *payload, size_t len)
 {
     fx_t *fx = ctx;
@@ -1383,12 +1360,12 @@ static long srv_run(fx_t *fx, long after, int sticky, sweep_t *sw)
     srv_close(fx);
     remove_store(fx->path);
     srv_open(fx);
-    p = batch(TERMINAL, 0, &seed, 1, &len);
+    p = tt_test_batch(TERMINAL, 0, &seed, 1, &len);
     assert_int_equal(srv_round(fx, p, len), TT_OK);
     free(p);
     expect_one_ack(fx, 1);
 
-    p = batch(TERMINAL, 0, doc, 3, &len);
+    p = tt_test_batch(TERMINAL, 0, doc, 3, &len);
     fault_arm(after, sticky);
     rc = srv_round(fx, p, len);
     calls = fault.calls;

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "dbmaster.h"
 #include "event.h"
+#include "support.h"
 #include "ingest.h"
 #include "ledger.h"
 
@@ -1099,23 +1100,6 @@ static tt_event_t ev_make(uint64_t seq, tt_event_type_t type, const char *wh, co
     return ev;
 }
 
-static char *batch(const char *terminal, const tt_event_t *evs, size_t n, size_t *len)
-{
-    char enc[8][TT_EVENT_ENCODED_MAX];
-    const char *ptrs[8];
-    size_t lens[8], cap = 8 * TT_EVENT_ENCODED_MAX + 256;
-    char *buf = malloc(cap);
-
-    assert_true(n <= 8);
-    assert_non_null(buf);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(tt_event_encode(&evs[i], enc[i], sizeof enc[i], &lens[i]), TT_OK);
-        ptrs[i] = enc[i];
-    }
-    assert_int_equal(tt_event_batch_build(terminal, 0, ptrs, lens, n, buf, cap, len), TT_OK);
-    return buf;
-}
-
 typedef struct {
     const char *terminal;
     const tt_event_t *evs;
@@ -1134,7 +1118,7 @@ static void round_of(fx_t *fx, const msg_t *m, size_t n, int64_t now)
     for (size_t i = 0; i < n; i++) {
         char topic[TT_EVENT_TOPIC_MAX];
         size_t len = 0;
-        char *p = batch(m[i].terminal, m[i].evs, m[i].n, &len);
+        char *p = tt_test_batch(m[i].terminal, 0, m[i].evs, m[i].n, &len);
         assert_int_equal(tt_event_topic(topic, sizeof topic, m[i].terminal,
                                         TT_EVENT_LEAF_EVENTS),
                          TT_OK);
